@@ -1,0 +1,7 @@
+"""Custom layers, one per module, each registered for serialization under "keras_classics"."""
+
+from keras_classics.layers.channel_pad import ChannelZeroPad
+from keras_classics.layers.group_conv import GroupConv2D
+from keras_classics.layers.lrn import LocalResponseNormalization
+
+__all__ = ["ChannelZeroPad", "GroupConv2D", "LocalResponseNormalization"]

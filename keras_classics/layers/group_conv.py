@@ -1,0 +1,44 @@
+"""Grouped 2-D convolution that trains on CPU (ResNeXt, Xie et al. 2017; AlexNet's 2-GPU split)."""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="keras_classics")
+class GroupConv2D(keras.layers.Conv2D):
+    """Conv2D with `groups`, computed as `groups` dense convolutions on channel slices.
+
+    Takes every keras.layers.Conv2D argument (strides, padding, dilation_rate, use_bias,
+    initialisers, regularisers, constraints) and stores the same (kh, kw, cin/groups, cout)
+    kernel, so weights move freely between the two classes.
+
+    Why not Conv2D(groups=g)? On the TensorFlow backend Keras 3 sends every grouped convolution
+    through an XLA-compiled function; measured here (TF 2.21, ../shared/REFERENCE.md section 3)
+    a CPU training step is ~170x slower than split convolutions, and eager calls retrace.
+
+    Why not one tf.nn.conv2d on the grouped kernel? Its forward pass works, but measured here
+    inside model.fit on CPU (TF 2.21): the gradients fail ("Gradients for grouped convolutions
+    are not supported on CPU", or a filter-size check in Conv2DBackpropFilter), and Grappler
+    fuses a following bias add into _FusedConv2D, which rejects groups. Split + conv + concat
+    uses only ops every runtime has (TF CPU/GPU, SavedModel, TFLite builtins SPLIT, CONV_2D,
+    CONCATENATION) and trains as fast as a dense conv of the same width on CPU.
+    """
+
+    def convolution_op(self, inputs, kernel):
+        if self.groups == 1:
+            return super().convolution_op(inputs, kernel)
+        axis = -1 if self.data_format == "channels_last" else 1
+        data_format = "NHWC" if self.data_format == "channels_last" else "NCHW"
+        pieces = zip(tf.split(inputs, self.groups, axis=axis),
+                     tf.split(kernel, self.groups, axis=-1))
+        return tf.concat(
+            [tf.nn.conv2d(x, k, strides=list(self.strides), padding=self.padding.upper(),
+                          data_format=data_format, dilations=list(self.dilation_rate))
+             for x, k in pieces], axis=axis)
+
+
+def conv2d(filters, kernel_size, groups=1, **kwargs):
+    """keras.layers.Conv2D for groups=1, GroupConv2D otherwise (same arguments and kernel)."""
+    if groups == 1:
+        return keras.layers.Conv2D(filters, kernel_size, **kwargs)
+    return GroupConv2D(filters, kernel_size, groups=groups, **kwargs)

@@ -1,0 +1,122 @@
+"""AlexNet: Krizhevsky, Sutskever & Hinton, "ImageNet Classification with Deep Convolutional
+Neural Networks", NIPS 2012, section 3 and Figure 2.
+"""
+
+import dataclasses
+
+import keras
+
+from keras_classics.layers import LocalResponseNormalization
+from keras_classics.layers.group_conv import conv2d
+from keras_classics.models import _common
+
+PAPER = "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs, Fig. 2"
+
+
+@dataclasses.dataclass(frozen=True)
+class Conv:
+    """One row of Figure 2: a conv layer and what follows it."""
+    filters: int
+    kernel: int
+    stride: int = 1
+    padding: int = 0
+    groups: int = 1  # 2 = the paper's two-GPU connectivity (each half sees one GPU's maps)
+    lrn: bool = False
+    pool: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    convs: tuple
+    input_size: int
+    min_size: int
+    dropout_first: bool  # torchvision drops before each FC; the paper drops fc6/fc7 outputs
+
+
+VARIANTS = {
+    # 227 input (the "224" of the paper's text does not give its 55x55 conv1 maps).
+    "paper": Variant(
+        convs=(Conv(96, 11, stride=4, lrn=True, pool=True),
+               Conv(256, 5, padding=2, groups=2, lrn=True, pool=True),
+               Conv(384, 3, padding=1),
+               Conv(384, 3, padding=1, groups=2),
+               Conv(256, 3, padding=1, groups=2, pool=True)),
+        input_size=227, min_size=67, dropout_first=False),
+    # torchvision.models.alexnet: the one-GPU net of Krizhevsky 2014 ("One weird trick").
+    "torchvision": Variant(
+        convs=(Conv(64, 11, stride=4, padding=2, pool=True),
+               Conv(192, 5, padding=2, pool=True),
+               Conv(384, 3, padding=1),
+               Conv(256, 3, padding=1),
+               Conv(256, 3, padding=1, pool=True)),
+        input_size=224, min_size=63, dropout_first=True),
+}
+FINAL_GRID = 6
+FC_UNITS = 4096
+DROPOUT = 0.5
+
+
+def conv_layer(x, conv, name):
+    """Conv (grouped where the paper splits across GPUs) + ReLU [+ LRN] [+ 3x3/2 max pool]."""
+    if conv.padding:
+        x = keras.layers.ZeroPadding2D(conv.padding, name=f"{name}_pad")(x)
+    x = conv2d(conv.filters, conv.kernel, strides=conv.stride, groups=conv.groups,
+               name=name)(x)
+    x = keras.layers.ReLU(name=f"{name}_relu")(x)
+    if conv.lrn:
+        # Section 3.3: k=2, n=5, alpha=1e-4, beta=0.75, applied after the ReLU.
+        x = LocalResponseNormalization(name=f"{name}_norm")(x)
+    if conv.pool:
+        # Section 3.4: overlapping pooling, z=3, s=2.
+        x = keras.layers.MaxPooling2D(3, strides=2, name=name.replace("conv", "pool"))(x)
+    return x
+
+
+def fc_layer(x, units, name, dropout_first):
+    if dropout_first:
+        x = keras.layers.Dropout(DROPOUT, name=f"{name}_drop")(x)
+    x = keras.layers.Dense(units, activation="relu", name=name)(x)
+    if not dropout_first:
+        x = keras.layers.Dropout(DROPOUT, name=f"{name}_drop")(x)
+    return x
+
+
+def _alexnet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
+             classifier_activation, name, variant="paper"):
+    if variant not in VARIANTS:
+        raise ValueError(f"variant={variant!r} is invalid; accepted: {tuple(VARIANTS)}.")
+    spec = VARIANTS[variant]
+    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
+                       classes=classes)
+    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
+                                include_top=include_top, default_size=spec.input_size,
+                                min_size=spec.min_size)
+    x = inputs
+    for i, conv in enumerate(spec.convs, start=1):
+        x = conv_layer(x, conv, f"conv{i}")
+
+    def top(x):
+        _common.check_grid(x, grid=FINAL_GRID, default_size=spec.input_size,
+                           input_shape=input_shape)
+        x = keras.layers.Flatten(name="flatten")(x)
+        x = fc_layer(x, FC_UNITS, "fc6", spec.dropout_first)
+        x = fc_layer(x, FC_UNITS, "fc7", spec.dropout_first)
+        return _common.classifier(x, classes=classes,
+                                  classifier_activation=classifier_activation)
+
+    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
+    return _common.finish(inputs, x, name=name, weights=weights)
+
+
+AlexNet = _common.register(
+    "alexnet", "AlexNet", _alexnet,
+    f"""AlexNet ({PAPER}).
+
+    variant="paper": 227x227 input, LRN after conv1/conv2, conv2/4/5 grouped in two as the
+    paper's two-GPU connectivity (60,965,224 parameters). variant="torchvision": the one-GPU
+    64-192-384-256-256 net without LRN or groups, 224x224 (61,100,840 parameters).
+    The head is Flatten + fc6/fc7 (4096, ReLU, dropout 0.5) + classifier, so include_top=True
+    needs the 6x6 final grid of the variant's input size.
+    """,
+    dict(family="alexnet", default_size=227, min_size=67, preprocessing="torch",
+         paper=PAPER, fixed_head=True))

@@ -1,0 +1,255 @@
+"""ResNet, plain nets and ResNeXt: one family, one builder, rows in a table.
+
+ResNet: He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016,
+Table 1 (stages), section 3.3 (shortcut options A/B/C, plain baselines).
+ResNeXt: Xie, Girshick, Dollar, Tu & He, "Aggregated Residual Transformations for Deep Neural
+Networks", CVPR 2017, Table 1 and Fig. 3 (three equivalent block forms).
+"""
+
+import dataclasses
+
+import keras
+
+from keras_classics.layers import ChannelZeroPad
+from keras_classics.layers.group_conv import conv2d
+from keras_classics.models import _common
+
+RESNET_PAPER = "He et al. 2016, Deep Residual Learning, Table 1"
+RESNEXT_PAPER = "Xie et al. 2017, Aggregated Residual Transformations (ResNeXt), Table 1"
+
+SHORTCUTS = ("A", "B", "C")
+DOWNSAMPLE_AT = ("1x1", "3x3")
+BLOCK_FORMS = ("a", "b", "c")
+STAGE_PLANES = (64, 128, 256, 512)
+EXPANSION = {"basic": 1, "bottleneck": 4}
+# The ResNet paper follows Ioffe & Szegedy's BN; eps/momentum as torchvision (1e-5, 0.1).
+BN = dict(epsilon=1e-5, momentum=0.9)
+# "We initialize the weights as in [13]" (He et al. 2015): He normal, fan-out as torchvision.
+CONV = dict(use_bias=False, kernel_initializer=keras.initializers.VarianceScaling(
+    2.0, mode="fan_out", distribution="untruncated_normal"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """What one residual block needs to know besides its input."""
+    planes: int
+    stride: int
+    name: str
+    kind: str  # "basic" or "bottleneck"
+    groups: int
+    width_per_group: int
+    shortcut: str  # "A", "B", "C", or None for a plain net
+    downsample_at: str
+    form: str
+
+    @property
+    def out_channels(self):
+        return self.planes * EXPANSION[self.kind]
+
+    @property
+    def width(self):
+        # ResNeXt Table 1: C groups of d channels; ResNet is C=1, d=64 per 64 planes.
+        return self.planes * self.width_per_group // 64 * self.groups
+
+
+def conv(x, filters, kernel, stride, name, groups=1):
+    """conv (no bias); strided 3x3/7x7 convs pad symmetrically as the papers' Caffe/Torch code,
+    not with Keras' asymmetric 'same' (which would shift every feature map by one pixel)."""
+    padding = "same"
+    if kernel > 1 and stride > 1:
+        x = keras.layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
+        padding = "valid"
+    return conv2d(filters, kernel, strides=stride, padding=padding, groups=groups,
+                  name=f"{name}_conv", **CONV)(x)
+
+
+def conv_bn(x, filters, kernel, stride, name, groups=1, relu=True):
+    """conv + BN [+ ReLU], the unit every ResNet layer is made of."""
+    x = conv(x, filters, kernel, stride, name, groups)
+    x = keras.layers.BatchNormalization(**BN, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def shortcut(x, block):
+    """Section 3.3: A = identity, zero-padded (and subsampled) where the shape changes;
+    B = 1x1 projection only where it changes; C = projections everywhere."""
+    changes = block.stride != 1 or x.shape[-1] != block.out_channels
+    if block.shortcut == "C" or (block.shortcut == "B" and changes):
+        return conv_bn(x, block.out_channels, 1, block.stride, f"{block.name}_0", relu=False)
+    if changes:  # option A
+        if block.stride != 1:
+            x = keras.layers.MaxPooling2D(1, strides=block.stride,
+                                          name=f"{block.name}_0_pool")(x)
+        x = ChannelZeroPad(block.out_channels, name=f"{block.name}_0_pad")(x)
+    return x
+
+
+def basic_residual(x, block):
+    """Two 3x3 convs (ResNet-18/34, Fig. 5 left)."""
+    x = conv_bn(x, block.planes, 3, block.stride, f"{block.name}_1")
+    return conv_bn(x, block.planes, 3, 1, f"{block.name}_2", relu=False)
+
+
+def bottleneck_residual(x, block):
+    """1x1 reduce, 3x3 (grouped for ResNeXt), 1x1 expand (Fig. 5 right; ResNeXt Fig. 3c).
+
+    The ResNet paper downsamples in the first 1x1 (Caffe release); ResNeXt and torchvision
+    ("ResNet v1.5") in the 3x3: `downsample_at`.
+    """
+    s1, s3 = (block.stride, 1) if block.downsample_at == "1x1" else (1, block.stride)
+    if block.form == "c":
+        x = conv_bn(x, block.width, 1, s1, f"{block.name}_1")
+        x = conv_bn(x, block.width, 3, s3, f"{block.name}_2", groups=block.groups)
+        return conv_bn(x, block.out_channels, 1, 1, f"{block.name}_3", relu=False)
+    return (early_concat_residual if block.form == "b" else aggregated_residual)(x, block, s1, s3)
+
+
+def early_concat_residual(x, block, s1, s3):
+    """ResNeXt Fig. 3(b): C paths of 1x1 + 3x3 (d channels), concatenated, one 1x1 expand."""
+    d = block.width // block.groups
+    paths = [conv(conv_bn(x, d, 1, s1, f"{block.name}_path{i}_1"), d, 3, s3,
+                  f"{block.name}_path{i}_2") for i in range(block.groups)]
+    x = keras.layers.Concatenate(name=f"{block.name}_2_concat")(paths)
+    x = keras.layers.BatchNormalization(**BN, name=f"{block.name}_2_bn")(x)
+    x = keras.layers.ReLU(name=f"{block.name}_2_relu")(x)
+    return conv_bn(x, block.out_channels, 1, 1, f"{block.name}_3", relu=False)
+
+
+def aggregated_residual(x, block, s1, s3):
+    """ResNeXt Fig. 3(a): the sum of C full paths 1x1 -> 3x3 -> 1x1, then one BN.
+
+    BN and ReLU act per channel, so they split across paths exactly; the last 1x1 convs are
+    linear, so summing C of them equals one 1x1 over the concatenation (forms b and c).
+    """
+    d = block.width // block.groups
+    paths = []
+    for i in range(block.groups):
+        h = conv_bn(x, d, 1, s1, f"{block.name}_path{i}_1")
+        h = conv_bn(h, d, 3, s3, f"{block.name}_path{i}_2")
+        paths.append(conv(h, block.out_channels, 1, 1, f"{block.name}_path{i}_3"))
+    x = keras.layers.Add(name=f"{block.name}_3_sum")(paths)
+    return keras.layers.BatchNormalization(**BN, name=f"{block.name}_3_bn")(x)
+
+
+RESIDUALS = {"basic": basic_residual, "bottleneck": bottleneck_residual}
+
+
+def residual_block(x, block):
+    """F(x) + shortcut(x), then ReLU; a plain net (shortcut None) is F(x) then ReLU."""
+    fx = RESIDUALS[block.kind](x, block)
+    if block.shortcut is not None:
+        fx = keras.layers.Add(name=f"{block.name}_add")([shortcut(x, block), fx])
+    return keras.layers.ReLU(name=f"{block.name}_out")(fx)
+
+
+def stem(x):
+    """conv1: 7x7/2, 64; pool1: 3x3/2 max pool (Table 1)."""
+    x = conv_bn(x, 64, 7, 2, "conv1")
+    x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One row of ResNet Table 1 / ResNeXt Table 1."""
+    depths: tuple
+    kind: str
+    groups: int = 1
+    width_per_group: int = 64
+    residual: bool = True
+    downsample_at: str = "1x1"
+
+
+def _check_options(config, shortcut, downsample_at, block_form):
+    if not config.residual:
+        if shortcut is not None:
+            raise ValueError(f"shortcut={shortcut!r} is invalid for a plain net; accepted: "
+                             "None (plain nets have no shortcuts).")
+    elif shortcut not in SHORTCUTS:
+        raise ValueError(f"shortcut={shortcut!r} is invalid; accepted: {SHORTCUTS}.")
+    if downsample_at not in DOWNSAMPLE_AT:
+        raise ValueError(f"downsample_at={downsample_at!r} is invalid; accepted: "
+                         f"{DOWNSAMPLE_AT}.")
+    if block_form not in BLOCK_FORMS or (config.kind == "basic" and block_form != "c"):
+        accepted = BLOCK_FORMS if config.kind == "bottleneck" else ("c",)
+        raise ValueError(f"block_form={block_form!r} is invalid for {config.kind} blocks; "
+                         f"accepted: {accepted}.")
+
+
+def _resnet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
+            classifier_activation, name, config, shortcut=None, downsample_at=None,
+            block_form="c"):
+    if config.residual:
+        shortcut = shortcut or "B"
+    downsample_at = downsample_at or config.downsample_at
+    _check_options(config, shortcut, downsample_at, block_form)
+    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
+                       classes=classes)
+    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
+                                include_top=include_top, default_size=224, min_size=32)
+    x = stem(inputs)
+    for stage, (depth, planes) in enumerate(zip(config.depths, STAGE_PLANES), start=2):
+        for index in range(1, depth + 1):
+            block = Block(planes=planes, stride=2 if index == 1 and stage > 2 else 1,
+                          name=f"conv{stage}_block{index}", kind=config.kind,
+                          groups=config.groups, width_per_group=config.width_per_group,
+                          shortcut=shortcut, downsample_at=downsample_at, form=block_form)
+            x = residual_block(x, block)
+
+    def top(x):
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        return _common.classifier(x, classes=classes,
+                                  classifier_activation=classifier_activation)
+
+    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
+    return _common.finish(inputs, x, name=name, weights=weights)
+
+
+_OPTIONS_DOC = """
+    Options: shortcut "A" (identity, zero-padded), "B" (projection where the shape changes;
+    the default for residual nets) or "C" (projections everywhere), section 3.3; plain nets
+    take only None.
+    downsample_at "1x1" (the paper's Caffe release; ResNet default) or "3x3" (torchvision's
+    "v1.5"; ResNeXt default). block_form "a", "b" or "c" (ResNeXt Fig. 3; equivalent).
+"""
+
+BOTTLENECK_RESNEXT = dict(kind="bottleneck", downsample_at="3x3")
+
+# (registry name, builder, paper, Config)
+TABLE = (
+    ("resnet18", "ResNet18", RESNET_PAPER, Config((2, 2, 2, 2), "basic")),
+    ("resnet34", "ResNet34", RESNET_PAPER, Config((3, 4, 6, 3), "basic")),
+    ("resnet50", "ResNet50", RESNET_PAPER, Config((3, 4, 6, 3), "bottleneck")),
+    ("resnet101", "ResNet101", RESNET_PAPER, Config((3, 4, 23, 3), "bottleneck")),
+    ("resnet152", "ResNet152", RESNET_PAPER, Config((3, 8, 36, 3), "bottleneck")),
+    ("plainnet18", "PlainNet18", RESNET_PAPER + ", plain",
+     Config((2, 2, 2, 2), "basic", residual=False)),
+    ("plainnet34", "PlainNet34", RESNET_PAPER + ", plain",
+     Config((3, 4, 6, 3), "basic", residual=False)),
+    ("resnext50_32x4d", "ResNeXt50", RESNEXT_PAPER,
+     Config((3, 4, 6, 3), groups=32, width_per_group=4, **BOTTLENECK_RESNEXT)),
+    ("resnext101_32x4d", "ResNeXt101", RESNEXT_PAPER,
+     Config((3, 4, 23, 3), groups=32, width_per_group=4, **BOTTLENECK_RESNEXT)),
+    ("resnext101_64x4d", "ResNeXt101_64x4d", RESNEXT_PAPER,
+     Config((3, 4, 23, 3), groups=64, width_per_group=4, **BOTTLENECK_RESNEXT)),
+    ("resnext101_32x8d", "ResNeXt101_32x8d", RESNEXT_PAPER,
+     Config((3, 4, 23, 3), groups=32, width_per_group=8, **BOTTLENECK_RESNEXT)),
+)
+
+
+def _register(name, builder_name, paper, config):
+    depth = 2 + sum(config.depths) * (2 if config.kind == "basic" else 3)
+    what = ("plain" if not config.residual else
+            f"{config.groups}x{config.width_per_group}d ResNeXt" if config.groups > 1
+            else "residual")
+    doc = (f"{depth}-layer {what} net, stages {config.depths} ({paper}).\n"
+           "    224x224 input, global average pooling head.\n" + _OPTIONS_DOC)
+    return _common.register(
+        name, builder_name, _resnet, doc,
+        dict(family="resnext" if config.groups > 1 else "resnet", default_size=224,
+             min_size=32, preprocessing="torch", paper=paper),
+        config=config)
+
+
+(ResNet18, ResNet34, ResNet50, ResNet101, ResNet152, PlainNet18, PlainNet34, ResNeXt50,
+ ResNeXt101, ResNeXt101_64x4d, ResNeXt101_32x8d) = (_register(*row) for row in TABLE)

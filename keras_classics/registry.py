@@ -1,0 +1,82 @@
+"""Model registry: one spec per architecture name, read by the CLI, the tests, training and export.
+
+Adding a model is one table row in its family module plus one `register_model` call there.
+"""
+
+import dataclasses
+import difflib
+from typing import Callable, Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What the rest of the package needs to know about one architecture.
+
+    Attributes:
+      name: snake-case registry name (`resnext50_32x4d`), shared by CLI, tests and export.
+      builder: the public builder, keras.applications signature (`ResNeXt50`).
+      family: family name ("resnet", "vgg", ...), used by training recipes.
+      default_size: input height = width the paper uses.
+      min_size: smallest height/width the body accepts (include_top=False).
+      preprocessing: `preprocess_input` mode the model expects ("torch", "caffe", "tf").
+      paper: short citation of the paper and table the builder follows.
+      crop_ratio: eval centre-crop fraction (resize shorter side to size / crop_ratio).
+      fixed_head: the top is Flatten + Dense, so include_top=True needs the paper's final grid.
+      aux_loss_weights: loss weight of each auxiliary output, in output order (Inception).
+      builder_kwargs: keyword options the builder is called with for this name.
+    """
+
+    name: str
+    builder: Callable
+    family: str
+    default_size: int
+    min_size: int
+    preprocessing: str
+    paper: str
+    crop_ratio: float = 0.875
+    fixed_head: bool = False
+    aux_loss_weights: tuple = ()
+    builder_kwargs: dict = dataclasses.field(default_factory=dict)
+
+    def build(self, **kwargs):
+        """Calls the builder with this spec's options, overridden by `kwargs`."""
+        return self.builder(**{**self.builder_kwargs, **kwargs})
+
+
+_REGISTRY: dict = {}
+
+
+def register_model(spec: ModelSpec) -> ModelSpec:
+    """Adds `spec` under `spec.name`; a second registration of a name is an error."""
+    if spec.name in _REGISTRY:
+        raise ValueError(f"Model name {spec.name!r} is already registered "
+                         f"(by {_REGISTRY[spec.name].builder.__name__}).")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def list_models(family: Optional[str] = None) -> list:
+    """Registered model names, in registration order, optionally of one family."""
+    _load_families()
+    return [n for n, s in _REGISTRY.items() if family is None or s.family == family]
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The ModelSpec of `name`; an unknown name raises ValueError with close matches."""
+    _load_families()
+    if not isinstance(name, str) or name not in _REGISTRY:
+        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"Unknown model name={name!r}.{hint} "
+                         f"Accepted: {', '.join(_REGISTRY)}.")
+    return _REGISTRY[name]
+
+
+def get_model(name: str, **kwargs):
+    """Builds registered model `name`; kwargs go to its builder (weights=None by default)."""
+    return get_spec(name).build(**kwargs)
+
+
+def _load_families():
+    # Importing the family modules runs their register_model calls.
+    from keras_classics import models  # noqa: F401
