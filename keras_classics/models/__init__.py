@@ -1,13 +1,13 @@
-"""Model families, one module each; importing them fills the registry."""
+"""Model families, one module each; importing them fills the registry in the article's order."""
 
 from keras_classics.models.alexnet import AlexNet
+from keras_classics.models.vgg import (VGG11, VGG11BN, VGG11LRN, VGG13, VGG13BN, VGG16, VGG16BN,
+                                       VGG16C, VGG19, VGG19BN)
 from keras_classics.models.resnet import (PlainNet18, PlainNet34, ResNet18, ResNet34, ResNet50,
                                           ResNet101, ResNet152, ResNeXt50, ResNeXt101,
                                           ResNeXt101_32x8d, ResNeXt101_64x4d)
-from keras_classics.models.vgg import (VGG11, VGG11BN, VGG11LRN, VGG13, VGG13BN, VGG16, VGG16BN,
-                                       VGG16C, VGG19, VGG19BN)
 
-__all__ = ["AlexNet", "PlainNet18", "PlainNet34", "ResNet18", "ResNet34", "ResNet50",
-           "ResNet101", "ResNet152", "ResNeXt50", "ResNeXt101", "ResNeXt101_32x8d",
-           "ResNeXt101_64x4d", "VGG11", "VGG11BN", "VGG11LRN", "VGG13", "VGG13BN", "VGG16",
-           "VGG16BN", "VGG16C", "VGG19", "VGG19BN"]
+__all__ = ["AlexNet", "VGG11", "VGG11BN", "VGG11LRN", "VGG13", "VGG13BN", "VGG16", "VGG16BN",
+           "VGG16C", "VGG19", "VGG19BN", "PlainNet18", "PlainNet34", "ResNet18", "ResNet34",
+           "ResNet50", "ResNet101", "ResNet152", "ResNeXt50", "ResNeXt101", "ResNeXt101_32x8d",
+           "ResNeXt101_64x4d"]

@@ -6,6 +6,7 @@ pooling, Functional model, weights. A family module supplies only its body and t
 
 import inspect
 import os
+import warnings
 
 import keras
 
@@ -112,12 +113,24 @@ def finish(inputs, outputs, *, name, weights):
 
 
 def load_weights(model, weights):
-    """Loads a weights file; anything that does not fit the architecture is a ValueError."""
-    try:
-        model.load_weights(weights)
-    except (ValueError, KeyError, TypeError, OSError) as err:
+    """Loads a weights file; anything that does not fit the architecture is a ValueError.
+
+    Keras only warns when it skips parts of a file; such a half-loaded model is refused
+    too (the builder then returns nothing). A full-model file may load into the same
+    architecture with include_top=False: its classifier is simply not used.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(weights)
+        except (ValueError, KeyError, TypeError, OSError) as err:
+            raise ValueError(f"weights={str(weights)!r} does not fit architecture "
+                             f"{model.name!r}: {err}") from err
+    skipped = [str(w.message) for w in caught if "Skipping" in str(w.message)
+               or "could not be loaded" in str(w.message)]
+    if skipped:
         raise ValueError(f"weights={str(weights)!r} does not fit architecture "
-                         f"{model.name!r}: {err}") from err
+                         f"{model.name!r}: {skipped[0]}")
 
 
 def make_builder(builder_name, family_fn, doc, default_name, **fixed):
