@@ -59,9 +59,6 @@ class Split:
     convs: tuple
 
 
-Op = Union[Conv, Pool, Split]
-
-
 def conv_unit(x, conv, name, style):
     """conv [+ BN] + ReLU, layers `name`, `name_bn`, `name_relu` (BN) or `name`,
     `name_relu` (no BN)."""
