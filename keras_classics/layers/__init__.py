@@ -3,5 +3,6 @@
 from keras_classics.layers.channel_pad import ChannelZeroPad
 from keras_classics.layers.group_conv import GroupConv2D
 from keras_classics.layers.lrn import LocalResponseNormalization
+from keras_classics.layers.scaled_residual import ScaledResidual
 
-__all__ = ["ChannelZeroPad", "GroupConv2D", "LocalResponseNormalization"]
+__all__ = ["ChannelZeroPad", "GroupConv2D", "LocalResponseNormalization", "ScaledResidual"]

@@ -169,3 +169,34 @@ def register(name, builder_name, family_fn, doc, spec_fields, **fixed):
     builder = make_builder(builder_name, family_fn, doc, name, **fixed)
     register_model(ModelSpec(name=name, builder=builder, **spec_fields))
     return builder
+
+
+# Auxiliary classifiers (GoogLeNet, Inception-v3): one mechanism. With aux_logits=True the
+# builder returns the training model, outputs [main, aux1, ...], each aux output named by its
+# classifier layer ("aux1_predictions"); the spec's aux_loss_weights give their loss weights
+# in the same order. `inference_model` drops them for evaluation and export.
+
+def check_aux(*, aux_logits, include_top):
+    if not isinstance(aux_logits, bool):
+        raise ValueError(f"aux_logits={aux_logits!r} is invalid; accepted: True or False.")
+    if aux_logits and not include_top:
+        raise ValueError("aux_logits=True needs include_top=True (the auxiliary heads are "
+                         "classifiers); accepted: aux_logits=False with include_top=False.")
+
+
+def with_aux(main, aux_outputs):
+    """The model's outputs: `main` alone, or [main, *aux_outputs] for the training model."""
+    return [main, *aux_outputs] if aux_outputs else main
+
+
+def inference_model(model):
+    """`model` without its auxiliary outputs: the same layer objects, so the same weights.
+
+    For a model built with aux_logits=True returns keras.Model(inputs, main output) under the
+    same name; training either model trains both. Any other model is returned unchanged.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model={model!r} is invalid; accepted: a keras.Model.")
+    if len(model.outputs) == 1:
+        return model
+    return keras.Model(model.inputs, model.outputs[0], name=model.name)

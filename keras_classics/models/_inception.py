@@ -1,0 +1,109 @@
+"""What the Inception family shares: the conv unit, and modules written as data.
+
+An Inception module is a tuple of branches, each a tuple of operations (`Conv`, `Pool`,
+`Split`), whose outputs are concatenated; the family modules write each paper figure as one
+such table (a function of its widths), and `module` builds it.
+
+Naming rule: the module's concatenation is named by the module (`mixed_5b`, `inception_4a`),
+every operation `{module}_b{branch}_{position}` with the branch index from 0 and the position
+from 1, as TF-slim's Branch_i scopes; a conv unit adds `_conv`, `_bn`, `_relu`. Families that
+mirror a released checkpoint's names (GoogLeNet's Caffe names) pass their own names.
+"""
+
+import dataclasses
+from typing import Optional, Union
+
+import keras
+
+from keras_classics.models import _common
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvStyle:
+    """How a conv unit is made: conv [+ BN] + ReLU.
+
+    batch_norm=False: conv with bias + ReLU (GoogLeNet paper). Otherwise conv without bias
+    (BN's beta replaces it) + BN + ReLU; `scale` adds BN's gamma (torchvision/timm keep it,
+    TF-slim and keras.applications drop it because a ReLU follows).
+    """
+    batch_norm: bool = True
+    scale: bool = True
+    # torchvision's BasicConv2d (Inception-v3, GoogLeNet) and timm use eps 1e-3 as TF-slim;
+    # momentum as torchvision's default 0.1 (Keras 0.9), the project convention.
+    epsilon: float = 1e-3
+    momentum: float = 0.9
+
+
+@dataclasses.dataclass(frozen=True)
+class Conv:
+    """A conv unit: `kernel` int or (rows, cols), 'same' unless the paper marks it 'V'."""
+    filters: int
+    kernel: Union[int, tuple]
+    stride: int = 1
+    padding: str = "same"
+
+
+@dataclasses.dataclass(frozen=True)
+class Pool:
+    """Max or average pooling ("max" / "avg"), 3x3/1 'same' unless stated."""
+    kind: str
+    size: int = 3
+    stride: int = 1
+    padding: str = "same"
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """The expanded filter bank (Rethinking Fig. 7): convs applied side by side to the
+    branch's output, concatenated."""
+    convs: tuple
+
+
+def conv_unit(x, conv, name, style):
+    """conv [+ BN] + ReLU, layers `name`, `name_bn`, `name_relu` (BN) or `name`,
+    `name_relu` (no BN)."""
+    x = keras.layers.Conv2D(conv.filters, conv.kernel, strides=conv.stride,
+                            padding=conv.padding, use_bias=not style.batch_norm,
+                            name=name)(x)
+    if style.batch_norm:
+        x = keras.layers.BatchNormalization(epsilon=style.epsilon, momentum=style.momentum,
+                                            scale=style.scale, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def pool(x, op, name):
+    layer = (keras.layers.MaxPooling2D if op.kind == "max" else keras.layers.AveragePooling2D)
+    # TF 'same' average pooling leaves the padding out of the mean, as TF-slim (the authors'
+    # release); torchvision's avg_pool2d(padding=1) counts it in at the borders.
+    return layer(op.size, strides=op.stride, padding=op.padding, name=name)(x)
+
+
+def apply(x, op, name, style):
+    """One operation of a branch."""
+    if isinstance(op, Conv):
+        return conv_unit(x, op, f"{name}_conv", style)
+    if isinstance(op, Pool):
+        return pool(x, op, f"{name}_pool")
+    outs = [conv_unit(x, c, f"{name}{chr(ord('a') + i)}_conv", style)
+            for i, c in enumerate(op.convs)]
+    return keras.layers.Concatenate(name=f"{name}_concat")(outs)
+
+
+def branch(x, ops, name, style):
+    for position, op in enumerate(ops, start=1):
+        x = apply(x, op, f"{name}_{position}", style)
+    return x
+
+
+def module(x, branches, name, style, concat_name: Optional[str] = None):
+    """Concatenation of `branches` (tuples of ops), in the order the paper lists them."""
+    outs = [branch(x, ops, f"{name}_b{i}", style) for i, ops in enumerate(branches)]
+    return keras.layers.Concatenate(name=concat_name or name)(outs)
+
+
+def top(x, *, classes, classifier_activation, dropout):
+    """Global average pooling (the papers' final 7x7 / 8x8 average pool at the default size),
+    dropout, linear classifier."""
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    x = keras.layers.Dropout(dropout, name="avg_pool_drop")(x)
+    return _common.classifier(x, classes=classes, classifier_activation=classifier_activation)

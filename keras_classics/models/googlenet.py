@@ -1,0 +1,175 @@
+"""GoogLeNet (Inception-v1): Szegedy et al., "Going Deeper with Convolutions", CVPR 2015,
+Table 1 (layers), section 5 (auxiliary classifiers), Figure 3.
+
+Layer names are those of the BVLC Caffe release (conv1, inception_3a_1x1,
+inception_3a_3x3_reduce, ..., inception_3a_pool_proj), which read like Table 1's columns.
+"""
+
+import dataclasses
+
+import keras
+
+from keras_classics.layers import LocalResponseNormalization
+from keras_classics.models import _common
+from keras_classics.models._inception import Conv, ConvStyle, conv_unit
+
+PAPER = "Szegedy et al. 2015, Going Deeper with Convolutions (GoogLeNet), Table 1"
+
+# Table 1: (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj) of each inception module;
+# a None row is the 3x3/2 max pool between grids.
+INCEPTION_ROWS = (
+    ("3a", (64, 96, 128, 16, 32, 32)),
+    ("3b", (128, 128, 192, 32, 96, 64)),
+    ("pool3", None),
+    ("4a", (192, 96, 208, 16, 48, 64)),
+    ("4b", (160, 112, 224, 24, 64, 64)),
+    ("4c", (128, 128, 256, 24, 64, 64)),
+    ("4d", (112, 144, 288, 32, 64, 64)),
+    ("4e", (256, 160, 320, 32, 128, 128)),
+    ("pool4", None),
+    ("5a", (256, 160, 320, 32, 128, 128)),
+    ("5b", (384, 192, 384, 48, 128, 128)),
+)
+# Section 5: auxiliary classifiers on top of 4a and 4d.
+AUX_AFTER = ("4a", "4d")
+# Five stride-2 steps (conv1, pool1-4) take 32 to a 1x1 final grid, as 224 to 7x7.
+MIN_SIZE = 32
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    style: ConvStyle
+    lrn: bool            # LRN after pool1 and conv2 (Table 1's "LocalRespNorm" in Figure 3)
+    kernel_5x5: int      # the "#5x5" branch's kernel
+    pool4_size: int      # the max pool before 5a
+    dropout: float
+
+
+VARIANTS = {
+    # The paper: convs with bias and ReLU, no BN; true 5x5; dropout 40% (section 5).
+    "paper": Variant(ConvStyle(batch_norm=False), lrn=True, kernel_5x5=5, pool4_size=3,
+                     dropout=0.4),
+    # torchvision.models.googlenet: BN (eps 1e-3) after every conv, no LRN, a 3x3 conv in the
+    # "5x5" branch (pytorch/vision#906, kept for its weights), 2x2/2 max pool before 5a,
+    # dropout 0.2.
+    "torchvision": Variant(ConvStyle(batch_norm=True, scale=True, epsilon=1e-3), lrn=False,
+                           kernel_5x5=3, pool4_size=2, dropout=0.2),
+}
+
+
+def lrn(x, name):
+    # The paper gives no LRN parameters; the BVLC Caffe GoogLeNet uses local_size 5,
+    # alpha 1e-4 (Caffe's convention: divided by the window size), beta 0.75, k 1.
+    return LocalResponseNormalization(size=5, bias=1.0, alpha=1e-4, beta=0.75,
+                                      alpha_convention="caffe", name=name)(x)
+
+
+def max_pool(x, size, name):
+    # Caffe's ceil-mode pooling (BVLC, torchvision ceil_mode=True) equals Keras' 'same' on the
+    # even grids of the 224 input: pad one row/column at the end.
+    return keras.layers.MaxPooling2D(size, strides=2, padding="same", name=name)(x)
+
+
+def inception(x, widths, name, variant):
+    """Figure 2(b): 1x1 | 1x1 -> 3x3 | 1x1 -> 5x5 | 3x3 max pool -> 1x1, concatenated."""
+    n1x1, n3x3_reduce, n3x3, n5x5_reduce, n5x5, pool_proj = widths
+    style = variant.style
+    b0 = conv_unit(x, Conv(n1x1, 1), f"{name}_1x1", style)
+    b1 = conv_unit(x, Conv(n3x3_reduce, 1), f"{name}_3x3_reduce", style)
+    b1 = conv_unit(b1, Conv(n3x3, 3), f"{name}_3x3", style)
+    b2 = conv_unit(x, Conv(n5x5_reduce, 1), f"{name}_5x5_reduce", style)
+    b2 = conv_unit(b2, Conv(n5x5, variant.kernel_5x5), f"{name}_5x5", style)
+    b3 = keras.layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
+    b3 = conv_unit(b3, Conv(pool_proj, 1), f"{name}_pool_proj", style)
+    return keras.layers.Concatenate(name=name)([b0, b1, b2, b3])
+
+
+def aux_classifier(x, index, *, variant, classes, classifier_activation, input_shape):
+    """Section 5: 5x5/3 average pool (4x4 out of 14x14), 1x1 conv 128 + ReLU, FC 1024 + ReLU,
+    dropout 70%, linear classifier. Its FC layer is built for the 14x14 grid of 224 inputs."""
+    name = f"aux{index}"
+    if tuple(x.shape[1:3]) != (14, 14):
+        raise ValueError(f"aux_logits=True needs the paper's 14x14 grid at inception_"
+                         f"{AUX_AFTER[index - 1]} (224x224 input), but input_shape="
+                         f"{input_shape!r} gives {x.shape[1]}x{x.shape[2]}; accepted: "
+                         "input_shape=(224, 224, C), or aux_logits=False.")
+    x = keras.layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
+    x = conv_unit(x, Conv(128, 1), f"{name}_conv", variant.style)
+    x = keras.layers.Flatten(name=f"{name}_flatten")(x)
+    x = keras.layers.Dense(1024, activation="relu", name=f"{name}_fc")(x)
+    x = keras.layers.Dropout(0.7, name=f"{name}_drop")(x)
+    return _common.classifier(x, classes=classes, classifier_activation=classifier_activation,
+                              name=f"{name}_predictions")
+
+
+def stem(x, variant):
+    """Table 1 up to inception (3a): conv 7x7/2, max pool, [LRN], conv 1x1 and 3x3, [LRN],
+    max pool."""
+    style = variant.style
+    # Caffe and torchvision pad the 7x7/2 conv by 3 on every side (Keras' 'same' would pad
+    # 2 before and 3 after).
+    x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
+    x = conv_unit(x, Conv(64, 7, stride=2, padding="valid"), "conv1", style)
+    x = max_pool(x, 3, "pool1")
+    if variant.lrn:
+        x = lrn(x, "pool1_norm")
+    x = conv_unit(x, Conv(64, 1), "conv2_reduce", style)
+    x = conv_unit(x, Conv(192, 3), "conv2", style)
+    if variant.lrn:
+        x = lrn(x, "conv2_norm")
+    return max_pool(x, 3, "pool2")
+
+
+def _googlenet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name, variant="paper", aux_logits=False):
+    if variant not in VARIANTS:
+        raise ValueError(f"variant={variant!r} is invalid; accepted: {tuple(VARIANTS)}.")
+    _common.check_aux(aux_logits=aux_logits, include_top=include_top)
+    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
+                       classes=classes)
+    spec = VARIANTS[variant]
+    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
+                                include_top=include_top, default_size=224, min_size=MIN_SIZE)
+    x = stem(inputs, spec)
+    aux = []
+    for row, widths in INCEPTION_ROWS:
+        if widths is None:
+            x = max_pool(x, spec.pool4_size if row == "pool4" else 3, row)
+            continue
+        x = inception(x, widths, f"inception_{row}", spec)
+        if aux_logits and row in AUX_AFTER:
+            aux.append(aux_classifier(x, len(aux) + 1, variant=spec, classes=classes,
+                                      classifier_activation=classifier_activation,
+                                      input_shape=input_shape))
+
+    def top(x):
+        # Table 1: 7x7 average pool (global at 224), dropout, linear, softmax.
+        x = keras.layers.GlobalAveragePooling2D(name="pool5")(x)
+        x = keras.layers.Dropout(spec.dropout, name="pool5_drop")(x)
+        return _common.classifier(x, classes=classes,
+                                  classifier_activation=classifier_activation)
+
+    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
+    return _common.finish(inputs, _common.with_aux(x, aux), name=name, weights=weights)
+
+
+GoogLeNet = _common.register(
+    "googlenet", "GoogLeNet", _googlenet,
+    f"""GoogLeNet / Inception-v1 ({PAPER}).
+
+    224x224 input. variant="paper" (default): Table 1 with true 5x5 convs, conv biases and
+    ReLU, no BN, LRN after pool1 and conv2, dropout 0.4: 6,998,552 parameters.
+    variant="torchvision": torchvision's googlenet (BN after every conv, 3x3 kernels in the
+    "5x5" branch, no LRN, dropout 0.2): 6,624,904 parameters.
+
+    aux_logits=True (section 5) returns the training model with outputs
+    [predictions, aux1_predictions, aux2_predictions], the auxiliary classifiers on
+    inception_4a and inception_4d (+3,188,840 and +3,190,888 parameters for the paper
+    variant), weighted 0.3 each in the loss (spec.aux_loss_weights);
+    keras_classics.inference_model(model) gives the same network without them.
+    """,
+    # Preprocessing: torchvision's googlenet weights were ported from TF; with
+    # transform_input=True it maps its mean/std-normalised input back to [-1, 1] before conv1,
+    # so the layers (and any converted checkpoint) expect [-1, 1]: mode "tf".
+    dict(family="inception", default_size=224, min_size=MIN_SIZE, preprocessing="tf",
+         paper=PAPER, aux_loss_weights=(0.3, 0.3)))

@@ -1,0 +1,238 @@
+"""Inception-ResNet-v1 and -v2: Szegedy, Ioffe, Vanhoucke & Alemi, "Inception-v4,
+Inception-ResNet and the Impact of Residual Connections on Learning", AAAI 2017, section 3.2,
+Figures 7 and 10-19, Table 1.
+
+A residual Inception block concatenates its branches, projects them with a linear 1x1 conv
+(bias, no BN: "1x1 Conv ... Linear") to the trunk's width, scales the result (section 3.3) and
+adds it to its input, then ReLU. "We used batch-normalization only on top of the traditional
+layers, but not on top of the summations" (section 3.2).
+
+One builder, two table rows:
+- inception_resnet_v1: the paper's Figures 14 (stem), 10, 7, 11, 12, 13; 5/10/5 blocks
+  (Figure 15); no released model exists.
+- inception_resnet_v2: the authors' release (TF-slim inception_resnet_v2, keras.applications,
+  timm): Figures 16-19 blocks with trunk widths 320/1088/2080, the Inception-v3-like stem with a
+  35x35 Inception module (mixed_5b) where Figure 15 has the Inception-v4 stem, 10/20/10 blocks
+  where the schema shows 5/10/5 (`depths=(5, 10, 5)`), a last 8x8 block without scaling or
+  ReLU, and a final 1x1 conv to 1536 channels.
+
+Layer names follow the release (block35_1, mixed_6a, block17_1, mixed_7a, block8_1,
+conv_7b_1x1): the stage is the grid (35, 17, 8) a block works on.
+"""
+
+import dataclasses
+from typing import Optional
+
+import keras
+
+from keras_classics.layers import ScaledResidual
+from keras_classics.models import _common, _inception
+from keras_classics.models._inception import Conv, ConvStyle, Pool
+from keras_classics.models.inception_v4 import reduction_a
+
+PAPER = "Szegedy et al. 2017, Inception-v4, Inception-ResNet, Figures 7, 10-19"
+
+# BN with scale, eps 1e-3, as timm's inception_resnet_v2 (55,843,464 trainable parameters);
+# TF-slim and keras.applications drop BN's gamma (55,813,192).
+STYLE = ConvStyle(batch_norm=True, scale=True, epsilon=1e-3)
+DROPOUT = 0.2  # Figure 15: "Dropout (keep 0.8)".
+V = "valid"
+# The paper: scale factors "between 0.1 and 0.3". The authors' release uses 0.17 (35x35),
+# 0.10 (17x17) and 0.20 (8x8); with no Inception-ResNet-v1 release, v1 uses the same.
+SCALES = (0.17, 0.10, 0.20)
+
+
+def block_a_v1():
+    """Figure 10 (35x35x256): 1x1 32 | 1x1 32 -> 3x3 32 | 1x1 32 -> 3x3 32 -> 3x3 32."""
+    return ((Conv(32, 1),), (Conv(32, 1), Conv(32, 3)),
+            (Conv(32, 1), Conv(32, 3), Conv(32, 3)))
+
+
+def block_b_v1():
+    """Figure 11 (17x17x896): 1x1 128 | 1x1 128 -> 1x7 128 -> 7x1 128."""
+    return ((Conv(128, 1),), (Conv(128, 1), Conv(128, (1, 7)), Conv(128, (7, 1))))
+
+
+def block_c_v1():
+    """Figure 13 (8x8x1792): 1x1 192 | 1x1 192 -> 1x3 192 -> 3x1 192."""
+    return ((Conv(192, 1),), (Conv(192, 1), Conv(192, (1, 3)), Conv(192, (3, 1))))
+
+
+def reduction_b_v1():
+    """Figure 12 (17x17x896 -> 8x8x1792): 1x1 256 -> 3x3/2 384 (V) | 1x1 256 -> 3x3/2 256 (V) |
+    1x1 256 -> 3x3 256 -> 3x3/2 256 (V) | 3x3/2 max pool (V)."""
+    return ((Conv(256, 1), Conv(384, 3, stride=2, padding=V)),
+            (Conv(256, 1), Conv(256, 3, stride=2, padding=V)),
+            (Conv(256, 1), Conv(256, 3), Conv(256, 3, stride=2, padding=V)),
+            (Pool("max", stride=2, padding=V),))
+
+
+def block_a_v2():
+    """Figure 16: 1x1 32 | 1x1 32 -> 3x3 32 | 1x1 32 -> 3x3 48 -> 3x3 64."""
+    return ((Conv(32, 1),), (Conv(32, 1), Conv(32, 3)),
+            (Conv(32, 1), Conv(48, 3), Conv(64, 3)))
+
+
+def block_b_v2():
+    """Figure 17: 1x1 192 | 1x1 128 -> 1x7 160 -> 7x1 192."""
+    return ((Conv(192, 1),), (Conv(128, 1), Conv(160, (1, 7)), Conv(192, (7, 1))))
+
+
+def block_c_v2():
+    """Figure 19: 1x1 192 | 1x1 192 -> 1x3 224 -> 3x1 256."""
+    return ((Conv(192, 1),), (Conv(192, 1), Conv(224, (1, 3)), Conv(256, (3, 1))))
+
+
+def reduction_b_v2():
+    """Figure 18: 1x1 256 -> 3x3/2 384 (V) | 1x1 256 -> 3x3/2 288 (V) |
+    1x1 256 -> 3x3 288 -> 3x3/2 320 (V) | 3x3/2 max pool (V)."""
+    return ((Conv(256, 1), Conv(384, 3, stride=2, padding=V)),
+            (Conv(256, 1), Conv(288, 3, stride=2, padding=V)),
+            (Conv(256, 1), Conv(288, 3), Conv(320, 3, stride=2, padding=V)),
+            (Pool("max", stride=2, padding=V),))
+
+
+def mixed_5b():
+    """The release's 35x35 Inception module after the stem (192 -> 320 channels):
+    1x1 96 | 1x1 48 -> 5x5 64 | 1x1 64 -> 3x3 96 -> 3x3 96 | avg pool -> 1x1 64."""
+    return ((Conv(96, 1),), (Conv(48, 1), Conv(64, 5)),
+            (Conv(64, 1), Conv(96, 3), Conv(96, 3)),
+            (Pool("avg"), Conv(64, 1)))
+
+
+# Stems as data: (name, Conv | Pool | branches of a module).
+STEM_V1 = (  # Figure 14
+    ("conv_1a_3x3", Conv(32, 3, stride=2, padding=V)),    # 149x149x32
+    ("conv_2a_3x3", Conv(32, 3, padding=V)),              # 147x147x32
+    ("conv_2b_3x3", Conv(64, 3)),                         # 147x147x64
+    ("pool_3a_3x3", Pool("max", stride=2, padding=V)),    # 73x73x64
+    ("conv_3b_1x1", Conv(80, 1)),                         # 73x73x80
+    ("conv_4a_3x3", Conv(192, 3, padding=V)),             # 71x71x192
+    ("conv_4b_3x3", Conv(256, 3, stride=2, padding=V)),   # 35x35x256
+)
+STEM_V2_RELEASE = (  # TF-slim inception_resnet_v2
+    ("conv_1a_3x3", Conv(32, 3, stride=2, padding=V)),    # 149x149x32
+    ("conv_2a_3x3", Conv(32, 3, padding=V)),              # 147x147x32
+    ("conv_2b_3x3", Conv(64, 3)),                         # 147x147x64
+    ("pool_3a_3x3", Pool("max", stride=2, padding=V)),    # 73x73x64
+    ("conv_3b_1x1", Conv(80, 1, padding=V)),              # 73x73x80
+    ("conv_4a_3x3", Conv(192, 3, padding=V)),             # 71x71x192
+    ("pool_5a_3x3", Pool("max", stride=2, padding=V)),    # 35x35x192
+    ("mixed_5b", mixed_5b()),                             # 35x35x320
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One Inception-ResNet: stem, the three block kinds with their trunk widths, reductions."""
+    stem: tuple
+    blocks: tuple            # (branches of the 35x35, 17x17, 8x8 blocks)
+    widths: tuple            # trunk channels at 35x35, 17x17, 8x8
+    reduction_a: tuple       # Table 1's k, l, m, n
+    reduction_b: tuple
+    depths: tuple            # blocks per grid
+    final_conv: Optional[int] = None
+    last_block_linear: bool = False
+
+
+CONFIGS = {
+    "v1": Config(stem=STEM_V1, blocks=(block_a_v1(), block_b_v1(), block_c_v1()),
+                 widths=(256, 896, 1792), reduction_a=(192, 192, 256, 384),
+                 reduction_b=reduction_b_v1(), depths=(5, 10, 5)),
+    "v2": Config(stem=STEM_V2_RELEASE, blocks=(block_a_v2(), block_b_v2(), block_c_v2()),
+                 widths=(320, 1088, 2080), reduction_a=(256, 256, 384, 384),
+                 reduction_b=reduction_b_v2(), depths=(10, 20, 10), final_conv=1536,
+                 last_block_linear=True),
+}
+GRIDS = (35, 17, 8)
+
+
+def residual_block(x, branches, width, scale, name, activation=True):
+    """Figures 10/11/13, 16/17/19: x + scale * Linear1x1(concat(branches)) [-> ReLU]."""
+    r = _inception.module(x, branches, name, STYLE, concat_name=f"{name}_concat")
+    r = keras.layers.Conv2D(width, 1, name=f"{name}_up_conv")(r)
+    x = ScaledResidual(scale, name=f"{name}_add")([x, r])
+    if not activation:
+        return keras.layers.Identity(name=name)(x)
+    return keras.layers.ReLU(name=name)(x)
+
+
+def _check_depths(depths):
+    if (not isinstance(depths, (tuple, list)) or len(depths) != 3
+            or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths)):
+        raise ValueError(f"depths={depths!r} is invalid; accepted: three positive integers, "
+                         "the blocks at 35x35, 17x17 and 8x8, e.g. (5, 10, 5) (the paper's "
+                         "schema) or (10, 20, 10) (the released Inception-ResNet-v2).")
+    return tuple(depths)
+
+
+def _inception_resnet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
+                      classifier_activation, name, config, depths=None):
+    config = CONFIGS[config]
+    depths = _check_depths(config.depths if depths is None else depths)
+    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
+                       classes=classes)
+    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
+                                include_top=include_top, default_size=299, min_size=MIN_SIZE)
+    x = inputs
+    for layer_name, op in config.stem:
+        if isinstance(op, Conv):
+            x = _inception.conv_unit(x, op, layer_name, STYLE)
+        elif isinstance(op, Pool):
+            x = _inception.pool(x, op, layer_name)
+        else:
+            x = _inception.module(x, op, layer_name, STYLE)
+    reductions = {0: ("mixed_6a", reduction_a(*config.reduction_a)),
+                  1: ("mixed_7a", config.reduction_b)}
+    for stage, (branches, width, depth, scale, grid) in enumerate(
+            zip(config.blocks, config.widths, depths, SCALES, GRIDS)):
+        for index in range(1, depth + 1):
+            # The release's last 8x8 block adds unscaled and has no ReLU (block8 with
+            # scale=1.0, activation_fn=None in TF-slim).
+            linear = config.last_block_linear and stage == 2 and index == depth
+            x = residual_block(x, branches, width, 1.0 if linear else scale,
+                               f"block{grid}_{index}", activation=not linear)
+        if stage in reductions:
+            module_name, reduction = reductions[stage]
+            x = _inception.module(x, reduction, module_name, STYLE)
+    if config.final_conv:
+        x = _inception.conv_unit(x, Conv(config.final_conv, 1), "conv_7b_1x1", STYLE)
+
+    def top(x):
+        return _inception.top(x, classes=classes, classifier_activation=classifier_activation,
+                              dropout=DROPOUT)
+
+    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
+    return _common.finish(inputs, x, name=name, weights=weights)
+
+
+# As keras.applications: 75 leaves a 1x1 grid after Reduction-B.
+MIN_SIZE = 75
+SPEC = dict(family="inception", default_size=299, min_size=MIN_SIZE,
+            # TF-slim and timm weights take [-1, 1] inputs.
+            preprocessing="tf", paper=PAPER)
+
+InceptionResNetV1 = _common.register(
+    "inception_resnet_v1", "InceptionResNetV1", _inception_resnet,
+    f"""Inception-ResNet-v1 ({PAPER}).
+
+    299x299 input; Figure 14 stem (35x35x256), 5 x block35 (Figure 10), Reduction-A
+    (k, l, m, n = 192, 192, 256, 384) to 17x17x896, 10 x block17 (Figure 11), Reduction-B
+    (Figure 12) to 8x8x1792, 5 x block8 (Figure 13), global average pool, dropout 0.2,
+    classifier. Residual scales 0.17 / 0.10 / 0.20 (the released v2's). BN with scale.
+    Option depths: blocks at 35x35, 17x17, 8x8 (default (5, 10, 5)).
+    """,
+    SPEC, config="v1")
+
+InceptionResNetV2 = _common.register(
+    "inception_resnet_v2", "InceptionResNetV2", _inception_resnet,
+    f"""Inception-ResNet-v2 ({PAPER}), the released network (TF-slim, keras.applications,
+    timm).
+
+    299x299 input; grids 35x35x320, 17x17x1088, 8x8x2080, final 1x1 conv to 1536 channels.
+    BN with scale (timm: 55,843,464 trainable parameters; keras.applications and TF-slim drop
+    BN's scale: 55,813,192). Residual scales 0.17 / 0.10 / 0.20, the last block unscaled.
+    Option depths: blocks at 35x35, 17x17, 8x8; default (10, 20, 10) as released,
+    (5, 10, 5) is the paper's Figure 15 schema.
+    """,
+    SPEC, config="v2")

@@ -1,0 +1,207 @@
+"""Inception-v2 and Inception-v3: Szegedy, Vanhoucke, Ioffe, Shlens & Wojna, "Rethinking the
+Inception Architecture for Computer Vision", CVPR 2016, Table 1, Figures 5, 6, 7, 8, 10.
+
+One builder, two table rows:
+- inception_v2: Table 1 as printed: the all-3x3 stem down to a 35x35x288 grid, 3 modules of
+  Figure 5 (two 3x3 in place of the 5x5), the Figure 10 grid reduction, 5 modules of Figure 6
+  (n=7), a grid reduction, 2 modules of Figure 7.
+- inception_v3: the network the authors released (TF-slim inception_v3, also torchvision, timm
+  and keras.applications), "Inception-v2 with all changes of Table 3" (factorised 7x7,
+  BN-auxiliary). Its stem ends 1x1 80, 3x3 192, 3x3/2 max pool (35x35x192); its 35x35 modules
+  keep a 5x5 branch; it has 4 Figure-6 modules, not 5.
+The paper gives no filter counts inside the modules: both rows take them from the release.
+
+Layer names follow the TF-slim end points (conv_1a_3x3, mixed_5b ... mixed_7c) and the
+module naming rule of `_inception`.
+"""
+
+import dataclasses
+
+import keras
+
+from keras_classics.models import _common, _inception
+from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
+
+PAPER = "Szegedy et al. 2016, Rethinking the Inception Architecture, Table 1"
+
+# BN with scale, eps 1e-3, as torchvision/timm's Inception3 (23,834,568 trainable parameters);
+# TF-slim and keras.applications drop BN's gamma (23,817,352).
+STYLE = ConvStyle(batch_norm=True, scale=True, epsilon=1e-3)
+DROPOUT = 0.2  # TF-slim's dropout_keep_prob=0.8 (torchvision uses 0.5); the paper gives none.
+
+
+def fig5(pool_proj, kernel=3):
+    """Figure 5 (35x35): 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 -> 3x3 | avg pool -> 1x1.
+
+    kernel=5: the release's Mixed_5b-5d, whose second branch keeps a 5x5 conv (48 -> 64).
+    """
+    return ((Conv(64, 1),),
+            (Conv(48, 1), Conv(64, kernel)),
+            (Conv(64, 1), Conv(96, 3), Conv(96, 3)),
+            (Pool("avg"), Conv(pool_proj, 1)))
+
+
+def reduction_35():
+    """Figure 10 (35x35 -> 17x17, 288 -> 768): 3x3/2 conv | 1x1 -> 3x3 -> 3x3/2 | max pool/2,
+    the stride-2 layers unpadded."""
+    return ((Conv(384, 3, stride=2, padding="valid"),),
+            (Conv(64, 1), Conv(96, 3), Conv(96, 3, stride=2, padding="valid")),
+            (Pool("max", stride=2, padding="valid"),))
+
+
+def fig6(c7):
+    """Figure 6 with n=7 (17x17): 1x1 | 1x1 -> 1x7 -> 7x1 | 1x1 -> 7x1 -> 1x7 -> 7x1 -> 1x7 |
+    avg pool -> 1x1, 192 each; `c7` the release's inner widths (128, 160, 192)."""
+    return ((Conv(192, 1),),
+            (Conv(c7, 1), Conv(c7, (1, 7)), Conv(192, (7, 1))),
+            (Conv(c7, 1), Conv(c7, (7, 1)), Conv(c7, (1, 7)), Conv(c7, (7, 1)),
+             Conv(192, (1, 7))),
+            (Pool("avg"), Conv(192, 1)))
+
+
+def reduction_17():
+    """17x17 -> 8x8 (768 -> 1280): the paper only says "grid reduction"; the release uses
+    1x1 -> 3x3/2 | 1x1 -> 1x7 -> 7x1 -> 3x3/2 | max pool/2."""
+    return ((Conv(192, 1), Conv(320, 3, stride=2, padding="valid")),
+            (Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)),
+             Conv(192, 3, stride=2, padding="valid")),
+            (Pool("max", stride=2, padding="valid"),))
+
+
+def fig7():
+    """Figure 7 (8x8, expanded filter bank): 1x1 | 1x1 -> [1x3, 3x1] | 1x1 -> 3x3 ->
+    [1x3, 3x1] | avg pool -> 1x1; 320 + 768 + 768 + 192 = 2048."""
+    bank = Split((Conv(384, (1, 3)), Conv(384, (3, 1))))
+    return ((Conv(320, 1),),
+            (Conv(384, 1), bank),
+            (Conv(448, 1), Conv(384, 3), bank),
+            (Pool("avg"), Conv(192, 1)))
+
+
+# Table 1's stem (conv, conv, conv padded, pool, conv, conv, conv): (name, op); 'V' = valid.
+STEM_V2 = (
+    ("conv_1a_3x3", Conv(32, 3, stride=2, padding="valid")),   # 149x149x32
+    ("conv_2a_3x3", Conv(32, 3, padding="valid")),             # 147x147x32
+    ("conv_2b_3x3", Conv(64, 3)),                              # 147x147x64
+    ("pool_3a_3x3", Pool("max", stride=2, padding="valid")),   # 73x73x64
+    ("conv_3b_3x3", Conv(80, 3, padding="valid")),             # 71x71x80
+    ("conv_4a_3x3", Conv(192, 3, stride=2, padding="valid")),  # 35x35x192
+    ("conv_4b_3x3", Conv(288, 3)),                             # 35x35x288
+)
+# The release's stem (TF-slim inception_v3_base).
+STEM_V3 = (
+    ("conv_1a_3x3", Conv(32, 3, stride=2, padding="valid")),   # 149x149x32
+    ("conv_2a_3x3", Conv(32, 3, padding="valid")),             # 147x147x32
+    ("conv_2b_3x3", Conv(64, 3)),                              # 147x147x64
+    ("pool_3a_3x3", Pool("max", stride=2, padding="valid")),   # 73x73x64
+    ("conv_3b_1x1", Conv(80, 1, padding="valid")),             # 73x73x80
+    ("conv_4a_3x3", Conv(192, 3, padding="valid")),            # 71x71x192
+    ("pool_5a_3x3", Pool("max", stride=2, padding="valid")),   # 35x35x192
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    stem: tuple
+    modules: tuple   # (name, branches); the module before `aux_after` feeds the aux head
+    aux_after: str = None
+
+
+CONFIGS = {
+    "v2": Config(
+        stem=STEM_V2,
+        # The 35x35 modules keep 288 channels (Table 1's input to the grid reduction).
+        modules=(("mixed_5b", fig5(64)), ("mixed_5c", fig5(64)), ("mixed_5d", fig5(64)),
+                 ("mixed_6a", reduction_35()),
+                 # Five 17x17 modules: the release's inner widths, 160 for the added one.
+                 ("mixed_6b", fig6(128)), ("mixed_6c", fig6(160)), ("mixed_6d", fig6(160)),
+                 ("mixed_6e", fig6(160)), ("mixed_6f", fig6(192)),
+                 ("mixed_7a", reduction_17()),
+                 ("mixed_7b", fig7()), ("mixed_7c", fig7()))),
+    "v3": Config(
+        stem=STEM_V3,
+        modules=(("mixed_5b", fig5(32, kernel=5)), ("mixed_5c", fig5(64, kernel=5)),
+                 ("mixed_5d", fig5(64, kernel=5)),
+                 ("mixed_6a", reduction_35()),
+                 ("mixed_6b", fig6(128)), ("mixed_6c", fig6(160)), ("mixed_6d", fig6(160)),
+                 ("mixed_6e", fig6(192)),
+                 ("mixed_7a", reduction_17()),
+                 ("mixed_7b", fig7()), ("mixed_7c", fig7())),
+        aux_after="mixed_6e"),
+}
+
+
+def aux_classifier(x, *, classes, classifier_activation, input_shape):
+    """Figure 8, the BN-auxiliary classifier on the last 17x17 module: 5x5/3 average pool,
+    1x1 conv 128, 5x5 conv 768 (both conv + BN + ReLU, unpadded as TF-slim), linear
+    classifier; a global average pool (torchvision's) takes any grid above 5x5 to 1x1."""
+    if x.shape[1] is not None and x.shape[1] < 17 or x.shape[2] is not None and x.shape[2] < 17:
+        raise ValueError(f"aux_logits=True needs a 17x17 or larger grid at the auxiliary head "
+                         f"(input 299x299), but input_shape={input_shape!r} gives "
+                         f"{x.shape[1]}x{x.shape[2]}; accepted: input_shape with height and "
+                         "width >= 299, or aux_logits=False.")
+    x = keras.layers.AveragePooling2D(5, strides=3, name="aux1_pool")(x)
+    x = _inception.conv_unit(x, Conv(128, 1), "aux1_1_conv", STYLE)
+    x = _inception.conv_unit(x, Conv(768, 5, padding="valid"), "aux1_2_conv", STYLE)
+    x = keras.layers.GlobalAveragePooling2D(name="aux1_avg_pool")(x)
+    return _common.classifier(x, classes=classes, classifier_activation=classifier_activation,
+                              name="aux1_predictions")
+
+
+def _inception_v3(*, include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name, config, aux_logits=False):
+    _common.check_aux(aux_logits=aux_logits, include_top=include_top)
+    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
+                       classes=classes)
+    config = CONFIGS[config]
+    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
+                                include_top=include_top, default_size=299, min_size=MIN_SIZE)
+    x = inputs
+    for layer_name, op in config.stem:
+        x = (_inception.conv_unit(x, op, layer_name, STYLE) if isinstance(op, Conv)
+             else _inception.pool(x, op, layer_name))
+    aux = []
+    for module_name, branches in config.modules:
+        x = _inception.module(x, branches, module_name, STYLE)
+        if aux_logits and module_name == config.aux_after:
+            aux.append(aux_classifier(x, classes=classes, input_shape=input_shape,
+                                      classifier_activation=classifier_activation))
+
+    def top(x):
+        return _inception.top(x, classes=classes, classifier_activation=classifier_activation,
+                              dropout=DROPOUT)
+
+    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
+    return _common.finish(inputs, _common.with_aux(x, aux), name=name, weights=weights)
+
+
+# keras.applications' minimum: 75 leaves a 1x1 grid after the second reduction.
+MIN_SIZE = 75
+SPEC = dict(family="inception", default_size=299, min_size=MIN_SIZE,
+            # TF-slim, torchvision (transform_input) and timm weights all take [-1, 1] inputs.
+            preprocessing="tf", paper=PAPER)
+
+InceptionV2 = _common.register(
+    "inception_v2", "InceptionV2", _inception_v3,
+    f"""Inception-v2 as printed in Table 1 ({PAPER}).
+
+    299x299 input: stem of 3x3 convs to 35x35x288, 3 x Figure 5, grid reduction (Figure 10),
+    5 x Figure 6 (n=7), grid reduction, 2 x Figure 7, global average pool, dropout 0.2,
+    classifier. Filter counts inside the modules are the released Inception-v3's (the paper
+    gives none). No auxiliary classifier option (see InceptionV3).
+    For TF-slim's "inception_v2" (the BN paper's network) use BNInception.
+    """,
+    SPEC, config="v2", aux_logits=False)
+
+InceptionV3 = _common.register(
+    "inception_v3", "InceptionV3", _inception_v3,
+    f"""Inception-v3 ({PAPER}), the released network (TF-slim, torchvision, timm).
+
+    299x299 input; BN with scale after every conv (torchvision/timm: 23,834,568 trainable
+    parameters; keras.applications drops BN's scale: 23,817,352).
+    aux_logits=True returns the training model with outputs [predictions, aux1_predictions],
+    the BN-auxiliary classifier on mixed_6e (+3,326,696 parameters, 27,161,264 in all, as
+    torchvision), loss weight 0.4 (TF-slim's; the paper gives none) in
+    spec.aux_loss_weights; keras_classics.inference_model(model) drops it.
+    """,
+    {**SPEC, "aux_loss_weights": (0.4,)}, config="v3")
