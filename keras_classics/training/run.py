@@ -8,6 +8,7 @@ the curves and results.json in the model_dir.
 """
 
 import dataclasses
+import importlib
 import json
 import math
 import os
@@ -95,7 +96,7 @@ def check_config(cfg):
     recipes.recipe_for(spec, cfg.recipe)
     if cfg.export:
         try:
-            import keras_classics.export  # noqa: F401
+            importlib.import_module("keras_classics.export")
         except ImportError as err:
             raise ValueError(f"--export needs keras_classics.export, which is not "
                              f"available here ({err}).") from err
