@@ -1,0 +1,20 @@
+"""Data sources, one module each: ImageNet TFRecords, tensorflow-datasets, class folders,
+Fashion-MNIST. Each `load(split, data_dir, ...)` returns a base.Source."""
+
+from keras_classics.data.sources import fashion_mnist, folder, tfds, tfrecord
+from keras_classics.data.sources.base import Source
+
+NAMED = {"imagenet": tfrecord.load, "folder": folder.load, "fashion_mnist": fashion_mnist.load}
+
+
+def load(source, split, data_dir, **kwargs):
+    """The Source for a get_dataset `source` string."""
+    if isinstance(source, str) and source.startswith("tfds:") and len(source) > 5:
+        return tfds.load(split, data_dir, name=source[5:], **kwargs)
+    if source not in NAMED:
+        raise ValueError(f"source={source!r} is invalid; accepted: "
+                         f"{', '.join(map(repr, NAMED))} or 'tfds:NAME'.")
+    return NAMED[source](split, data_dir, **kwargs)
+
+
+__all__ = ["Source", "load"]

@@ -1,0 +1,53 @@
+"""What every source hands the pipeline: raw records plus a parser to a common record dict.
+
+A record dict holds "image" (encoded bytes, tf.string scalar, or decoded uint8 [H, W, 3]),
+"label" (int64, 0-based), "id" (tf.string naming the file or record), "code" / "detail"
+(a decoders.REASONS code and message for bad data the parser already saw) and optionally
+"synset" (checked against class_names[label] when the source asks for it).
+"""
+
+import dataclasses
+import os
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass
+class Source:
+    records: tf.data.Dataset
+    parse: Callable
+    num_classes: int
+    class_names: list
+    num_examples: Optional[int]
+    encoded: bool
+    # The images are whole small objects (Fashion-MNIST): eval uses the whole frame.
+    full_frame: bool = False
+    # records are already sharded for the input_context (file-level sharding).
+    sharded: bool = False
+    check_synset: bool = False
+    name: str = ""
+    # raw record -> tf.string id without parsing (names records whose parsing fails).
+    raw_id: Optional[Callable] = None
+
+
+def check_split(split, accepted=SPLITS):
+    if split not in accepted:
+        raise ValueError(f"split={split!r} is invalid; accepted: {', '.join(map(repr, accepted))}.")
+
+
+def check_dir(data_dir, what):
+    if data_dir is None:
+        raise ValueError(f"data_dir=None is invalid for {what}; accepted: the directory that "
+                         "holds the data.")
+    path = os.fspath(data_dir)
+    if not os.path.isdir(path):
+        raise ValueError(f"data_dir={path!r} is not a directory; {what} needs an existing one.")
+    return path
+
+
+def no_error(record):
+    """Adds the "no error seen yet" code/detail to a record dict."""
+    return {**record, "code": tf.constant(0), "detail": tf.constant("")}

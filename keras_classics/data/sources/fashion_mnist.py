@@ -1,0 +1,70 @@
+"""Fashion-MNIST, the bundled default (Xiao et al. 2017; MIT licence).
+
+Read from the Debian package dataset-fashion-mnist (IDX files in /usr/share/datasets/
+fashion-mnist), else from Keras' downloader. Grey 28x28 images become 3-channel images; the
+pipeline resizes them to the model's input size. Fashion-MNIST has a train (60,000) and a test
+(10,000) set only: split "validation" and "test" both give the test set.
+"""
+
+import gzip
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from keras_classics.data.sources.base import Source, check_split, no_error
+
+DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
+CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"]
+_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+
+
+def read_idx(path):
+    """An IDX file (gzip or raw) -> NumPy array, checking its magic number and sizes."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[:2] != b"\0\0" or data[2] != 0x08:
+        raise ValueError(f"{path!r} is not an IDX file of unsigned bytes.")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise ValueError(f"{path!r} holds {body.size} values; its header says {dims}.")
+    return body.reshape(dims)
+
+
+def load_arrays(split, data_dir=None):
+    """(images uint8 [N, 28, 28], labels uint8 [N]) of "train" or "test"."""
+    folder = data_dir or DEBIAN_DIR
+    paths = [os.path.join(folder, n) for n in _FILES[split]]
+    if all(os.path.exists(p) for p in paths):
+        return read_idx(paths[0]), read_idx(paths[1])
+    try:
+        import keras
+        (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
+    except Exception as err:  # noqa: BLE001 (any download failure ends in the same advice)
+        raise ValueError(
+            f"Fashion-MNIST is not available: no {_FILES[split][0]} in {folder!r} and Keras' "
+            f"download failed ({type(err).__name__}: {err}). Install the Debian package "
+            "(apt-get install dataset-fashion-mnist) or allow Keras to download it "
+            "(keras.datasets.fashion_mnist.load_data()).") from err
+    return (x_train, y_train) if split == "train" else (x_test, y_test)
+
+
+def load(split, data_dir=None, **_):
+    check_split(split)
+    images, labels = load_arrays("train" if split == "train" else "test", data_dir)
+    records = tf.data.Dataset.from_tensor_slices(
+        (images, labels.astype(np.int64), np.arange(len(labels), dtype=np.int64)))
+    name = "train" if split == "train" else "test"
+
+    def parse(image, label, index):
+        rid = tf.strings.join([f"fashion_mnist {name}[", tf.strings.as_string(index), "]"])
+        return no_error({"image": tf.tile(image[:, :, None], [1, 1, 3]), "label": label,
+                         "id": rid})
+
+    return Source(records, parse, len(CLASS_NAMES), list(CLASS_NAMES), len(labels),
+                  encoded=False, full_frame=True, name="fashion_mnist")

@@ -1,0 +1,194 @@
+"""Training augmentation, one small function per step and one entry point, `train_preprocess`.
+
+Every augmentation is a crop window sampled in the original image's pixels, then a resize to
+the model's input size, a flip and an optional colour step. Sampling the window first and
+cropping while decoding (decoders.decode_crop) gives the same pixels as resizing the whole image
+and cropping afterwards, for a fraction of the decoding work (tensorflow/tpu
+resnet_preprocessing.py does the same).
+
+The papers state their scales for 224-pixel crops (AlexNet: shorter side 256; VGG: S in
+[256, 512]; ResNet: S in [256, 480]); at another input size the scales grow with
+image_size / 224, so the crop keeps the same share of the image.
+"""
+
+import dataclasses
+from typing import Callable, Optional
+
+import tensorflow as tf
+
+from keras_classics.data import decoders
+from keras_classics.preprocessing import preprocess_input
+
+# AlexNet paper section 4.1: eigenvalues / eigenvectors of the 3x3 covariance of ImageNet RGB
+# values scaled to [0, 1], as published with fb.resnet.torch (ResNet's "standard colour
+# augmentation [21]" is the same).
+PCA_EIGVAL = (0.2175, 0.0188, 0.0045)
+PCA_EIGVEC = ((-0.5675, 0.7192, 0.4009),
+              (-0.5808, -0.0045, -0.8140),
+              (-0.5836, -0.6948, 0.4203))
+PCA_ALPHA_STD = 0.1
+
+
+def _seeds(seed, n):
+    return tf.unstack(tf.random.experimental.stateless_split(seed, num=n))
+
+
+# ---- crop windows: (shape [h, w], image_size, seed) -> int32 [y, x, h, w] ----
+
+def inception_window(shape, image_size, seed, area=(0.08, 1.0), aspect=(3 / 4, 4 / 3)):
+    """Szegedy et al. 2015 (GoogLeNet section 6): 8-100% of the area, aspect 3/4 to 4/3.
+
+    When 10 tries find no such window the whole image is used (tf.image's fallback).
+    """
+    del image_size
+    begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
+        tf.concat([shape, [3]], 0), tf.constant([[[0.0, 0.0, 1.0, 1.0]]]), seed=seed,
+        min_object_covered=0.0, aspect_ratio_range=aspect, area_range=area, max_attempts=10,
+        use_image_if_no_bounding_boxes=True)
+    return tf.stack([begin[0], begin[1], size[0], size[1]])
+
+
+def scale_window(shape, image_size, seed, scale_range, central_square=False):
+    """Rescale so the shorter side is S ~ U[scale_range] (scaled by image_size / 224), then a
+    random image_size square; as a window in the original pixels. AlexNet
+    (`central_square`) first takes the central square of the rescaled image (section 2)."""
+    s_seed, y_seed, x_seed = _seeds(seed, 3)
+    lo, hi = (round(v * image_size / 224) for v in scale_range)
+    s = tf.random.stateless_uniform([], s_seed, lo, hi + 1, dtype=tf.int32)
+    h, w = shape[0], shape[1]
+    short = tf.minimum(h, w)
+    side = tf.cast(tf.round(tf.cast(short * image_size, tf.float32) / tf.cast(s, tf.float32)),
+                   tf.int32)
+    side = tf.clip_by_value(side, 1, short)
+    y0 = x0 = tf.constant(0)
+    span_h, span_w = h, w
+    if central_square:
+        y0, x0 = (h - short) // 2, (w - short) // 2
+        span_h = span_w = short
+    y = y0 + tf.random.stateless_uniform([], y_seed, 0, span_h - side + 1, dtype=tf.int32)
+    x = x0 + tf.random.stateless_uniform([], x_seed, 0, span_w - side + 1, dtype=tf.int32)
+    return tf.stack([y, x, side, side])
+
+
+def center_window(shape, crop_ratio):
+    """The eval crop: the central square of side crop_ratio * shorter side (= resize the
+    shorter side to size / crop_ratio and take the central size x size)."""
+    h, w = shape[0], shape[1]
+    side = tf.cast(tf.round(crop_ratio * tf.cast(tf.minimum(h, w), tf.float32)), tf.int32)
+    side = tf.maximum(side, 1)
+    return tf.stack([(h - side) // 2, (w - side) // 2, side, side])
+
+
+# ---- steps on the resized float image [S, S, 3] in [0, 255] ----
+
+def random_flip(image, seed):
+    return tf.image.stateless_random_flip_left_right(image, seed)
+
+
+def pca_lighting(image, seed, alpha_std=PCA_ALPHA_STD):
+    """AlexNet section 4.1: add sum_i alpha_i * lambda_i * p_i, alpha_i ~ N(0, 0.1), to every
+    pixel (in [0, 1] units, here times 255), then clip to [0, 255]."""
+    alpha = tf.random.stateless_normal([3], seed, stddev=alpha_std)
+    rgb = tf.linalg.matvec(tf.constant(PCA_EIGVEC), alpha * tf.constant(PCA_EIGVAL))
+    return tf.clip_by_value(image + 255.0 * rgb, 0.0, 255.0)
+
+
+def color_distortion(image, seed):
+    """Photometric distortions (GoogLeNet section 6, after Howard 2013): brightness,
+    saturation, hue and contrast in TF-slim inception_preprocessing's ranges, fixed order."""
+    b, s, h, c = _seeds(seed, 4)
+    x = image / 255.0
+    x = tf.image.stateless_random_brightness(x, 32.0 / 255.0, b)
+    x = tf.image.stateless_random_saturation(x, 0.5, 1.5, s)
+    x = tf.image.stateless_random_hue(x, 0.2, h)
+    x = tf.image.stateless_random_contrast(x, 0.5, 1.5, c)
+    return tf.clip_by_value(x, 0.0, 1.0) * 255.0
+
+
+def pad_and_crop(image, seed):
+    """Zero-pad by 1/8 of the side and take a random crop of the original size (the CIFAR
+    recipe of the ResNet paper, section 4.2), for small whole-object images."""
+    size = tf.shape(image)[0]
+    pad = size // 8
+    padded = tf.pad(image, [[pad, pad], [pad, pad], [0, 0]])
+    return tf.image.stateless_random_crop(padded, tf.shape(image), seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+    """One training recipe: how the crop window is sampled and what follows the resize."""
+    window: Optional[Callable]  # (shape, image_size, seed) -> window; None: the eval crop
+    flip: bool = True
+    after_resize: tuple = ()    # (image, seed) -> image, in order
+    paper: str = ""
+
+
+AUGMENTATIONS = {
+    "inception": Augmentation(inception_window, paper="Szegedy et al. 2015, section 6"),
+    "inception_color": Augmentation(inception_window, after_resize=(color_distortion,),
+                                    paper="Szegedy et al. 2015, section 6, photometric"),
+    "vgg": Augmentation(lambda shape, size, seed: scale_window(shape, size, seed, (256, 512)),
+                        paper="Simonyan & Zisserman 2015, section 3.1, scale jittering"),
+    "resnet": Augmentation(lambda shape, size, seed: scale_window(shape, size, seed, (256, 480)),
+                           after_resize=(pca_lighting,), paper="He et al. 2016, section 3.4"),
+    "alexnet": Augmentation(
+        lambda shape, size, seed: scale_window(shape, size, seed, (256, 256), True),
+        after_resize=(pca_lighting,), paper="Krizhevsky et al. 2012, section 4.1"),
+    "pad_crop": Augmentation(None, after_resize=(pad_and_crop,),
+                             paper="He et al. 2016, section 4.2 (CIFAR-10)"),
+    "none": Augmentation(None, flip=False),
+}
+
+# Family -> default augmentation; families not listed use DEFAULT_AUGMENTATION.
+FAMILY_AUGMENTATION = {
+    "alexnet": "alexnet",
+    "vgg": "vgg",
+    "resnet": "resnet",
+    "resnext": "resnet",
+    "googlenet": "inception",
+    "inception": "inception",
+    "inception_resnet": "inception",
+}
+DEFAULT_AUGMENTATION = "inception"
+
+
+def default_augmentation(spec):
+    return FAMILY_AUGMENTATION.get(spec.family, DEFAULT_AUGMENTATION)
+
+
+def check_augmentation(augmentation):
+    if augmentation not in AUGMENTATIONS:
+        raise ValueError(f"augmentation={augmentation!r} is invalid; accepted: "
+                         f"{', '.join(map(repr, AUGMENTATIONS))} or None (the family default).")
+    return AUGMENTATIONS[augmentation]
+
+
+def augment(image, augmentation, image_size, seed, crop_ratio=0.875):
+    """uint8 image or encoded bytes -> float32 [image_size, image_size, 3] in [0, 255]."""
+    aug = check_augmentation(augmentation)
+    seeds = _seeds(seed, 2 + len(aug.after_resize))
+    shape = decoders.image_shape(image)
+    window = (aug.window(shape, image_size, seeds[0]) if aug.window is not None
+              else center_window(shape, crop_ratio))
+    crop = decoders.decode_crop(image, window)
+    x = tf.image.resize(crop, [image_size, image_size])
+    if aug.flip:
+        x = random_flip(x, seeds[1])
+    for step, step_seed in zip(aug.after_resize, seeds[2:]):
+        x = step(x, step_seed)
+    return x
+
+
+def train_preprocess(image, spec, image_size, augmentation, seed, crop_ratio=None):
+    """The training entry point: augment, then normalise with the spec's preprocessing mode.
+
+    Args:
+      image: encoded image bytes (scalar tf.string) or a decoded uint8 [H, W, 3] tensor.
+      spec: the model's ModelSpec (preprocessing mode, crop ratio for "none"/"pad_crop").
+      image_size: output height = width.
+      augmentation: a key of AUGMENTATIONS.
+      seed: int32/int64 [2] stateless seed; equal seeds give equal outputs.
+    """
+    ratio = spec.crop_ratio if crop_ratio is None else crop_ratio
+    x = augment(image, augmentation, image_size, seed, ratio)
+    return preprocess_input(x, spec.preprocessing)
