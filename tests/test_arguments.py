@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import keras_classics
-from conftest import ALL_MODELS
+from registry_params import ALL_MODELS
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)

@@ -5,7 +5,7 @@ import pytest
 
 import keras_classics
 from keras_classics.analysis import count_macs
-from conftest import ALL_MODELS, model_params
+from registry_params import ALL_MODELS, model_params
 from references import FEATURE_WIDTH, GMACS, TRAINABLE_PARAMS, VARIANT_PARAMS
 
 

@@ -36,6 +36,8 @@ flags.DEFINE_float("learning_rate", None, "Base learning rate override (after ba
 flags.DEFINE_float("weight_decay", None, "Weight decay override.")
 flags.DEFINE_bool("mixed_precision", False, "mixed_float16 compute (GPUs).")
 flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step.")
+flags.DEFINE_bool("sync_batchnorm", False, "BatchNorm statistics over the global batch, "
+                  "across replicas.")
 flags.DEFINE_enum("strategy", "auto", list(distribute.STRATEGIES),
                   "auto: multi_worker with a TF_CONFIG cluster, mirrored on GPUs, else one "
                   "device.")

@@ -46,6 +46,7 @@ class RunConfig:
     weight_decay: Optional[float] = None
     mixed_precision: bool = False
     jit_compile: bool = False
+    sync_batchnorm: bool = False
     strategy: str = "auto"
     num_gpus: Optional[int] = None
     steps_per_epoch: Optional[int] = None
@@ -139,6 +140,22 @@ def one_hot_targets(num_classes, outputs):
         y = tf.one_hot(label, num_classes)
         return image, (y if outputs == 1 else tuple(y for _ in range(outputs)))
     return fn
+
+
+def synchronized_batchnorm(model):
+    """The same model with BatchNormalization computing statistics over the global batch.
+
+    Under MirroredStrategy each replica otherwise normalises with its own share of the batch;
+    synchronised statistics make N replicas compute what one device does with the whole batch.
+    """
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            config["synchronized"] = True
+        return layer.__class__.from_config(config)
+    clone_ = keras.models.clone_model(model, clone_function=clone)
+    clone_.set_weights(model.get_weights())
+    return clone_
 
 
 def make_optimizer(r, schedule):
@@ -272,6 +289,8 @@ class Run:
             model = self.spec.build(classes=info.num_classes, input_shape=(self.size,) * 2 + (3,),
                                     classifier_activation=None,
                                     **({"aux_logits": True} if self.spec.aux_loss_weights else {}))
+            if cfg.sync_batchnorm:
+                model = synchronized_batchnorm(model)
             schedule = schedules.from_resolved(r)
             optimizer = make_optimizer(r, schedule)
             compile_model(model, r, optimizer, cfg.jit_compile)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import PHOTOS, photo, write_jpeg
+from photos import PHOTOS, photo, write_jpeg
 from keras_classics import get_spec, preprocess_input
 from keras_classics.data import build_tfrecords, eval_preprocess, find_bad_records, get_dataset
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import photo
+from photos import photo
 from keras_classics import get_spec, preprocess_input
 from keras_classics.data import decoders, eval_preprocess, eval_preprocess_jpeg
 from keras_classics.data import train_preprocessing as tp

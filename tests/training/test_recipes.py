@@ -1,0 +1,111 @@
+"""Recipes resolve to the papers' numbers and every schedule follows its formula."""
+
+import math
+
+import keras
+import pytest
+
+import keras_classics
+from keras_classics.training import recipes
+from keras_classics.training.schedules import PlateauDecay, RecipeSchedule, from_resolved
+
+
+def lr(schedule, step):
+    return float(schedule(step))
+
+
+def test_resnet_paper_schedule_divides_by_ten_at_30_60_80():
+    spec = keras_classics.get_spec("resnet50")
+    r = recipes.resolve(spec, global_batch_size=256, steps_per_epoch=100)
+    assert (r.optimizer, r.base_learning_rate, r.epochs, r.weight_decay) == ("sgd", 0.1, 90,
+                                                                             1e-4)
+    assert r.boundaries_steps == (3000, 6000, 8000) and r.warmup_steps == 0
+    assert not r.decay_norm_and_bias
+    s = from_resolved(r)
+    for step, expected in [(0, 0.1), (2999, 0.1), (3000, 0.01), (5999, 0.01), (6000, 0.001),
+                           (8000, 0.0001), (8999, 0.0001)]:
+        assert lr(s, step) == pytest.approx(expected, rel=1e-5), step
+
+
+def test_learning_rate_scales_with_batch_and_large_batches_warm_up():
+    spec = keras_classics.get_spec("resnext50_32x4d")
+    r = recipes.resolve(spec, global_batch_size=1024, steps_per_epoch=10)
+    assert r.base_learning_rate == pytest.approx(0.4)  # 0.1 x 1024 / 256 (Goyal et al.)
+    assert r.warmup_steps == 50                        # 5 epochs
+    s = from_resolved(r)
+    assert lr(s, 0) == pytest.approx(0.4 / 50, rel=1e-5)
+    assert lr(s, 24) == pytest.approx(0.4 * 25 / 50, rel=1e-5)
+    assert lr(s, 49) == pytest.approx(0.4, rel=1e-5)
+
+
+def test_short_runs_compress_the_milestones():
+    spec = keras_classics.get_spec("resnet18")
+    r = recipes.resolve(spec, global_batch_size=128, epochs=3, steps_per_epoch=100)
+    assert r.boundaries_steps == (100, 200, 267)  # 30, 60, 80 of 90 epochs -> of 3
+    assert r.base_learning_rate == pytest.approx(0.05)
+
+
+def test_inception_v3_rmsprop_exponential_decay_and_label_smoothing():
+    spec = keras_classics.get_spec("inception_v3")
+    r = recipes.resolve(spec, global_batch_size=32, steps_per_epoch=50)
+    assert (r.optimizer, r.rmsprop_rho, r.rmsprop_epsilon, r.clip_norm) == ("rmsprop", 0.9,
+                                                                            1.0, 2.0)
+    assert r.label_smoothing == 0.1 and r.aux_loss_weights == (0.4,)
+    s = from_resolved(r)
+    # 0.045 decayed by 0.94 every 2 epochs (staircase).
+    for step in (0, 99, 100, 250, 1000):
+        assert lr(s, step) == pytest.approx(0.045 * 0.94 ** (step // 100), rel=1e-5)
+    assert recipes.resolve(keras_classics.get_spec("inception_v4"), global_batch_size=32,
+                           steps_per_epoch=50).label_smoothing == 0.0
+
+
+def test_googlenet_four_percent_every_eight_epochs_with_aux_weights():
+    r = recipes.resolve(keras_classics.get_spec("googlenet"), global_batch_size=32,
+                        steps_per_epoch=10)
+    s = from_resolved(r)
+    assert r.aux_loss_weights == (0.3, 0.3)
+    assert lr(s, 79) == pytest.approx(0.01, rel=1e-5)
+    assert lr(s, 80) == pytest.approx(0.0096, rel=1e-5)
+    assert lr(s, 165) == pytest.approx(0.01 * 0.96 ** 2, rel=1e-5)
+
+
+def test_modern_recipe_is_cosine_after_warmup():
+    spec = keras_classics.get_spec("vgg16")
+    r = recipes.resolve(spec, kind="modern", global_batch_size=256, epochs=10,
+                        steps_per_epoch=100)
+    assert r.warmup_steps == round(5 * 10 / 90 * 100) and r.label_smoothing == 0.1
+    s = from_resolved(r)
+    total, warm = 1000, r.warmup_steps
+    for step in (warm, 500, 999):
+        expected = 0.1 * 0.5 * (1 + math.cos(math.pi * (step - warm) / (total - warm)))
+        assert lr(s, step) == pytest.approx(expected, rel=1e-4, abs=1e-7)
+
+
+def test_plateau_divides_by_ten_after_patience():
+    r = recipes.resolve(keras_classics.get_spec("alexnet"), global_batch_size=128,
+                        steps_per_epoch=10)
+    assert (r.schedule, r.base_learning_rate, r.weight_decay) == ("plateau", 0.01, 5e-4)
+    s = from_resolved(r)
+    plateau = PlateauDecay(s, "val_top1", patience=2)
+    for epoch, top1 in enumerate([0.5, 0.6, 0.6, 0.55]):
+        plateau.on_epoch_end(epoch, {"val_top1": top1})
+    assert lr(s, 5) == pytest.approx(0.001, rel=1e-5)
+    plateau.on_epoch_end(4, {"val_top1": 0.7})
+    assert lr(s, 5) == pytest.approx(0.001, rel=1e-5)
+
+
+def test_schedule_round_trips_through_keras_serialization():
+    s = RecipeSchedule(0.1, "steps", 100, boundaries=(10, 20), warmup_steps=5)
+    restored = keras.optimizers.schedules.deserialize(
+        keras.optimizers.schedules.serialize(s))
+    for step in (0, 4, 10, 25):
+        assert lr(restored, step) == pytest.approx(lr(s, step))
+
+
+@pytest.mark.parametrize("kwargs,pattern", [
+    ({"kind": "fast"}, r"recipe='fast' .*'paper', 'modern'"),
+    ({"steps_per_epoch": 0}, r"steps_per_epoch=0 .*>= 1"),
+])
+def test_bad_recipe_arguments(kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        recipes.resolve(keras_classics.get_spec("resnet18"), **{"steps_per_epoch": 1, **kwargs})

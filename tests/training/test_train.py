@@ -1,0 +1,106 @@
+"""train/main.py end to end on the bundled Fashion-MNIST: outputs, refusals, every model."""
+
+import json
+import os
+
+import keras
+import pytest
+
+import keras_classics
+from registry_params import ALL_MODELS, model_params
+from keras_classics.training.run import RunConfig, train
+from train_helpers import SMOKE, run_main
+
+
+def smoke_config(tmp_path, **kwargs):
+    return RunConfig(**{"model": "resnet18", "batch_size": 8, "max_steps": 2,
+                        "validation_steps": 1, "model_dir": str(tmp_path / "run"), **kwargs})
+
+
+def test_run_writes_results_plot_logs_and_checkpoints(tmp_path):
+    results = train(smoke_config(tmp_path))
+    run = tmp_path / "run"
+    on_disk = json.loads((run / "results.json").read_text())
+    assert on_disk == results
+    assert {"model", "dataset", "epochs", "wall_seconds", "eval"} <= set(results)
+    assert (results["model"], results["dataset"], results["image_size"]) == (
+        "resnet18", "fashion_mnist", 32)
+    assert set(results["eval"]) == {"top1", "top5", "loss"}
+    assert 0 <= results["eval"]["top1"] <= results["eval"]["top5"] <= 1
+    assert results["class_names"][0] == "T-shirt/top" and len(results["class_names"]) == 10
+    assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (run / "history.csv").read_text().splitlines()[0].startswith("epoch,")
+    assert json.loads((run / "recipe.json").read_text())["base_learning_rate"] == \
+        pytest.approx(0.1 * 8 / 256)
+    assert os.listdir(run / "logs")  # TensorBoard
+    for name in ("last.weights.h5", "best.weights.h5"):
+        model = keras_classics.ResNet18(classes=10, input_shape=(32, 32, 3),
+                                        weights=str(run / name))
+        assert model.output_shape == (None, 10)
+
+
+def test_model_dir_of_another_run_is_refused_and_kept(tmp_path):
+    train(smoke_config(tmp_path))
+    before = (tmp_path / "run" / "run.json").read_text()
+    with pytest.raises(ValueError, match=r"holds another run model: 'resnet18' there, "
+                                         r"'resnet34' here"):
+        train(smoke_config(tmp_path, model="resnet34"))
+    with pytest.raises(ValueError, match=r"recipe: 'paper' there, 'modern' here"):
+        train(smoke_config(tmp_path, recipe="modern"))
+    assert (tmp_path / "run" / "run.json").read_text() == before
+
+
+def test_divergence_ends_with_a_clear_error(tmp_path):
+    with pytest.raises(RuntimeError, match=r"Training diverged: the loss became NaN"):
+        train(smoke_config(tmp_path, learning_rate=1e12, max_steps=4))
+
+
+def test_eval_only_scores_a_checkpoint(tmp_path):
+    train(smoke_config(tmp_path))
+    results = train(smoke_config(tmp_path, model_dir=str(tmp_path / "eval"), eval_only=True,
+                                 checkpoint=str(tmp_path / "run" / "last.weights.h5")))
+    assert json.loads((tmp_path / "eval" / "eval_results.json").read_text()) == results
+    assert 0 <= results["eval"]["top1"] <= 1
+
+
+@pytest.mark.parametrize("kwargs,pattern", [
+    ({"model": "resnet05"}, r"Unknown model name='resnet05'.*Accepted: alexnet, vgg11"),
+    ({"dataset": "mnist"}, r"dataset='mnist' is invalid"),
+    ({"dataset": "imagenet", "data_dir": "/nonexistent"}, r"data_dir='/nonexistent' is not"),
+    ({"image_size": 16}, r"image_size=16 is invalid for resnet18; accepted: >= 32"),
+    ({"model": "vgg11", "image_size": 64}, r"image_size=64 .*exactly 224"),
+    ({"eval_only": True}, r"--eval_only together with --checkpoint"),
+    ({"epochs": 0}, r"epochs=0 is invalid"),
+    ({"recipe": "fast"}, r"recipe='fast' is invalid"),
+    ({"learning_rate": -1.0}, r"learning_rate=-1.0 is invalid"),
+])
+def test_bad_input_is_refused_before_training(tmp_path, kwargs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        train(smoke_config(tmp_path, **kwargs))
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_unknown_model_lists_valid_names():
+    result = run_main(["--model", "resnet05"])
+    assert result.returncode != 0
+    assert "resnet05" in result.stderr and "resnext50_32x4d" in result.stderr
+
+
+def test_cli_batch_not_divisible_by_replicas(tmp_path):
+    result = run_main([*SMOKE, "--cpu_devices", "2", "--strategy", "mirrored",
+                       "--batch_size", "7", "--model_dir", str(tmp_path / "run")])
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "batch_size=7 is not divisible by the 2 replicas" in result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", model_params(ALL_MODELS))
+def test_every_model_trains_two_steps(name, tmp_path):
+    """Default flags with --max_steps 2 (and a small batch, so that CI can afford the 224-px
+    fixed-head nets): the loss is finite and the weights move."""
+    results = train(RunConfig(model=name, max_steps=2, batch_size=4, validation_steps=1,
+                              model_dir=str(tmp_path / name)))
+    assert results["epochs"] == 1
+    assert results["eval"]["loss"] == results["eval"]["loss"]  # not NaN
+    keras.backend.clear_session()
