@@ -67,3 +67,23 @@ def test_max_pooling_and_unknown_size(name):
 def test_multiply_adds_match_papers(name, gmacs):
     measured = count_macs(keras_classics.get_model(name)) / 1e9
     assert abs(measured - gmacs) / gmacs <= 0.03, (measured, gmacs)
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnext50_32x4d", "vgg11", "inception_v3"])
+def test_initialisation_is_seeded_and_layers_differ(name):
+    """keras.utils.set_random_seed makes builds repeatable, and no two layers share initial
+    weights (a shared Keras initializer object would repeat its values)."""
+    import keras
+    kernels = []
+    for _ in range(2):
+        keras.utils.set_random_seed(7)
+        model = keras_classics.get_model(name, include_top=False, input_shape=(75, 75, 3))
+        kernels.append([w.numpy() for w in model.weights if w.name == "kernel"])
+    for a, b in zip(*kernels):
+        np.testing.assert_array_equal(a, b)
+    by_shape = {}
+    for k in kernels[0]:
+        by_shape.setdefault(k.shape, []).append(k)
+    for same_shape in by_shape.values():
+        for i in range(1, len(same_shape)):
+            assert not np.array_equal(same_shape[0], same_shape[i])

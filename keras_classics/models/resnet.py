@@ -24,9 +24,14 @@ STAGE_PLANES = (64, 128, 256, 512)
 EXPANSION = {"basic": 1, "bottleneck": 4}
 # The ResNet paper follows Ioffe & Szegedy's BN; eps/momentum as torchvision (1e-5, 0.1).
 BN = dict(epsilon=1e-5, momentum=0.9)
-# "We initialize the weights as in [13]" (He et al. 2015): He normal, fan-out as torchvision.
-CONV = dict(use_bias=False, kernel_initializer=keras.initializers.VarianceScaling(
-    2.0, mode="fan_out", distribution="untruncated_normal"))
+
+
+def he_normal_fan_out():
+    """'We initialize the weights as in [13]' (He et al. 2015): He normal, fan-out as
+    torchvision. A fresh instance per layer: a Keras 3 initializer object draws the same
+    values on every call, so a shared one would give equal-shaped convs equal weights."""
+    return keras.initializers.VarianceScaling(2.0, mode="fan_out",
+                                              distribution="untruncated_normal")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +65,8 @@ def conv(x, filters, kernel, stride, name, groups=1):
         x = keras.layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
         padding = "valid"
     return conv2d(filters, kernel, strides=stride, padding=padding, groups=groups,
-                  name=f"{name}_conv", **CONV)(x)
+                  use_bias=False, kernel_initializer=he_normal_fan_out(),
+                  name=f"{name}_conv")(x)
 
 
 def conv_bn(x, filters, kernel, stride, name, groups=1, relu=True):
