@@ -4,10 +4,14 @@
 
 Writes ImageNet-format shards of the scikit-image photos resized to 500x375 (random crops of
 each photo so the JPEGs differ) to a temp dir, then measures images/s of
-  - decode-only: read shards + parse + tf.io.decode_jpeg, same interleave/AUTOTUNE parallelism;
+  - decode-only: read shards + parse + tf.io.decode_jpeg, with the interleave, map parallelism
+    (AUTOTUNE), tf.data options and batch size of the training pipeline;
   - get_dataset("imagenet", "train", model=resnet50, augmentation=inception): read +
     decode-and-crop + inception crop/resize/flip + normalise + batch;
-and prints a markdown table. Numbers depend on the CPU; compare ratios within one run.
+  - with --stages, the cumulative steps of the inception path on the same reading;
+each dataset built once and iterated every epoch (as model.fit does), the measurements
+alternating round by round, and prints a markdown table. Numbers depend on the CPU; compare
+ratios within one run.
 """
 
 import argparse
@@ -20,7 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from keras_classics import get_spec, preprocess_input  # noqa: E402
 from keras_classics.data import build_tfrecords, get_dataset  # noqa: E402
+from keras_classics.data import train_preprocessing as tp  # noqa: E402
 from keras_classics.data.decoders import IMAGENET_FEATURES  # noqa: E402
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field",
@@ -48,30 +54,81 @@ def write_shards(out, count, num_shards):
     return shards
 
 
-def decode_only(shards):
+def _options(ds):
+    """The tf.data options get_dataset sets: both sides run under the same threading."""
+    options = tf.data.Options()
+    options.deterministic = False
+    options.threading.max_intra_op_parallelism = 1
+    options.experimental_optimization.map_parallelization = True
+    return ds.with_options(options)
+
+
+def _records(shards):
+    """The shard reading of sources/tfrecord.py: interleave 16 files, AUTOTUNE, unordered."""
     files = tf.data.Dataset.list_files(os.path.join(shards, "train-*"), shuffle=False)
-    ds = files.interleave(lambda f: tf.data.TFRecordDataset(f, buffer_size=8 << 20),
-                          cycle_length=16, num_parallel_calls=tf.data.AUTOTUNE,
-                          deterministic=False)
-
-    def decode(serialized):
-        f = tf.io.parse_single_example(serialized, IMAGENET_FEATURES)
-        return tf.shape(tf.io.decode_jpeg(f["image/encoded"], channels=3))[0]
-
-    return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE,
-                  deterministic=False).prefetch(tf.data.AUTOTUNE)
+    return files.interleave(lambda f: tf.data.TFRecordDataset(f, buffer_size=8 << 20),
+                            cycle_length=16, num_parallel_calls=tf.data.AUTOTUNE,
+                            deterministic=False)
 
 
-def rate(make, epochs):
-    """Images/s over `epochs` passes after one warm-up pass."""
-    for _ in make():
+def _encoded(serialized):
+    return tf.io.parse_single_example(serialized, IMAGENET_FEATURES)["image/encoded"]
+
+
+def stage_dataset(shards, batch, fn):
+    """read + parse + fn(encoded, seed) per image, same map parallelism, batch, prefetch."""
+    seeds = tf.data.Dataset.random(seed=0).batch(2)
+    ds = tf.data.Dataset.zip((_records(shards), seeds))
+    ds = ds.map(lambda s, seed: fn(_encoded(s), seed), num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=False)
+    return _options(ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+
+
+def decode_only(shards, batch):
+    """The limit: read + parse + tf.io.decode_jpeg of the whole image (its height is kept so
+    that the decoded images, of different sizes, can be batched)."""
+    ds = _records(shards).map(
+        lambda s: tf.shape(tf.io.decode_jpeg(_encoded(s), channels=3))[0],
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+    return _options(ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
+
+
+def _window(data, seed, size=224):
+    shape = tf.cast(tf.image.extract_jpeg_shape(data)[:2], tf.int32)
+    return tp.inception_window(shape, size, seed)
+
+
+# Cumulative stages of the inception training path (train_preprocessing.augment on JPEG
+# bytes, then normalization.normalize), to show where the time goes (--stages).
+STAGES = {
+    "decode-and-crop (inception window)":
+        lambda data, seed: tf.shape(tf.image.decode_and_crop_jpeg(
+            data, _window(data, seed), channels=3))[0],
+    "+ resize 224 (bilinear, float32)":
+        lambda data, seed: tf.image.resize(tf.image.decode_and_crop_jpeg(
+            data, _window(data, seed), channels=3), [224, 224]),
+    "+ flip of the uint8 crop (= augment)":
+        lambda data, seed: tp.augment(data, "inception", 224, seed),
+    "+ normalise per image, preprocess_input (before)":
+        lambda data, seed: preprocess_input(tp.augment(data, "inception", 224, seed), "torch"),
+    "+ normalise per image, fused (train_preprocess)":
+        lambda data, seed: tp.train_preprocess(data, get_spec("resnet50"), 224, "inception",
+                                               seed),
+}
+
+
+def rate(ds, epochs):
+    """(images per wall second, images per CPU second of this process) over `epochs` passes
+    of one dataset after one warm-up pass (model.fit also builds the dataset once and iterates
+    it every epoch). On a machine shared with other jobs the CPU-time rate is the steadier
+    measure of the pipeline's cost; the wall-clock rate is what training sees."""
+    for _ in ds:
         pass
-    n, start = 0, time.perf_counter()
+    n, start, cpu = 0, time.perf_counter(), time.process_time()
     for _ in range(epochs):
-        for x in make():
-            n += int(tf.shape(x[0] if isinstance(x, tuple) else x)[0]) \
-                if isinstance(x, tuple) else 1
-    return n / (time.perf_counter() - start)
+        for x in ds:
+            n += int((x[0] if isinstance(x, tuple) else x).shape[0])
+    return n / (time.perf_counter() - start), n / (time.process_time() - cpu)
 
 
 def main():
@@ -81,28 +138,39 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2, help="alternating measurement rounds")
+    parser.add_argument("--stages", action="store_true",
+                        help="also measure the cumulative stages of the inception path")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         shards = write_shards(tmp, args.images, args.shards)
 
-        def pipeline():
-            ds, _ = get_dataset("imagenet", "train", model="resnet50", training=True,
-                                global_batch_size=args.batch, data_dir=shards,
-                                augmentation="inception", shuffle_buffer=1024)
-            return ds
-
-        limit, train = [], []
-        for _ in range(args.rounds):  # alternate so a noisy neighbour hits both alike
-            limit.append(rate(lambda: decode_only(shards), args.epochs))
-            train.append(rate(pipeline, args.epochs))
-    lim, tr = max(limit), max(train)
+        pipeline, _ = get_dataset("imagenet", "train", model="resnet50", training=True,
+                                  global_batch_size=args.batch, data_dir=shards,
+                                  augmentation="inception", shuffle_buffer=1024)
+        runs = {"limit": decode_only(shards, args.batch), "train": pipeline}
+        if args.stages:
+            runs.update((name, stage_dataset(shards, args.batch, fn))
+                        for name, fn in STAGES.items())
+        rates = {name: [] for name in runs}
+        for _ in range(args.rounds):  # alternate so a noisy neighbour hits all alike
+            for name, ds in runs.items():
+                rates[name].append(rate(ds, args.epochs))
+    best = {name: max(r[0] for r in rs) for name, rs in rates.items()}
+    cpu = {name: max(r[1] for r in rs) for name, rs in rates.items()}
     print(f"\n{os.cpu_count()} CPU cores, {args.images} JPEGs 500x375 in {args.shards} shards, "
-          f"best of {args.rounds} rounds x {args.epochs} epochs\n")
-    print("| pipeline | images/s | of decode-only |")
-    print("|---|---:|---:|")
-    print(f"| decode-only limit (read + parse + decode_jpeg) | {lim:.0f} | 100% |")
-    print(f"| training: read + decode-and-crop + inception aug + normalise + batch "
-          f"{args.batch} | {tr:.0f} | {100 * tr / lim:.0f}% |")
+          f"best of {args.rounds} rounds x {args.epochs} epochs, batch {args.batch}\n")
+    print("| pipeline | images/s | of decode-only | images/CPU-s | of decode-only |")
+    print("|---|---:|---:|---:|---:|")
+    names = {"limit": "decode-only limit (read + parse + decode_jpeg)",
+             "train": "training: read + decode-and-crop + inception aug + normalise + batch "
+                      f"{args.batch}"}
+    names.update((name, f"stage: {name}") for name in STAGES)
+    for name in rates:
+        print(f"| {names[name]} | {best[name]:.0f} | {100 * best[name] / best['limit']:.0f}% "
+              f"| {cpu[name]:.0f} | {100 * cpu[name] / cpu['limit']:.0f}% |")
+    print("\nall rounds (images/s, images/CPU-s): " + "; ".join(
+        f"{name}: {', '.join(f'{w:.0f}/{c:.0f}' for w, c in rates[name])}"
+        for name in rates))
 
 
 if __name__ == "__main__":

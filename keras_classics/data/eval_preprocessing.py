@@ -14,8 +14,8 @@ bottom-right, centre, then the same five flipped.
 import tensorflow as tf
 
 from keras_classics.data import decoders
+from keras_classics.data.normalization import normalize
 from keras_classics.data.train_preprocessing import center_window
-from keras_classics.preprocessing import preprocess_input
 
 
 def _ratio(spec, crop_ratio):
@@ -47,7 +47,7 @@ def eval_preprocess(image, spec, image_size=None, crop_ratio=None):
         raise TypeError(f"image has dtype {image.dtype.name}; accepted: uint8 [H, W, 3] pixels "
                         "or encoded image bytes (tf.string).")
     x = center_crop(image, size, _ratio(spec, crop_ratio))
-    return preprocess_input(x, spec.preprocessing)
+    return normalize(x, spec.preprocessing)
 
 
 def eval_preprocess_jpeg(data, spec, image_size=None, crop_ratio=None):
@@ -80,7 +80,7 @@ def ten_crop_preprocess(image, spec, image_size=None, crop_ratio=None):
     """Encoded bytes or uint8 [H, W, 3] -> the model's float32 [10, S, S, 3] inputs."""
     size = spec.default_size if image_size is None else image_size
     crops = ten_crop(tf.convert_to_tensor(image), size, _ratio(spec, crop_ratio))
-    return preprocess_input(crops, spec.preprocessing)
+    return normalize(crops, spec.preprocessing)
 
 
 def ten_crop_predict(model, dataset):

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 import tensorflow as tf
 
 from keras_classics.data import decoders
-from keras_classics.preprocessing import preprocess_input
+from keras_classics.data.normalization import normalize
 
 # AlexNet paper section 4.1: eigenvalues / eigenvectors of the 3x3 covariance of ImageNet RGB
 # values scaled to [0, 1], as published with fb.resnet.torch (ResNet's "standard colour
@@ -171,16 +171,19 @@ def augment(image, augmentation, image_size, seed, crop_ratio=0.875):
     window = (aug.window(shape, image_size, seeds[0]) if aug.window is not None
               else center_window(shape, crop_ratio))
     crop = decoders.decode_crop(image, window)
-    x = tf.image.resize(crop, [image_size, image_size])
     if aug.flip:
-        x = random_flip(x, seeds[1])
+        # Flipped before the resize, on the uint8 crop: a quarter of the bytes of the float
+        # image, same result (the bilinear sampling grid is symmetric about the centre).
+        crop = random_flip(crop, seeds[1])
+    x = tf.image.resize(crop, [image_size, image_size])
     for step, step_seed in zip(aug.after_resize, seeds[2:]):
         x = step(x, step_seed)
     return x
 
 
 def train_preprocess(image, spec, image_size, augmentation, seed, crop_ratio=None):
-    """The training entry point: augment, then normalise with the spec's preprocessing mode.
+    """The training entry point: augment, then normalise with the spec's preprocessing mode
+    (get_dataset normalises after batching instead: same values, one op per batch).
 
     Args:
       image: encoded image bytes (scalar tf.string) or a decoded uint8 [H, W, 3] tensor.
@@ -191,4 +194,4 @@ def train_preprocess(image, spec, image_size, augmentation, seed, crop_ratio=Non
     """
     ratio = spec.crop_ratio if crop_ratio is None else crop_ratio
     x = augment(image, augmentation, image_size, seed, ratio)
-    return preprocess_input(x, spec.preprocessing)
+    return normalize(x, spec.preprocessing)

@@ -159,3 +159,21 @@ def test_family_defaults():
     import dataclasses
     assert tp.default_augmentation(dataclasses.replace(SPEC, family="googlenet")) == "inception"
     assert tp.default_augmentation(dataclasses.replace(SPEC, family="newnet")) == "inception"
+
+
+@pytest.mark.parametrize("mode", ["torch", "caffe", "tf", "raw"])
+def test_fused_normalize_equals_preprocess_input(mode):
+    from keras_classics.data.normalization import normalize
+    image = photo("chelsea", (40, 56))
+    for x in (image, image.astype(np.float32) + 0.25, np.stack([image, image[::-1]])):
+        out = normalize(tf.constant(x), mode).numpy()
+        assert out.dtype == np.float32 and out.shape == x.shape
+        np.testing.assert_allclose(out, preprocess_input(x, mode), rtol=1e-6, atol=2e-5)
+
+
+def test_flip_before_resize_equals_flip_after_resize():
+    # augment flips the uint8 crop before resizing it: the bilinear grid is symmetric.
+    crop = tf.constant(photo("astronaut", (173, 211)))
+    before = tf.image.resize(crop[:, ::-1], [64, 64]).numpy()
+    after = tf.image.resize(crop, [64, 64]).numpy()[:, ::-1]
+    np.testing.assert_allclose(before, after, atol=1e-3)
