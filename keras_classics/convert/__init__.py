@@ -13,8 +13,8 @@ See docs/convert.md.
 
 from keras_classics.convert import keras_applications, timm, torchvision
 from keras_classics.convert.checkpoint import read_checkpoint
-from keras_classics.convert.core import (INFO_ATTRIBUTE, Conversion, WeightsInfo, find,
-                                         read_weights_info, save_weights)
+from keras_classics.convert.core import (INFO_ATTRIBUTE, Conversion, WeightsInfo,
+                                         check_output, find, read_weights_info, save_weights)
 from keras_classics.convert.keras_applications import from_keras_applications
 from keras_classics.convert.timm import from_timm
 from keras_classics.convert.torchvision import from_torchvision
@@ -49,6 +49,7 @@ def convert_file(source, name, checkpoint, output, **builder_kwargs):
     `read_weights_info(output).build(weights=output)` does both). Returns the WeightsInfo.
     """
     row = get_conversion(source, name)
+    check_output(output)  # before the work, not after it
     model = SOURCES[source][0](name, checkpoint, **builder_kwargs)
     return save_weights(model, row, output, builder_kwargs)
 

@@ -216,14 +216,19 @@ class WeightsInfo:
         return get_model(self.model, **{**self.builder_kwargs, **kwargs}, weights=weights)
 
 
-def save_weights(model, row, path, kwargs):
-    """Writes `model`'s weights to `path` (.weights.h5) with a `WeightsInfo` root attribute."""
-    import h5py
-
+def check_output(path):
     path = os.fspath(path)
     if not path.endswith(".weights.h5"):
         raise ValueError(f"output={path!r} is invalid; accepted: a file name ending in "
                          "'.weights.h5' (what builders' weights= argument loads).")
+    return path
+
+
+def save_weights(model, row, path, kwargs):
+    """Writes `model`'s weights to `path` (.weights.h5) with a `WeightsInfo` root attribute."""
+    import h5py
+
+    path = check_output(path)
     recorded = {**row.builder_kwargs, **kwargs}
     not_json = sorted(k for k, v in recorded.items() if not _is_json(v))
     if not_json:

@@ -1,4 +1,4 @@
-"""timm checkpoints (timm.create_model state dicts, model.safetensors from the hub) -> keras_classics.
+"""timm checkpoints (timm.create_model state dicts, hub model.safetensors) -> keras_classics.
 
 timm's ResNet family uses torchvision's module names (conv1, bn1, layer1.0.conv1, downsample.0,
 fc) and strides the bottleneck's 3x3 conv, so its rows reuse torchvision's name map. Each row
