@@ -22,10 +22,12 @@ SAFETENSORS_SUFFIXES = (".safetensors",)
 H5_SUFFIXES = (".h5", ".hdf5")
 # Keras 3 .weights.h5 stores each layer's variables by position; names in the order every
 # Keras layer creates them (Conv2D/Dense: kernel, bias; BatchNormalization: gamma, beta,
-# moving_mean, moving_variance), chosen by how many a layer has.
+# moving_mean, moving_variance), chosen by how many a layer has. Three are a BN with
+# scale=False, as in keras.applications' Inception nets.
 KERAS_VARIABLE_NAMES = {
     1: ("kernel",),
     2: ("kernel", "bias"),
+    3: ("beta", "moving_mean", "moving_variance"),
     4: ("gamma", "beta", "moving_mean", "moving_variance"),
 }
 KNOWN_VARIABLES = {n for names in KERAS_VARIABLE_NAMES.values() for n in names}

@@ -148,12 +148,16 @@ def test_headless_model_ignores_only_the_classifier(resnet18_state):
 
 
 def test_keras_applications_checkpoint_of_another_model(assignments):
-    source = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    vgg16 = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
     with pytest.raises(ValueError) as info:
-        convert.from_keras_applications("ResNet50", source, input_shape=(32, 32, 3))
-    message = str(info.value)
-    assert "missing keys: conv1_conv/kernel, conv1_bn/gamma" in message
-    assert "unexpected keys: block1_conv1/kernel, block1_conv1/bias" in message
+        convert.from_keras_applications("VGG19", vgg16, include_top=False,
+                                        input_shape=(32, 32, 3))
+    assert "6 missing keys: block3_conv4/kernel, block3_conv4/bias, block4_conv4/kernel" \
+        in str(info.value)
+    vgg19 = keras.applications.VGG19(weights=None, include_top=False, input_shape=(32, 32, 3))
+    with pytest.raises(ValueError, match="6 unexpected keys: block3_conv4/kernel"):
+        convert.from_keras_applications("VGG16", vgg19, include_top=False,
+                                        input_shape=(32, 32, 3))
     assert assignments == []
 
 
