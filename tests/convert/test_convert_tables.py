@@ -79,3 +79,25 @@ def test_conv_bias_and_epsilon_fold_into_batchnorm():
     expected = np.asarray(source(x, training=False))
     np.testing.assert_allclose(np.asarray(ours(x, training=False)), expected,
                                rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
+def test_keras_weights_files_name_variables_by_layer(tmp_path):
+    """Keras 3 .weights.h5 stores variables by position: names come back per layer kind."""
+    model = keras.Sequential([
+        keras.Input((4, 4, 3)),
+        keras.layers.Conv2D(2, 3, use_bias=False, name="conv"),
+        keras.layers.BatchNormalization(scale=False, name="bn3"),
+        keras.layers.BatchNormalization(name="bn4"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(2, name="fc"),
+    ])
+    path = tmp_path / "small.weights.h5"
+    model.save_weights(path)
+    state = convert.read_checkpoint(path)
+    assert sorted(state) == sorted(
+        ["conv/kernel", "bn3/beta", "bn3/moving_mean", "bn3/moving_variance", "bn4/gamma",
+         "bn4/beta", "bn4/moving_mean", "bn4/moving_variance", "fc/kernel", "fc/bias"])
+    from_model = convert.read_checkpoint(model)  # a keras.Model as checkpoint: same names
+    assert sorted(from_model) == sorted(state)
+    for key, value in from_model.items():
+        np.testing.assert_array_equal(state[key], value)
