@@ -36,10 +36,9 @@ def get_conversion(source, name):
     """The `Conversion` row of `name` in `source` ("torchvision", "timm", "keras.applications")."""
     if source not in SOURCES:
         raise ValueError(f"source={source!r} is invalid; accepted: {tuple(SOURCES)}.")
-    rows = SOURCES[source][1]
-    if source == timm.SOURCE and isinstance(name, str):
-        name = name.split(".")[0]  # a pretrained tag names weights, not an architecture
-    return find(rows, source, name)
+    if source == timm.SOURCE:
+        return timm.find_tagged(name)  # a pretrained tag names weights, not an architecture
+    return find(SOURCES[source][1], source, name)
 
 
 def convert_file(source, name, checkpoint, output, **builder_kwargs):

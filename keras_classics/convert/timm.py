@@ -24,12 +24,20 @@ def from_timm(name, checkpoint, **builder_kwargs):
 
     Args:
       name: the timm model name (`list_convertible()["timm"]`); a pretrained tag
-        ("resnext101_32x4d.gluon_in1k") is accepted and ignored (same architecture).
+        ("resnext101_32x4d.gluon_in1k") picks the tag's row where the table has one, else
+        the architecture's.
       checkpoint: a .pth/.pt/.bin or .safetensors path (timm's hub files are
         model.safetensors / pytorch_model.bin), or a state dict.
       **builder_kwargs: builder options (include_top, classes, classifier_activation ...).
     Returns:
       the keras.Model, taking NHWC RGB input prepared as the row's preprocessing mode says.
     """
-    base = name.split(".")[0] if isinstance(name, str) else name
-    return convert(find(ROWS, SOURCE, base), checkpoint, **builder_kwargs)
+    return convert(find_tagged(name), checkpoint, **builder_kwargs)
+
+
+def find_tagged(name):
+    """The row of "arch.tag" if the table has one (a tag whose preprocessing differs, as
+    inception_v3.gluon_in1k's), else the row of "arch"."""
+    if isinstance(name, str) and name not in ROWS and "." in name:
+        name = name.split(".")[0]
+    return find(ROWS, SOURCE, name)

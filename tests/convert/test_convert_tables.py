@@ -101,3 +101,8 @@ def test_keras_weights_files_name_variables_by_layer(tmp_path):
     assert sorted(from_model) == sorted(state)
     for key, value in from_model.items():
         np.testing.assert_array_equal(state[key], value)
+
+
+def test_timm_pretrained_tags_pick_the_architecture_row():
+    assert convert.get_conversion("timm", "resnext101_32x4d.gluon_in1k") is \
+        convert.get_conversion("timm", "resnext101_32x4d")
