@@ -136,8 +136,10 @@ def planned_values(row, model, state):
     state = {k: v for k, v in state.items() if not k.endswith(row.ignored)}
     expected = list(dict.fromkeys(k for takes in plan.values() for t in takes for k in t.keys))
     missing = [k for k in expected if k not in state]
-    unexpected = [k for k in state if k not in set(expected) and not _unused_head(row, k,
-                                                                                   expected)]
+    planned, has_head = set(expected), any(k.startswith(row.head) for k in expected)
+    # The classifier's keys are fine when the model has no classifier (include_top=False).
+    unexpected = [k for k in state
+                  if k not in planned and (has_head or not k.startswith(row.head))]
     if missing or unexpected:
         lines = [f"The checkpoint does not fit {row.describe()}:"]
         if missing:
@@ -172,12 +174,6 @@ def planned_values(row, model, state):
                          "checkpoint of this model with these builder options (classes, "
                          "include_top)? Nothing was loaded.")
     return values
-
-
-def _unused_head(row, key, expected):
-    """A classifier key is fine when the model has no classifier (include_top=False)."""
-    return (key.startswith(row.head) and bool(row.head)
-            and not any(k.startswith(row.head) for k in expected))
 
 
 def _first(items, sep=", "):
