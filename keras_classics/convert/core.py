@@ -1,0 +1,270 @@
+"""The conversion machinery every source shares: table rows, plans, all-or-nothing assignment.
+
+A source module (torchvision.py, timm.py, keras_applications.py) is a table of `Conversion`
+rows. A row names the source model, our registry model with the builder options that give the
+same architecture, the preprocessing the source's weights expect, and a *plan*: a function
+model -> {our layer name: (Take, ...)}, one `Take` per Keras variable of the layer, in the
+layer's variable order, saying which source arrays it is computed from and how.
+
+`convert` reads the checkpoint into a dict, builds the model, computes every variable from the
+plan, checks keys and shapes, and only then assigns: a checkpoint that does not fit raises a
+ValueError listing the first offending keys and leaves nothing half-loaded.
+"""
+
+import dataclasses
+import json
+import os
+from typing import Callable, Mapping
+
+import numpy as np
+
+from keras_classics.convert.checkpoint import read_checkpoint
+
+# How many offending keys an error message lists per kind.
+SHOWN = 8
+# Root attribute of a converted .weights.h5 file holding `WeightsInfo` as JSON.
+INFO_ATTRIBUTE = "keras_classics_conversion"
+INFO_FORMAT = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Take:
+    """One Keras variable computed from source arrays: `fn(*arrays)` over `keys`."""
+    keys: tuple
+    fn: Callable = None  # None: the single source array as it is
+
+    def __call__(self, state):
+        arrays = [state[k] for k in self.keys]
+        return arrays[0] if self.fn is None else self.fn(*arrays)
+
+
+@dataclasses.dataclass(frozen=True)
+class Conversion:
+    """One source model: how its checkpoint becomes weights of one of our builders.
+
+    Attributes:
+      source: the library ("torchvision", "timm", "keras.applications").
+      name: the model's name in that library ("resnext50_32x4d", "ResNet50").
+      model: our registry name of the same architecture.
+      plan: model -> {layer name: tuple of Take}, covering every layer with weights.
+      preprocessing: `preprocess_input` mode the source's weights were trained with.
+      builder_kwargs: options that make our builder the source's variant; a caller may not
+        override them.
+      input_size, crop_ratio: the source's eval resolution and centre-crop fraction.
+      head: source key prefixes of the classifier, unused (not an error) when the model is
+        built with include_top=False.
+      ignored: source key suffixes that hold no weights (torch's num_batches_tracked).
+    """
+    source: str
+    name: str
+    model: str
+    plan: Callable
+    preprocessing: str
+    builder_kwargs: Mapping = dataclasses.field(default_factory=dict)
+    input_size: int = 224
+    crop_ratio: float = 0.875
+    head: tuple = ()
+    ignored: tuple = ()
+
+    def describe(self):
+        options = "".join(f", {k}={v!r}" for k, v in self.builder_kwargs.items())
+        return f"{self.source} {self.name!r} (keras_classics {self.model!r}{options})"
+
+
+def table(*rows):
+    """{source name: row}, refusing duplicate names as the model registry does."""
+    by_name = {}
+    for row in rows:
+        if row.name in by_name:
+            raise ValueError(f"{row.source} model {row.name!r} has two conversion rows.")
+        by_name[row.name] = row
+    return by_name
+
+
+def find(rows, source, name):
+    """The row of `name` in a source table; an unknown name lists the accepted ones."""
+    if name not in rows:
+        import difflib
+
+        close = difflib.get_close_matches(str(name), list(rows), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise ValueError(f"name={name!r} is not a convertible {source} model.{hint} "
+                         f"Accepted: {', '.join(rows)}.")
+    return rows[name]
+
+
+def builder_kwargs(row, kwargs):
+    """The row's options plus the caller's; the caller may not change the architecture."""
+    if "weights" in kwargs:
+        raise TypeError("weights= is not accepted: the weights come from `checkpoint`.")
+    for key, value in kwargs.items():
+        if key in row.builder_kwargs and row.builder_kwargs[key] != value:
+            raise ValueError(f"{key}={value!r} is invalid for {row.describe()}: its weights "
+                             f"need {key}={row.builder_kwargs[key]!r}.")
+    return {**row.builder_kwargs, **kwargs}
+
+
+def convert(row, checkpoint, **kwargs):
+    """A keras.Model of `row`'s architecture with the weights of `checkpoint` loaded.
+
+    `kwargs` go to the builder (include_top, classes, input_shape, classifier_activation ...).
+    """
+    from keras_classics.registry import get_model
+
+    kwargs = builder_kwargs(row, kwargs)
+    state = read_checkpoint(checkpoint)
+    model = get_model(row.model, **kwargs)
+    values = planned_values(row, model, state)
+    for layer_name, arrays in values.items():  # everything is validated: assign it all
+        model.get_layer(layer_name).set_weights(arrays)
+    return model
+
+
+def planned_values(row, model, state):
+    """{layer name: [arrays]} for every weighted layer of `model`, validated.
+
+    Raises ValueError naming the first missing, unexpected and mis-shaped keys.
+    """
+    plan = row.plan(model)
+    weighted = [layer for layer in model.layers if layer.weights]
+    unmapped = [layer.name for layer in weighted if layer.name not in plan]
+    if unmapped:
+        raise ValueError(
+            f"The model built for {row.describe()} has layers that {row.source}'s "
+            f"{row.name!r} has no weights for: {_first(unmapped)}. Builder options that change "
+            "the architecture (block_form, shortcut, variant ...) do not fit these weights.")
+    state = {k: v for k, v in state.items() if not k.endswith(row.ignored)}
+    expected = list(dict.fromkeys(k for takes in plan.values() for t in takes for k in t.keys))
+    missing = [k for k in expected if k not in state]
+    planned, has_head = set(expected), any(k.startswith(row.head) for k in expected)
+    # The classifier's keys are fine when the model has no classifier (include_top=False).
+    unexpected = [k for k in state
+                  if k not in planned and (has_head or not k.startswith(row.head))]
+    if missing or unexpected:
+        lines = [f"The checkpoint does not fit {row.describe()}:"]
+        if missing:
+            lines.append(f"  {len(missing)} missing keys: {_first(missing)}")
+        if unexpected:
+            lines.append(f"  {len(unexpected)} unexpected keys: {_first(unexpected)}")
+        lines.append("  Is it a checkpoint of this model? Nothing was loaded.")
+        raise ValueError("\n".join(lines))
+    values, wrong = {}, []
+    for layer in weighted:
+        takes = plan[layer.name]
+        variables = layer.weights
+        if len(takes) != len(variables):  # a plan bug rather than a checkpoint problem
+            raise ValueError(f"The conversion plan of {row.describe()} gives {len(takes)} "
+                             f"arrays for layer {layer.name!r}, which has {len(variables)}.")
+        arrays = []
+        for take, variable in zip(takes, variables):
+            sources = ", ".join(f"{k} {tuple(state[k].shape)}" for k in take.keys)
+            target = f"{layer.name}/{variable.name} {tuple(variable.shape)}"
+            try:
+                array = np.asarray(take(state), dtype=np.float32)
+            except ValueError:  # a reshape that the source shape does not allow
+                wrong.append(f"{sources} -> {target}")
+                continue
+            if array.shape != tuple(variable.shape):
+                wrong.append(f"{sources} -> {target}: got {array.shape}")
+            arrays.append(array)
+        values[layer.name] = arrays
+    if wrong:
+        raise ValueError(f"The checkpoint does not fit {row.describe()}: {len(wrong)} arrays "
+                         f"have the wrong shape: {_first(wrong, sep='; ')}. Is it a "
+                         "checkpoint of this model with these builder options (classes, "
+                         "include_top)? Nothing was loaded.")
+    return values
+
+
+def _first(items, sep=", "):
+    shown = sep.join(items[:SHOWN])
+    return shown + (f"{sep}... ({len(items) - SHOWN} more)" if len(items) > SHOWN else "")
+
+
+# --- the weights file and what it records -----------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class WeightsInfo:
+    """What a converted weights file records: how to build its model and prepare its input.
+
+    Attributes:
+      model: our registry name; build with `get_model(model, **builder_kwargs, weights=path)`.
+      builder_kwargs: the builder options the weights were converted for (variant,
+        downsample_at, include_top, classes ...), JSON values only.
+      preprocessing: the `preprocess_input` mode the weights expect ("torch", "caffe", "tf").
+      input_size: the training resolution of the source weights.
+      crop_ratio: the eval centre-crop fraction of the source.
+      source, source_model: where the weights came from ("torchvision", "resnet50").
+    """
+    model: str
+    builder_kwargs: dict
+    preprocessing: str
+    input_size: int
+    crop_ratio: float
+    source: str
+    source_model: str
+    format: int = INFO_FORMAT
+
+    def build(self, weights=None, **kwargs):
+        """Our model with these builder options (and `kwargs`), loading `weights` if given."""
+        from keras_classics.registry import get_model
+
+        return get_model(self.model, **{**self.builder_kwargs, **kwargs}, weights=weights)
+
+
+def check_output(path):
+    path = os.fspath(path)
+    if not path.endswith(".weights.h5"):
+        raise ValueError(f"output={path!r} is invalid; accepted: a file name ending in "
+                         "'.weights.h5' (what builders' weights= argument loads).")
+    return path
+
+
+def save_weights(model, row, path, kwargs):
+    """Writes `model`'s weights to `path` (.weights.h5) with a `WeightsInfo` root attribute."""
+    import h5py
+
+    path = check_output(path)
+    recorded = {**row.builder_kwargs, **kwargs}
+    not_json = sorted(k for k, v in recorded.items() if not _is_json(v))
+    if not_json:
+        raise ValueError(f"builder options {not_json} cannot be recorded in a weights file; "
+                         "accepted: JSON values (str, int, float, bool, None, lists).")
+    info = WeightsInfo(model=row.model, builder_kwargs=recorded,
+                       preprocessing=row.preprocessing, input_size=row.input_size,
+                       crop_ratio=row.crop_ratio, source=row.source, source_model=row.name)
+    model.save_weights(path)
+    with h5py.File(path, "a") as f:
+        f.attrs[INFO_ATTRIBUTE] = json.dumps(dataclasses.asdict(info))
+    return info
+
+
+def _is_json(value):
+    try:
+        json.dumps(value)
+        return True
+    except TypeError:
+        return False
+
+
+def read_weights_info(path):
+    """The `WeightsInfo` a converted weights file records, or None for any other weights file.
+
+    predict and export call this to apply the preprocessing the weights were trained with.
+    """
+    import h5py
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"weights={path!r} does not exist; accepted: the path to a weights "
+                         "file.")
+    with h5py.File(path, "r") as f:
+        text = f.attrs.get(INFO_ATTRIBUTE)
+    if text is None:
+        return None
+    fields = json.loads(text)
+    if fields.get("format") != INFO_FORMAT:
+        raise ValueError(f"weights={path!r} records conversion info format "
+                         f"{fields.get('format')!r}; this keras_classics reads format "
+                         f"{INFO_FORMAT}.")
+    return WeightsInfo(**fields)

@@ -1,0 +1,109 @@
+"""PyTorch parameter layouts (torchvision, timm) -> Keras variables, by layer kind.
+
+A torch source's plan needs only a name map, our layer name -> torch module prefix
+("conv2_block1_1_conv" -> "layer1.0.conv1"); the layer's kind then says which parameters it
+reads and how they are laid out:
+
+  Conv2d.weight (out, in/groups, kh, kw)  -> kernel (kh, kw, in/groups, out)
+  Linear.weight (out, in)                  -> kernel (in, out); after a Flatten of a (h, w, c)
+                                              map the input axis is reordered from torch's
+                                              NCHW flatten (c, h, w) to NHWC (h, w, c)
+  BatchNorm2d weight, bias, running_mean, running_var -> gamma, beta, moving_mean,
+                                              moving_variance (torchvision and timm both use
+                                              eps 1e-5, our builders' value)
+"""
+
+import keras
+import numpy as np
+
+from keras_classics.convert.core import Take
+
+ELEMENTWISE = (keras.layers.Dropout, keras.layers.ReLU, keras.layers.Activation)
+# Keys of a torch state dict that hold no weights.
+IGNORED = (".num_batches_tracked",)
+
+
+def conv_kernel(weight):
+    return np.transpose(weight, (2, 3, 1, 0))
+
+
+def dense_kernel(weight):
+    return np.transpose(weight)
+
+
+def flattened_dense_kernel(grid):
+    """Linear weight over torch's (c, h, w) flatten -> Dense kernel over Keras' (h, w, c)."""
+    height, width, channels = grid
+
+    def fn(weight):
+        units = weight.shape[0]
+        weight = weight.reshape(units, channels, height, width)
+        return np.transpose(weight, (2, 3, 1, 0)).reshape(height * width * channels, units)
+
+    return fn
+
+
+def takes(layer, prefix):
+    """The Takes of one Keras layer from the torch module at `prefix`."""
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return tuple(Take((f"{prefix}.{p}",)) for p in
+                     ("weight", "bias", "running_mean", "running_var"))
+    if isinstance(layer, keras.layers.Conv2D):
+        kernel = Take((f"{prefix}.weight",), conv_kernel)
+    elif isinstance(layer, keras.layers.Dense):
+        grid = _flattened_grid(layer)
+        kernel = Take((f"{prefix}.weight",),
+                      flattened_dense_kernel(grid) if grid else dense_kernel)
+    else:
+        raise TypeError(f"Layer {layer.name!r} ({type(layer).__name__}) has no torch "
+                        "layout; accepted: Conv2D, Dense, BatchNormalization.")
+    bias = (Take((f"{prefix}.bias",)),) if layer.use_bias else ()
+    return (kernel, *bias)
+
+
+def _flattened_grid(layer):
+    """(h, w, c) when `layer`'s input is a Flatten of a feature map, else None.
+
+    Element-wise layers in between (torchvision AlexNet's dropout before fc6) keep the order.
+    """
+    source = layer.input._keras_history.operation
+    while isinstance(source, ELEMENTWISE):
+        source = source.input._keras_history.operation
+    if isinstance(source, keras.layers.Flatten) and len(source.input.shape) == 4:
+        return tuple(source.input.shape[1:])
+    return None
+
+
+def plan(module_names):
+    """A Conversion plan from `module_names(model) -> {our layer name: torch module prefix}`."""
+
+    def plan_fn(model):
+        names = module_names(model)
+        return {layer.name: takes(layer, names[layer.name])
+                for layer in model.layers if layer.weights and layer.name in names}
+
+    return plan_fn
+
+
+def sequential_names(classifier_indices):
+    """Names of a torchvision `features` + `classifier` Sequential net (AlexNet, VGG).
+
+    Our Conv2D, BatchNormalization, ReLU and MaxPooling2D layers before the Flatten are, in
+    order, the modules of torch's `features`; our Dense layers are the `classifier` modules at
+    `classifier_indices` (Dropout and ReLU sit between them there).
+    """
+    counted = (keras.layers.Conv2D, keras.layers.BatchNormalization, keras.layers.ReLU,
+               keras.layers.MaxPooling2D)
+
+    def names(model):
+        found, index, dense = {}, 0, iter(classifier_indices)
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Dense):
+                found[layer.name] = f"classifier.{next(dense, 'extra')}"
+            elif isinstance(layer, counted):
+                if layer.weights:
+                    found[layer.name] = f"features.{index}"
+                index += 1
+        return found
+
+    return names

@@ -1,0 +1,108 @@
+"""The conversion tables against the issue's list, and the array transforms on their own."""
+
+import inspect
+
+import keras
+import numpy as np
+
+import keras_classics
+from keras_classics import convert
+from keras_classics.convert import keras_applications, torch_layout
+
+# Issue 7's list of source names.
+ISSUE = {
+    "torchvision": {"alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn",
+                    "vgg16_bn", "vgg19_bn", "googlenet", "inception_v3", "resnet18",
+                    "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
+                    "resnext101_32x8d", "resnext101_64x4d"},
+    "timm": {"inception_v3", "inception_v4", "inception_resnet_v2", "resnext101_32x4d"},
+    "keras.applications": {"ResNet50", "ResNet101", "ResNet152", "VGG16", "VGG19",
+                           "InceptionV3", "InceptionResNetV2"},
+}
+# Rows that wait for the Inception-family builders (docs/convert.md says how to add them).
+PENDING = {
+    "torchvision": {"googlenet", "inception_v3"},
+    "timm": {"inception_v3", "inception_v4", "inception_resnet_v2"},
+    "keras.applications": {"InceptionV3", "InceptionResNetV2"},
+}
+
+
+def test_tables_cover_the_issue_list():
+    convertible = {source: set(names) for source, names in convert.list_convertible().items()}
+    assert convertible == {s: ISSUE[s] - PENDING[s] for s in ISSUE}
+
+
+def test_every_row_names_a_registered_model_and_real_builder_options():
+    for source, names in convert.list_convertible().items():
+        for name in names:
+            row = convert.get_conversion(source, name)
+            spec = keras_classics.get_spec(row.model)
+            options = inspect.signature(spec.builder).parameters
+            assert set(row.builder_kwargs) <= set(options), (source, name)
+            assert row.preprocessing in keras_classics.preprocessing.MODES
+
+
+def test_flattened_dense_kernel_reorders_nchw_to_nhwc():
+    """torch flattens (c, h, w), Keras (h, w, c): the same features must meet the same
+    weights."""
+    rng = np.random.default_rng(0)
+    c, h, w, units = 3, 2, 4, 5
+    features_nchw = rng.standard_normal((c, h, w))
+    weight = rng.standard_normal((units, c * h * w))
+    torch_out = weight @ features_nchw.reshape(-1)
+    kernel = torch_layout.flattened_dense_kernel((h, w, c))(weight)
+    keras_out = features_nchw.transpose(1, 2, 0).reshape(-1) @ kernel
+    np.testing.assert_allclose(keras_out, torch_out, rtol=1e-12)
+
+
+def test_conv_bias_and_epsilon_fold_into_batchnorm():
+    """keras.applications' conv(bias) + BN(eps 1.001e-5) equals our conv + BN(eps 1e-5)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 5, 3)).astype("float32")
+    kernel = rng.standard_normal((3, 3, 3, 4)).astype("float32")
+    bias, gamma, beta, mean = (rng.standard_normal(4).astype("float32") for _ in range(4))
+    variance = rng.uniform(1e-4, 1e-3, 4).astype("float32")  # small: epsilon matters
+
+    def net(use_bias, epsilon):
+        inputs = keras.Input((5, 5, 3))
+        y = keras.layers.Conv2D(4, 3, use_bias=use_bias, name="c")(inputs)
+        y = keras.layers.BatchNormalization(epsilon=epsilon, name="b")(y)
+        return keras.Model(inputs, y)
+
+    source = net(True, keras_applications.KERAS_APPLICATIONS_BN_EPSILON)
+    source.get_layer("c").set_weights([kernel, bias])
+    source.get_layer("b").set_weights([gamma, beta, mean, variance])
+    ours = net(False, 1e-5)
+    ours.get_layer("c").set_weights([kernel])
+    ours.get_layer("b").set_weights([gamma, beta, keras_applications.fold_conv_bias(mean, bias),
+                                     keras_applications.fold_epsilon(variance)])
+    expected = np.asarray(source(x, training=False))
+    np.testing.assert_allclose(np.asarray(ours(x, training=False)), expected,
+                               rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
+def test_keras_weights_files_name_variables_by_layer(tmp_path):
+    """Keras 3 .weights.h5 stores variables by position: names come back per layer kind."""
+    model = keras.Sequential([
+        keras.Input((4, 4, 3)),
+        keras.layers.Conv2D(2, 3, use_bias=False, name="conv"),
+        keras.layers.BatchNormalization(scale=False, name="bn3"),
+        keras.layers.BatchNormalization(name="bn4"),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(2, name="fc"),
+    ])
+    path = tmp_path / "small.weights.h5"
+    model.save_weights(path)
+    state = convert.read_checkpoint(path)
+    assert sorted(state) == sorted(
+        ["conv/kernel", "bn3/beta", "bn3/moving_mean", "bn3/moving_variance", "bn4/gamma",
+         "bn4/beta", "bn4/moving_mean", "bn4/moving_variance", "fc/kernel", "fc/bias"])
+    from_model = convert.read_checkpoint(model)  # a keras.Model as checkpoint: same names
+    assert sorted(from_model) == sorted(state)
+    for key, value in from_model.items():
+        np.testing.assert_array_equal(state[key], value)
+
+
+def test_timm_pretrained_tags_pick_the_architecture_row():
+    assert convert.get_conversion("timm", "resnext101_32x4d.gluon_in1k") is \
+        convert.get_conversion("timm", "resnext101_32x4d")

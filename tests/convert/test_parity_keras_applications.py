@@ -1,0 +1,82 @@
+"""Logit parity of every keras.applications conversion (needs no torch).
+
+keras.applications models are built with weights=None (nothing is downloaded), their biases,
+BN parameters and moving statistics randomised (Keras inits them to constants), and their
+weights handed over in each form a user has them in: the legacy .h5 layout keras.applications
+publishes, Keras 3's .weights.h5, a full-model .h5 (model.save), or the model itself.
+"""
+
+import h5py
+import keras
+import pytest
+
+from convert_parity import assert_parity, nhwc_input, ours, randomise_keras
+from keras_classics import convert
+
+# name -> (input size, include_top, how the weights are passed). ResNets compare logits at
+# 64x64; VGG's Flatten head needs 224, so VGG16 compares logits there and VGG19 its features.
+CASES = {
+    "ResNet50": (64, True, "full_model_h5"),
+    "ResNet101": (64, True, "weights_h5"),
+    "ResNet152": (64, True, "model"),
+    "VGG16": (224, True, "model"),
+    "VGG19": (32, False, "published_h5"),
+}
+SLOW = {"ResNet152", "VGG16"}
+
+
+def test_every_row_has_a_case():
+    assert set(CASES) == set(convert.keras_applications.ROWS)
+
+
+def write_published_layout(model, path):
+    """The layout of keras.applications' downloadable files (Keras 2 save_weights): root
+    attribute layer_names, per layer weight_names "layer/variable:0"."""
+    with h5py.File(path, "w") as f:
+        layers = [layer for layer in model.layers]
+        f.attrs["layer_names"] = [layer.name.encode("utf8") for layer in layers]
+        f.attrs["backend"] = b"tensorflow"
+        for layer in layers:
+            group = f.create_group(layer.name)
+            names = [f"{layer.name}/{v.name}:0" for v in layer.weights]
+            group.attrs["weight_names"] = [n.encode("utf8") for n in names]
+            for name, variable in zip(names, layer.weights):
+                group.create_dataset(name, data=variable.numpy())
+
+
+def as_checkpoint(model, form, tmp_path):
+    if form == "model":
+        return model
+    if form == "weights_h5":
+        path = tmp_path / "source.weights.h5"
+        model.save_weights(path)
+        return path
+    if form == "full_model_h5":
+        path = tmp_path / "source.h5"
+        model.save(path)
+        return path
+    path = tmp_path / "source.h5"
+    write_published_layout(model, path)
+    return str(path)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
+                                  for n in CASES])
+def test_keras_applications_parity(name, tmp_path):
+    size, include_top, form = CASES[name]
+    keras.utils.set_random_seed(0)
+    build = getattr(keras.applications, name)
+    top = dict(classifier_activation=None) if include_top else {}
+    source = randomise_keras(build(weights=None, include_top=include_top,
+                                   input_shape=(size, size, 3), **top))
+    x = nhwc_input(size, seed=3)
+    reference = ours(source, x)
+    model = convert.from_keras_applications(name, as_checkpoint(source, form, tmp_path),
+                                            include_top=include_top,
+                                            input_shape=(size, size, 3), **top)
+    what = (f"keras.applications {name} ({'logits' if include_top else 'features'} at "
+            f"{size}, {form})")
+    assert_parity(ours(model, x), reference, what)
+    if name.startswith("ResNet"):  # the conv biases went into the BN means (see fold tests)
+        assert not any(getattr(layer, "use_bias", False) for layer in model.layers
+                       if layer.name.endswith("_conv"))
