@@ -119,7 +119,7 @@ def _unpack(fn, raw):
 
 
 def get_dataset(source, split, *, model, global_batch_size, training, image_size=None,
-                data_dir=None, augmentation=None, seed=None, deterministic=False,
+                data_dir=None, augmentation=None, seed=None, epoch=None, deterministic=False,
                 skip_errors=False, label_offset=None, ten_crop=False, input_context=None,
                 shuffle_buffer=DEFAULT_SHUFFLE_BUFFER):
     """Batched (images, labels) for model.fit, preprocessed as the model's spec asks.
@@ -138,6 +138,10 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
       augmentation: a key of train_preprocessing.AUGMENTATIONS; default the family's
         (Fashion-MNIST: "pad_crop").
       seed: with deterministic=True, equal seeds give equal datasets, epoch by epoch.
+      epoch: with training, the data of that one epoch: order and augmentation are a pure
+        function of (seed, epoch), however often or by whom the dataset is iterated (a
+        distribution strategy may open an iterator before fit's). A resumed run rebuilds
+        epoch e exactly. Without it, each new iteration reshuffles (epoch after epoch).
       deterministic: keep the order of parallel reading and mapping (slower).
       skip_errors: drop and count bad records (DatasetInfo.skipped) instead of failing.
       label_offset: subtracted from TFRecord labels: 1 for 1..1000 files, 0 for 0-based; None
@@ -180,8 +184,13 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
         records = records.shard(input_context.num_input_pipelines,
                                 input_context.input_pipeline_id)
     if training:
-        records = records.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        fresh_each_iteration = epoch is None
+        if epoch is not None:
+            seed = (seed or 0) * 1_000_003 + epoch
+        records = records.shuffle(shuffle_buffer, seed=seed,
+                                  reshuffle_each_iteration=fresh_each_iteration)
+        seeds = tf.data.Dataset.random(
+            seed=seed, rerandomize_each_iteration=fresh_each_iteration).batch(2)
     else:
         seeds = tf.data.Dataset.from_tensors(tf.zeros([2], tf.int64)).repeat()
     ds = tf.data.Dataset.zip((records, seeds))

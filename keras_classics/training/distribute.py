@@ -40,6 +40,15 @@ def make_strategy(kind="auto", num_gpus=None):
     """The strategy of `kind`; "auto" picks multi_worker, mirrored (GPUs) or one_device."""
     if kind not in STRATEGIES:
         raise ValueError(f"strategy={kind!r} is invalid; accepted: {STRATEGIES}.")
+    if kind == "auto" and cluster_size() > 1:
+        kind = "multi_worker"
+    if kind == "multi_worker":
+        # Before anything that initialises the runtime (listing logical devices does):
+        # collectives can only be configured at startup.
+        if cluster_size() < 1:
+            raise ValueError("strategy='multi_worker' needs TF_CONFIG naming the cluster; "
+                             "accepted: set TF_CONFIG, or strategy 'auto'/'mirrored'.")
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     if num_gpus is not None:
         if num_gpus < 0 or num_gpus > len(gpus):
@@ -47,12 +56,7 @@ def make_strategy(kind="auto", num_gpus=None):
                              "(the visible GPUs).")
         gpus = gpus[:num_gpus]
     if kind == "auto":
-        kind = ("multi_worker" if cluster_size() > 1 else "mirrored" if gpus else "one_device")
-    if kind == "multi_worker":
-        if cluster_size() < 1:
-            raise ValueError("strategy='multi_worker' needs TF_CONFIG naming the cluster; "
-                             "accepted: set TF_CONFIG, or strategy 'auto'/'mirrored'.")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        kind = "mirrored" if gpus else "one_device"
     if kind == "mirrored":
         cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(gpus or cpus)

@@ -242,18 +242,19 @@ class Run:
         ds, info = keras_classics.data.get_dataset(
             cfg.dataset, split, model=self.spec, global_batch_size=self.batch,
             training=training, image_size=self.size, data_dir=cfg.data_dir,
-            seed=cfg.seed * 100_003 + (epoch or 0), deterministic=cfg.deterministic,
+            seed=cfg.seed, epoch=epoch, deterministic=cfg.deterministic,
             skip_errors=cfg.skip_errors, label_offset=cfg.label_offset)
         return ds, info
 
     def run(self):
         cfg = self.cfg
+        # First: MultiWorkerMirroredStrategy must configure collectives before any TF op.
+        strategy = self.strategy = distribute.make_strategy(cfg.strategy, cfg.num_gpus)
         keras.utils.set_random_seed(cfg.seed)
         if cfg.deterministic:
             tf.config.experimental.enable_op_determinism()
         if cfg.mixed_precision:
             keras.mixed_precision.set_global_policy("mixed_float16")
-        strategy = distribute.make_strategy(cfg.strategy, cfg.num_gpus)
         replicas = strategy.num_replicas_in_sync
         recipe = recipes.recipe_for(self.spec, cfg.recipe)
         bundled = BUNDLED if cfg.dataset == "fashion_mnist" else {}
@@ -356,8 +357,9 @@ class Run:
 
     def evaluate(self, model, r, info, eval_ds, epochs, wall):
         """Top-1/top-5/loss of the main head on the evaluation split."""
-        inference = keras_classics.inference_model(model)
-        compile_model(inference, dataclasses.replace(r, label_smoothing=0.0), "sgd", False)
+        with self.strategy.scope():  # a model made outside the scope can't take its data
+            inference = keras_classics.inference_model(model)
+            compile_model(inference, dataclasses.replace(r, label_smoothing=0.0), "sgd", False)
         scores = inference.evaluate(eval_ds.map(one_hot_targets(info.num_classes, 1)),
                                     steps=self.cfg.validation_steps, return_dict=True,
                                     verbose=0)

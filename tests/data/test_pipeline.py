@@ -233,3 +233,27 @@ def test_converter_shards_are_deterministic(photo_folder, tmp_path):
         contents.append([(tmp_path / run / f"train-0000{i}-of-00002").read_bytes()
                          for i in range(2)])
     assert contents[0] == contents[1]
+
+
+def test_epoch_dataset_is_the_same_however_often_iterated():
+    """With epoch=, the data is a pure function of (seed, epoch): a second iterator (as a
+    distribution strategy may open) or a resumed process sees the same batches."""
+    def first_batches(ds):
+        return [(x.numpy(), y.numpy()) for x, y in ds.take(2)]
+
+    kwargs = dict(model="resnet18", global_batch_size=8, training=True, seed=3,
+                  deterministic=True)
+    ds, _ = get_dataset("fashion_mnist", "train", epoch=1, **kwargs)
+    once, again = first_batches(ds), first_batches(ds)
+    rebuilt = first_batches(get_dataset("fashion_mnist", "train", epoch=1, **kwargs)[0])
+    other = first_batches(get_dataset("fashion_mnist", "train", epoch=2, **kwargs)[0])
+    for (xa, ya), (xb, yb), (xc, yc) in zip(once, again, rebuilt):
+        np.testing.assert_array_equal(ya, yb)
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yc)
+        np.testing.assert_array_equal(xa, xc)
+    assert any(not np.array_equal(a[1], b[1]) for a, b in zip(once, other))
+    # Without epoch, each iteration is a new epoch: a new order.
+    free, _ = get_dataset("fashion_mnist", "train", **kwargs)
+    assert any(not np.array_equal(a[1], b[1])
+               for a, b in zip(first_batches(free), first_batches(free)))

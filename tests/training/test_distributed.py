@@ -10,18 +10,21 @@ import time
 
 import pytest
 
-from train_helpers import ROOT, SMOKE, assert_same_weights, run_main
+import numpy as np
+
+from train_helpers import ROOT, SMOKE, assert_same_weights, read_weights, run_main
 
 
 @pytest.mark.slow
-def test_mirrored_on_two_devices_equals_one_device(tmp_path):
-    """Same global batch, synchronised BN: 2 replicas compute what 1 device does.
+def test_mirrored_on_two_devices_matches_one_device(tmp_path):
+    """Same global batch, synchronised BN: after one step the gradients (the optimizer's
+    momentum buffers) and weights of 2 replicas match those of 1 device.
 
-    Initial weights agree to 1e-6 (checked with a ~0 learning rate). After 3 steps the weights
-    agree to ~1e-2 relative: some first-step gradients differ by a few percent between the
-    two runs (measured here; not yet explained, see the README), so the tolerance is 1e-2.
+    Each tensor is compared relative to its own largest value, within 2%: a lost replica
+    gradient (50% off) or a loss scaled by the replica count (2x) fails. Measured here the
+    largest deviation is about 1%; it grows over further steps (README, open items).
     """
-    common = [*SMOKE, "--max_steps", "3", "--deterministic", "--sync_batchnorm"]
+    common = [*SMOKE, "--max_steps", "1", "--deterministic", "--sync_batchnorm"]
     one = run_main([*common, "--strategy", "one_device", "--model_dir", str(tmp_path / "one")])
     assert one.returncode == 0, one.stderr[-3000:]
     two = run_main([*common, "--cpu_devices", "2", "--strategy", "mirrored",
@@ -29,8 +32,12 @@ def test_mirrored_on_two_devices_equals_one_device(tmp_path):
     assert two.returncode == 0, two.stderr[-3000:]
     assert "2 replica(s) of MirroredStrategy" in two.stdout
     assert "1 replica(s) of OneDeviceStrategy" in one.stdout
-    assert_same_weights(tmp_path / "one" / "last.weights.h5",
-                        tmp_path / "two" / "last.weights.h5", rtol=1e-2, atol=1e-3)
+    a = read_weights(tmp_path / "one" / "last.weights.h5")
+    b = read_weights(tmp_path / "two" / "last.weights.h5")
+    assert a.keys() == b.keys() and any(k.startswith("optimizer/") for k in a)
+    for key in a:
+        scale = max(float(np.abs(a[key]).max()), 1e-12)
+        assert float(np.abs(a[key] - b[key]).max()) <= 2e-2 * scale, key
 
 
 def _free_ports(n):
@@ -44,6 +51,10 @@ def _free_ports(n):
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "Keras 3 model.fit under MultiWorkerMirroredStrategy fails with 'Attempt to convert a "
+    "value (PerReplica...)' (keras-team/keras#20585, open; TF 2.21 / Keras 3.15.1). Strict: "
+    "this test turns red once upstream works, so the xfail is removed then."))
 def test_two_worker_multi_worker_mirrored_run(tmp_path):
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     procs = []
