@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from photos import photo, write_jpeg  # noqa: F401
+from photos import PHOTOS, photo, write_jpeg
 
 
 @pytest.fixture(scope="session")
