@@ -94,11 +94,24 @@ def test_cli_batch_not_divisible_by_replicas(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
+# One model per family by default: a full run over the registry (29 models, each with its
+# backups and weight files; about 70 s a model on 2 cores) would take CI past its time budget.
+# KC_TRAIN_ALL=1 runs every registered model.
+ONE_PER_FAMILY = ["alexnet", "vgg11", "googlenet", "inception_v3", "resnet18", "plainnet18",
+                  "resnext50_32x4d"]
+TRAINED = ALL_MODELS if os.environ.get("KC_TRAIN_ALL") else ONE_PER_FAMILY
+
+
+def test_trained_models_cover_every_family():
+    families = {keras_classics.get_spec(n).family for n in ALL_MODELS}
+    assert {keras_classics.get_spec(n).family for n in TRAINED} == families
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", model_params(ALL_MODELS))
+@pytest.mark.parametrize("name", model_params(TRAINED))
 def test_every_model_trains_two_steps(name, tmp_path):
     """Default flags with --max_steps 2 (and a small batch, so that CI can afford the 224-px
-    fixed-head nets): the loss is finite and the weights move."""
+    fixed-head nets): the run completes with a finite loss."""
     results = train(RunConfig(model=name, max_steps=2, batch_size=4, validation_steps=1,
                               model_dir=str(tmp_path / name)))
     assert results["epochs"] == 1
