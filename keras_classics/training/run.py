@@ -264,6 +264,9 @@ class Run:
                              "replicas; accepted: a multiple of the replica count (it is the "
                              "global batch, split evenly across replicas).")
         self.size = image_size(cfg, self.spec)
+        # The auxiliary heads (GoogLeNet, Inception-v3) are built for the paper's input size;
+        # smaller images (the bundled dataset) train the main head alone.
+        self.use_aux = bool(self.spec.aux_loss_weights) and self.size >= self.spec.default_size
         epochs = cfg.epochs or bundled.get("epochs") or recipe.epochs
 
         train_ds, info = self.datasets(epoch=0)
@@ -289,7 +292,7 @@ class Run:
         with strategy.scope():
             model = self.spec.build(classes=info.num_classes, input_shape=(self.size,) * 2 + (3,),
                                     classifier_activation=None,
-                                    **({"aux_logits": True} if self.spec.aux_loss_weights else {}))
+                                    **({"aux_logits": True} if self.use_aux else {}))
             if cfg.sync_batchnorm:
                 model = synchronized_batchnorm(model)
             schedule = schedules.from_resolved(r)
