@@ -117,3 +117,17 @@ def test_every_model_trains_two_steps(name, tmp_path):
     assert results["epochs"] == 1
     assert results["eval"]["loss"] == results["eval"]["loss"]  # not NaN
     keras.backend.clear_session()
+
+
+@pytest.mark.slow
+def test_aux_heads_train_with_their_loss_weights(tmp_path):
+    """GoogLeNet at its 224 input trains with both auxiliary classifiers (weights 0.3)."""
+    results = train(RunConfig(model="googlenet", image_size=224, max_steps=2, batch_size=2,
+                              validation_steps=1,
+                              model_dir=str(tmp_path / "g")))
+    header = (tmp_path / "g" / "history.csv").read_text().splitlines()[0].split(",")
+    assert sum(1 for c in header if c.startswith("aux") and c.endswith("loss")) == 2, header
+    assert results["eval"]["loss"] == results["eval"]["loss"]
+    # The saved weights are the inference model's: they load into the plain builder.
+    model = keras_classics.GoogLeNet(classes=10, weights=str(tmp_path / "g" / "last.weights.h5"))
+    assert model.output_shape == (None, 10)
