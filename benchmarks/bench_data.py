@@ -20,6 +20,10 @@ import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The TensorFlow settings train/main.py runs with (see the comments there); override them from
+# the shell to measure TensorFlow's defaults.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

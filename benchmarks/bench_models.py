@@ -15,6 +15,9 @@ import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The TensorFlow settings train/main.py runs with (see the comments there); override them from
+# the shell to measure TensorFlow's defaults.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -42,14 +45,12 @@ ROWS = {
         "resnet50", 224, lambda: keras_grouped(keras_classics.ResNeXt50())),
     "keras.applications.InceptionV3": (None, 299,
                                        lambda: keras.applications.InceptionV3(weights=None)),
+    "inception_v3": ("keras.applications.InceptionV3", 299, keras_classics.InceptionV3),
     "keras.applications.InceptionResNetV2": (
         None, 299, lambda: keras.applications.InceptionResNetV2(weights=None)),
+    "inception_resnet_v2": ("keras.applications.InceptionResNetV2", 299,
+                            keras_classics.InceptionResNetV2),
 }
-if "inception_v3" in keras_classics.list_models():
-    ROWS["inception_v3"] = ("keras.applications.InceptionV3", 299, keras_classics.InceptionV3)
-if "inception_resnet_v2" in keras_classics.list_models():
-    ROWS["inception_resnet_v2"] = ("keras.applications.InceptionResNetV2", 299,
-                                   keras_classics.InceptionResNetV2)
 
 
 class StepTimer(keras.callbacks.Callback):
