@@ -53,7 +53,11 @@ class Conversion:
       input_size, crop_ratio: the source's eval resolution and centre-crop fraction.
       head: source key prefixes of the classifier, unused (not an error) when the model is
         built with include_top=False.
+      aux: source key prefixes of the auxiliary classifiers, unused (not an error) when the
+        model is built without them (aux_logits=False).
       ignored: source key suffixes that hold no weights (torch's num_batches_tracked).
+      rename: state -> state, applied before the plan reads it (keras.applications' Inception
+        layers, auto-named by Keras, are renamed by creation order), or None.
     """
     source: str
     name: str
@@ -64,7 +68,9 @@ class Conversion:
     input_size: int = 224
     crop_ratio: float = 0.875
     head: tuple = ()
+    aux: tuple = ()
     ignored: tuple = ()
+    rename: Callable = None
 
     def describe(self):
         options = "".join(f", {k}={v!r}" for k, v in self.builder_kwargs.items())
@@ -134,12 +140,16 @@ def planned_values(row, model, state):
             f"{row.name!r} has no weights for: {_first(unmapped)}. Builder options that change "
             "the architecture (block_form, shortcut, variant ...) do not fit these weights.")
     state = {k: v for k, v in state.items() if not k.endswith(row.ignored)}
+    if row.rename:
+        state = row.rename(state)
     expected = list(dict.fromkeys(k for takes in plan.values() for t in takes for k in t.keys))
     missing = [k for k in expected if k not in state]
-    planned, has_head = set(expected), any(k.startswith(row.head) for k in expected)
-    # The classifier's keys are fine when the model has no classifier (include_top=False).
-    unexpected = [k for k in state
-                  if k not in planned and (has_head or not k.startswith(row.head))]
+    planned = set(expected)
+    # A classifier's keys are fine when the model has no such classifier (include_top=False,
+    # aux_logits=False); the prefixes of those the plan does not read.
+    unused = tuple(prefix for group in (row.head, row.aux)
+                   if not any(k.startswith(group) for k in expected) for prefix in group)
+    unexpected = [k for k in state if k not in planned and not k.startswith(unused)]
     if missing or unexpected:
         lines = [f"The checkpoint does not fit {row.describe()}:"]
         if missing:

@@ -11,6 +11,7 @@ mirror a released checkpoint's names (GoogLeNet's Caffe names) pass their own na
 """
 
 import dataclasses
+import re
 from typing import Optional, Union
 
 import keras
@@ -118,6 +119,31 @@ def module(x, branches, name, style, concat_name: Optional[str] = None):
     """Concatenation of `branches` (tuples of ops), in the order the paper lists them."""
     outs = [branch(x, ops, f"{name}_b{i}", style) for i, ops in enumerate(branches)]
     return keras.layers.Concatenate(name=concat_name or name)(outs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    """Where a layer named by the module naming rule sits: module, branch (from 0), position
+    (from 1), split ("a", "b" ... inside a `Split`, else ""), kind ("conv" or "pool")."""
+    module: str
+    branch: int
+    position: int
+    split: str
+    kind: str
+
+
+_OPERATION = re.compile(r"(.+?)_b(\d+)_(\d+)([a-z]?)_(conv|pool)")
+
+
+def operation_at(name):
+    """The naming rule read backwards: "mixed_7b_b1_2a_conv" -> Operation("mixed_7b", 1, 2,
+    "a", "conv"); None for a layer that is not a module's conv or pool (stem, BN, concat).
+    Weight converters map our layers to other libraries' modules with it."""
+    match = _OPERATION.fullmatch(name)
+    if match is None:
+        return None
+    module_name, branch_index, position, split, kind = match.groups()
+    return Operation(module_name, int(branch_index), int(position), split, kind)
 
 
 def top(x, *, classes, classifier_activation, dropout):
