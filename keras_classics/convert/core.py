@@ -221,6 +221,16 @@ class WeightsInfo:
 
         return get_model(self.model, **{**self.builder_kwargs, **kwargs}, weights=weights)
 
+    def spec(self):
+        """The registry spec of `model` with the preprocessing, input size and crop these
+        weights expect: what `keras_classics.export.export_model` takes to build the serving
+        graph (the registry's own may differ: keras.applications' ResNet weights want
+        "caffe", our ResNet50 spec says "torch")."""
+        from keras_classics.registry import get_spec
+
+        return dataclasses.replace(get_spec(self.model), preprocessing=self.preprocessing,
+                                   default_size=self.input_size, crop_ratio=self.crop_ratio)
+
 
 def check_output(path):
     path = os.fspath(path)

@@ -129,3 +129,15 @@ def test_googlenet_aux_heads_are_not_converted():
     with pytest.raises(ValueError, match="aux_logits=True is invalid for torchvision "
                                          "'googlenet'.*aux_logits=False"):
         convert.from_torchvision("googlenet", "never-read.pth", aux_logits=True)
+
+
+def test_weights_info_spec_carries_the_recorded_preprocessing():
+    """What export builds the serving graph from: the weights' preprocessing and crop, not
+    the registry's defaults (which stay as they are)."""
+    info = convert.WeightsInfo(model="inception_v3", builder_kwargs={}, preprocessing="torch",
+                               input_size=299, crop_ratio=299 / 342, source="timm",
+                               source_model="inception_v3.gluon_in1k")
+    spec = info.spec()
+    assert (spec.name, spec.preprocessing, spec.default_size, spec.crop_ratio) == (
+        "inception_v3", "torch", 299, 299 / 342)
+    assert keras_classics.get_spec("inception_v3").preprocessing == "tf"
