@@ -270,7 +270,8 @@ def _is_json(value):
 def read_weights_info(path):
     """The `WeightsInfo` a converted weights file records, or None for any other weights file.
 
-    predict and export call this to apply the preprocessing the weights were trained with.
+    Its `spec()` gives eval_preprocess and export the preprocessing the weights were trained
+    with (`python -m keras_classics.export` does not read it yet).
     """
     import h5py
 
