@@ -50,6 +50,8 @@ VARIANT_PARAMS = [
     ("googlenet", {"aux_logits": True}, 6_998_552 + 3_188_840 + 3_190_888),   # paper, computed
     ("googlenet", {"variant": "torchvision", "aux_logits": True}, 13_004_888),  # torchvision
     ("inception_v3", {"aux_logits": True}, 27_161_264),                        # torchvision
+    ("inception_v3", {"bn_scale": False}, 23_817_352),              # keras.applications
+    ("inception_resnet_v2", {"bn_scale": False}, 55_813_192),       # keras.applications
     # The schema's 5/10/5 blocks: 55,843,464 less 5 x 123,168 (block35), 10 x 1,126,784
     # (block17), 5 x 2,035,424 (block8), each block's convs counted by hand from Figs. 16-19.
     ("inception_resnet_v2", {"depths": (5, 10, 5)}, 33_782_664),

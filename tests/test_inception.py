@@ -241,6 +241,28 @@ def test_aux_argument_errors():
         keras_classics.inference_model("googlenet")
 
 
+def test_converted_weights_options():
+    """bn_scale=False drops every BN's gamma (keras.applications' layout, counted in
+    references.VARIANT_PARAMS); avg_pool_counts_padding=True divides a border window by 9,
+    zeros included, as torch's avg_pool2d(3, 1, padding=1)."""
+    model = keras_classics.InceptionV3(include_top=False, input_shape=(75, 75, 3),
+                                       bn_scale=False)
+    bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert bns and not any(layer.scale for layer in bns)
+    model = keras_classics.InceptionV3(include_top=False, input_shape=(75, 75, 3),
+                                       avg_pool_counts_padding=True)
+    pad, pool = (model.get_layer(f"mixed_5b_b3_1_pool{s}") for s in ("_pad", ""))
+    counted = np.asarray(pool(pad(np.ones((1, 3, 3, 1), "float32"))))
+    np.testing.assert_allclose(counted[0, :, :, 0],
+                               [[4 / 9, 6 / 9, 4 / 9], [6 / 9, 1, 6 / 9], [4 / 9, 6 / 9, 4 / 9]],
+                               rtol=1e-6)
+    for kwargs in ({"bn_scale": "no"}, {"avg_pool_counts_padding": 1}):
+        with pytest.raises(ValueError, match=f"{next(iter(kwargs))}="):
+            keras_classics.InceptionV3(include_top=False, **kwargs)
+    with pytest.raises(ValueError, match="bn_scale=None"):
+        keras_classics.InceptionResNetV2(include_top=False, bn_scale=None)
+
+
 @pytest.mark.parametrize("name", ["inception_v3", "inception_v4", "inception_resnet_v1",
                                   "inception_resnet_v2"])
 def test_minimum_input_size(name):

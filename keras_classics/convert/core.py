@@ -53,7 +53,11 @@ class Conversion:
       input_size, crop_ratio: the source's eval resolution and centre-crop fraction.
       head: source key prefixes of the classifier, unused (not an error) when the model is
         built with include_top=False.
+      aux: source key prefixes of the auxiliary classifiers, unused (not an error) when the
+        model is built without them (aux_logits=False).
       ignored: source key suffixes that hold no weights (torch's num_batches_tracked).
+      rename: state -> state, applied before the plan reads it (keras.applications' Inception
+        layers, auto-named by Keras, are renamed by creation order), or None.
     """
     source: str
     name: str
@@ -64,7 +68,9 @@ class Conversion:
     input_size: int = 224
     crop_ratio: float = 0.875
     head: tuple = ()
+    aux: tuple = ()
     ignored: tuple = ()
+    rename: Callable = None
 
     def describe(self):
         options = "".join(f", {k}={v!r}" for k, v in self.builder_kwargs.items())
@@ -134,12 +140,16 @@ def planned_values(row, model, state):
             f"{row.name!r} has no weights for: {_first(unmapped)}. Builder options that change "
             "the architecture (block_form, shortcut, variant ...) do not fit these weights.")
     state = {k: v for k, v in state.items() if not k.endswith(row.ignored)}
+    if row.rename:
+        state = row.rename(state)
     expected = list(dict.fromkeys(k for takes in plan.values() for t in takes for k in t.keys))
     missing = [k for k in expected if k not in state]
-    planned, has_head = set(expected), any(k.startswith(row.head) for k in expected)
-    # The classifier's keys are fine when the model has no classifier (include_top=False).
-    unexpected = [k for k in state
-                  if k not in planned and (has_head or not k.startswith(row.head))]
+    planned = set(expected)
+    # A classifier's keys are fine when the model has no such classifier (include_top=False,
+    # aux_logits=False); the prefixes of those the plan does not read.
+    unused = tuple(prefix for group in (row.head, row.aux)
+                   if not any(k.startswith(group) for k in expected) for prefix in group)
+    unexpected = [k for k in state if k not in planned and not k.startswith(unused)]
     if missing or unexpected:
         lines = [f"The checkpoint does not fit {row.describe()}:"]
         if missing:
@@ -211,6 +221,16 @@ class WeightsInfo:
 
         return get_model(self.model, **{**self.builder_kwargs, **kwargs}, weights=weights)
 
+    def spec(self):
+        """The registry spec of `model` with the preprocessing, input size and crop these
+        weights expect: what `keras_classics.export.export_model` takes to build the serving
+        graph (the registry's own may differ: keras.applications' ResNet weights want
+        "caffe", our ResNet50 spec says "torch")."""
+        from keras_classics.registry import get_spec
+
+        return dataclasses.replace(get_spec(self.model), preprocessing=self.preprocessing,
+                                   default_size=self.input_size, crop_ratio=self.crop_ratio)
+
 
 def check_output(path):
     path = os.fspath(path)
@@ -250,7 +270,8 @@ def _is_json(value):
 def read_weights_info(path):
     """The `WeightsInfo` a converted weights file records, or None for any other weights file.
 
-    predict and export call this to apply the preprocessing the weights were trained with.
+    Its `spec()` gives eval_preprocess and export the preprocessing the weights were trained
+    with (`python -m keras_classics.export` does not read it yet).
     """
     import h5py
 

@@ -1,4 +1,5 @@
-"""keras.applications weight files (ResNet50/101/152, VGG16/19 .h5) -> keras_classics models.
+"""keras.applications weight files (ResNet, VGG, InceptionV3, InceptionResNetV2 .h5) ->
+keras_classics models.
 
 keras.applications' ResNet is the paper's Caffe release: stride in the first 1x1 of a
 bottleneck (our downsample_at="1x1"), a bias on every conv, BN epsilon 1.001e-5, caffe
@@ -11,6 +12,13 @@ both differences fold exactly into the BN that follows each conv, at inference:
 In training BN normalises with batch statistics, where a constant bias cancels, so the plain
 builder loses nothing and needs no conv-bias option. Layer names are keras.applications' own
 (ResNet) or its blockN_convM/fc1/fc2 (VGG).
+
+keras.applications' InceptionV3 and InceptionResNetV2 have BN without scale (our
+bn_scale=False) and eps 1e-3 (ours), and leave most conv and BN layers unnamed: Keras names
+them conv2d, conv2d_1, ... in the order they are made, counting on from the layers made
+before in the same session (the published files, from Keras 2, start at conv2d_1). Those
+layers are paired with ours by creation order, the same in both builders: a module after the
+one before, in a module branch after branch, in a branch position after position.
 """
 
 import re
@@ -19,6 +27,7 @@ import keras
 import numpy as np
 
 from keras_classics.convert.core import Conversion, Take, convert, find, table
+from keras_classics.models._inception import operation_at
 from keras_classics.models.resnet import BN as RESNET_BN
 
 SOURCE = "keras.applications"
@@ -69,16 +78,105 @@ def vgg_plan(model):
     return plan
 
 
-def _row(name, model, plan, head, **builder_kwargs):
-    return Conversion(source=SOURCE, name=name, model=model, plan=plan, preprocessing="caffe",
-                      builder_kwargs=builder_kwargs, head=head)
+# Keras' automatic layer names: the kind, then _1, _2 ... for each further layer of the kind.
+_AUTO_NAMED = re.compile(r"(conv2d|batch_normalization)(?:_(\d+))?")
 
+
+def rank_auto_named(state):
+    """`state` with the automatically named layers renamed by creation order: the k-th conv2d
+    (by the number Keras appended) becomes "conv2d#k", likewise "batch_normalization#k"."""
+    found = {}
+    for key in state:
+        match = _AUTO_NAMED.fullmatch(key.split("/")[0])
+        if match:
+            found.setdefault(match[1], set()).add((int(match[2] or 0), match[0]))
+    renamed = {layer: f"{kind}#{rank}" for kind, layers in found.items()
+               for rank, (_, layer) in enumerate(sorted(layers))}
+    return {"/".join((renamed.get(key.split("/")[0], key.split("/")[0]),
+                      *key.split("/")[1:])): value for key, value in state.items()}
+
+
+def creation_order(model):
+    """Sort key of our Inception layers in the order the builder made them. model.layers is
+    sorted by depth, which interleaves a module's branches; a module's operations are ordered
+    by (branch, position, split) after the layers before the module."""
+    index = {layer.name: i for i, layer in enumerate(model.layers)}
+    first = {}
+    for name, i in index.items():
+        operation = operation_at(name)
+        if operation:
+            first[operation.module] = min(first.get(operation.module, i), i)
+
+    def key(layer):
+        operation = operation_at(layer.name)
+        if operation is None:
+            return (index[layer.name], 0, 0, "")
+        return (first[operation.module], operation.branch, operation.position,
+                operation.split)
+
+    return key
+
+
+def inception_plan(named):
+    """Plan of an Inception net: the conv units (conv + BN `{conv}_bn`) that `named` does not
+    name take the automatically named layers in creation order; `named(our layer name)`
+    gives the source's name of the other layers (or None)."""
+
+    def plan_fn(model):
+        layers = {layer.name: layer for layer in model.layers}
+        units = sorted((layer for layer in model.layers
+                        if isinstance(layer, keras.layers.Conv2D) and f"{layer.name}_bn" in layers
+                        and named(layer.name) is None), key=creation_order(model))
+        plan = {}
+        for rank, conv in enumerate(units):
+            bn = layers[f"{conv.name}_bn"]
+            plan[conv.name] = _variables(conv, f"conv2d#{rank}")
+            plan[bn.name] = _variables(bn, f"batch_normalization#{rank}")
+        for layer in model.layers:
+            source = named(layer.name) if layer.weights and layer.name not in plan else None
+            if source:
+                plan[layer.name] = _variables(layer, source)
+        return plan
+
+    return plan_fn
+
+
+def inception_v3_named(name):
+    return "predictions" if name == "predictions" else None
+
+
+_BLOCK_UP = re.compile(r"(block(?:35|17|8)_\d+)_up_conv")
+
+
+def inception_resnet_v2_named(name):
+    """Layers keras.applications names: each block's linear 1x1 conv (block35_1_conv ...),
+    the final conv unit conv_7b (+ conv_7b_bn), predictions."""
+    match = _BLOCK_UP.fullmatch(name)
+    if match:
+        return f"{match[1]}_conv"
+    return {"conv_7b_1x1": "conv_7b", "conv_7b_1x1_bn": "conv_7b_bn",
+            "predictions": "predictions"}.get(name)
+
+
+def _row(name, model, plan, head, preprocessing="caffe", **fields):
+    return Conversion(source=SOURCE, name=name, model=model, plan=plan,
+                      preprocessing=preprocessing, head=head, **fields)
+
+
+# InceptionV3 has no aux head (aux_logits=True is refused); both Inception nets take [-1, 1]
+# input at 299.
+_INCEPTION = dict(preprocessing="tf", input_size=299, rename=rank_auto_named)
 
 ROWS = table(
     *(_row(f"ResNet{depth}", f"resnet{depth}", resnet_plan, ("predictions/",),
-           downsample_at="1x1") for depth in (50, 101, 152)),
+           builder_kwargs=dict(downsample_at="1x1")) for depth in (50, 101, 152)),
     *(_row(f"VGG{depth}", f"vgg{depth}", vgg_plan, ("fc1/", "fc2/", "predictions/"))
       for depth in (16, 19)),
+    _row("InceptionV3", "inception_v3", inception_plan(inception_v3_named), ("predictions/",),
+         builder_kwargs=dict(bn_scale=False, aux_logits=False), **_INCEPTION),
+    _row("InceptionResNetV2", "inception_resnet_v2",
+         inception_plan(inception_resnet_v2_named), ("predictions/",),
+         builder_kwargs=dict(bn_scale=False), **_INCEPTION),
 )
 
 
@@ -92,7 +190,8 @@ def from_keras_applications(name, checkpoint, **builder_kwargs):
         built by keras.applications, or a mapping "layer/variable" -> array.
       **builder_kwargs: builder options (include_top, classes, classifier_activation ...).
     Returns:
-      the keras.Model, taking caffe-preprocessed NHWC input (`preprocess_input(x, "caffe")`:
-      BGR, ImageNet mean pixel subtracted), as keras.applications' own.
+      the keras.Model, taking NHWC input preprocessed as keras.applications' own: "caffe"
+      (BGR, ImageNet mean pixel subtracted) for ResNet and VGG, "tf" ([-1, 1]) for the
+      Inception nets (`preprocess_input(x, row.preprocessing)`).
     """
     return convert(find(ROWS, SOURCE, name), checkpoint, **builder_kwargs)

@@ -11,6 +11,7 @@ mirror a released checkpoint's names (GoogLeNet's Caffe names) pass their own na
 """
 
 import dataclasses
+import re
 from typing import Optional, Union
 
 import keras
@@ -20,11 +21,14 @@ from keras_classics.models import _common
 
 @dataclasses.dataclass(frozen=True)
 class ConvStyle:
-    """How a conv unit is made: conv [+ BN] + ReLU.
+    """How a module's units are made: conv [+ BN] + ReLU, and its 'same' average pools.
 
     batch_norm=False: conv with bias + ReLU (GoogLeNet paper). Otherwise conv without bias
     (BN's beta replaces it) + BN + ReLU; `scale` adds BN's gamma (torchvision/timm keep it,
     TF-slim and keras.applications drop it because a ReLU follows).
+    avg_pool_counts_padding: a 'same' average pool divides by the full window, zeros of the
+    padding included (torchvision's and timm's Inception-v3, `avg_pool2d(3, 1, padding=1)`),
+    instead of by the pixels inside the image (TF-slim 'SAME', the default).
     """
     batch_norm: bool = True
     scale: bool = True
@@ -32,6 +36,18 @@ class ConvStyle:
     # momentum as torchvision's default 0.1 (Keras 0.9), the project convention.
     epsilon: float = 1e-3
     momentum: float = 0.9
+    avg_pool_counts_padding: bool = False
+
+
+def with_options(style, *, bn_scale, avg_pool_counts_padding=False):
+    """`style` with a builder's options: `bn_scale` (BN's gamma; False as keras.applications
+    and TF-slim) and `avg_pool_counts_padding` (see ConvStyle)."""
+    for name, value in (("bn_scale", bn_scale),
+                        ("avg_pool_counts_padding", avg_pool_counts_padding)):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name}={value!r} is invalid; accepted: True or False.")
+    return dataclasses.replace(style, scale=bn_scale,
+                               avg_pool_counts_padding=avg_pool_counts_padding)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,10 +87,14 @@ def conv_unit(x, conv, name, style):
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def pool(x, op, name):
+def pool(x, op, name, style=None):
     layer = (keras.layers.MaxPooling2D if op.kind == "max" else keras.layers.AveragePooling2D)
     # TF 'same' average pooling leaves the padding out of the mean, as TF-slim (the authors'
-    # release); torchvision's avg_pool2d(padding=1) counts it in at the borders.
+    # release); torchvision's avg_pool2d(padding=1) counts it in at the borders: explicit zeros
+    # and an unpadded pool (the tables' average pools are all 3x3/1, padded evenly).
+    if op.kind == "avg" and op.padding == "same" and style and style.avg_pool_counts_padding:
+        x = keras.layers.ZeroPadding2D(op.size // 2, name=f"{name}_pad")(x)
+        return layer(op.size, strides=op.stride, padding="valid", name=name)(x)
     return layer(op.size, strides=op.stride, padding=op.padding, name=name)(x)
 
 
@@ -83,7 +103,7 @@ def apply(x, op, name, style):
     if isinstance(op, Conv):
         return conv_unit(x, op, f"{name}_conv", style)
     if isinstance(op, Pool):
-        return pool(x, op, f"{name}_pool")
+        return pool(x, op, f"{name}_pool", style)
     outs = [conv_unit(x, c, f"{name}{chr(ord('a') + i)}_conv", style)
             for i, c in enumerate(op.convs)]
     return keras.layers.Concatenate(name=f"{name}_concat")(outs)
@@ -99,6 +119,31 @@ def module(x, branches, name, style, concat_name: Optional[str] = None):
     """Concatenation of `branches` (tuples of ops), in the order the paper lists them."""
     outs = [branch(x, ops, f"{name}_b{i}", style) for i, ops in enumerate(branches)]
     return keras.layers.Concatenate(name=concat_name or name)(outs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Operation:
+    """Where a layer named by the module naming rule sits: module, branch (from 0), position
+    (from 1), split ("a", "b" ... inside a `Split`, else ""), kind ("conv" or "pool")."""
+    module: str
+    branch: int
+    position: int
+    split: str
+    kind: str
+
+
+_OPERATION = re.compile(r"(.+?)_b(\d+)_(\d+)([a-z]?)_(conv|pool)")
+
+
+def operation_at(name):
+    """The naming rule read backwards: "mixed_7b_b1_2a_conv" -> Operation("mixed_7b", 1, 2,
+    "a", "conv"); None for a layer that is not a module's conv or pool (stem, BN, concat).
+    Weight converters map our layers to other libraries' modules with it."""
+    match = _OPERATION.fullmatch(name)
+    if match is None:
+        return None
+    module_name, branch_index, position, split, kind = match.groups()
+    return Operation(module_name, int(branch_index), int(position), split, kind)
 
 
 def top(x, *, classes, classifier_activation, dropout):

@@ -33,7 +33,7 @@ from keras_classics.models.inception_v4 import reduction_a
 PAPER = "Szegedy et al. 2017, Inception-v4, Inception-ResNet, Figures 7, 10-19"
 
 # BN with scale, eps 1e-3, as timm's inception_resnet_v2 (55,843,464 trainable parameters);
-# TF-slim and keras.applications drop BN's gamma (55,813,192).
+# TF-slim and keras.applications drop BN's gamma (55,813,192): option bn_scale=False.
 STYLE = ConvStyle(batch_norm=True, scale=True, epsilon=1e-3)
 DROPOUT = 0.2  # Figure 15: "Dropout (keep 0.8)".
 V = "valid"
@@ -147,9 +147,9 @@ CONFIGS = {
 GRIDS = (35, 17, 8)
 
 
-def residual_block(x, branches, width, scale, name, activation=True):
+def residual_block(x, branches, width, scale, name, style, activation=True):
     """Figures 10/11/13, 16/17/19: x + scale * Linear1x1(concat(branches)) [-> ReLU]."""
-    r = _inception.module(x, branches, name, STYLE, concat_name=f"{name}_concat")
+    r = _inception.module(x, branches, name, style, concat_name=f"{name}_concat")
     r = keras.layers.Conv2D(width, 1, name=f"{name}_up_conv")(r)
     x = ScaledResidual(scale, name=f"{name}_add")([x, r])
     if not activation:
@@ -167,7 +167,8 @@ def _check_depths(depths):
 
 
 def _inception_resnet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-                      classifier_activation, name, config, depths=None):
+                      classifier_activation, name, config, depths=None, bn_scale=True):
+    style = _inception.with_options(STYLE, bn_scale=bn_scale)
     config = CONFIGS[config]
     depths = _check_depths(config.depths if depths is None else depths)
     _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
@@ -177,11 +178,11 @@ def _inception_resnet(*, include_top, weights, input_tensor, input_shape, poolin
     x = inputs
     for layer_name, op in config.stem:
         if isinstance(op, Conv):
-            x = _inception.conv_unit(x, op, layer_name, STYLE)
+            x = _inception.conv_unit(x, op, layer_name, style)
         elif isinstance(op, Pool):
-            x = _inception.pool(x, op, layer_name)
+            x = _inception.pool(x, op, layer_name, style)
         else:
-            x = _inception.module(x, op, layer_name, STYLE)
+            x = _inception.module(x, op, layer_name, style)
     reductions = {0: ("mixed_6a", reduction_a(*config.reduction_a)),
                   1: ("mixed_7a", config.reduction_b)}
     for stage, (branches, width, depth, scale, grid) in enumerate(
@@ -191,12 +192,12 @@ def _inception_resnet(*, include_top, weights, input_tensor, input_shape, poolin
             # scale=1.0, activation_fn=None in TF-slim).
             linear = config.last_block_linear and stage == 2 and index == depth
             x = residual_block(x, branches, width, 1.0 if linear else scale,
-                               f"block{grid}_{index}", activation=not linear)
+                               f"block{grid}_{index}", style, activation=not linear)
         if stage in reductions:
             module_name, reduction = reductions[stage]
-            x = _inception.module(x, reduction, module_name, STYLE)
+            x = _inception.module(x, reduction, module_name, style)
     if config.final_conv:
-        x = _inception.conv_unit(x, Conv(config.final_conv, 1), "conv_7b_1x1", STYLE)
+        x = _inception.conv_unit(x, Conv(config.final_conv, 1), "conv_7b_1x1", style)
 
     def top(x):
         return _inception.top(x, classes=classes, classifier_activation=classifier_activation,
@@ -230,8 +231,9 @@ InceptionResNetV2 = _common.register(
     timm).
 
     299x299 input; grids 35x35x320, 17x17x1088, 8x8x2080, final 1x1 conv to 1536 channels.
-    BN with scale (timm: 55,843,464 trainable parameters; keras.applications and TF-slim drop
-    BN's scale: 55,813,192). Residual scales 0.17 / 0.10 / 0.20, the last block unscaled.
+    BN with scale (timm: 55,843,464 trainable parameters); bn_scale=False drops it as
+    keras.applications and TF-slim (55,813,192). Residual scales 0.17 / 0.10 / 0.20, the last
+    block unscaled.
     Option depths: blocks at 35x35, 17x17, 8x8; default (10, 20, 10) as released,
     (5, 10, 5) is the paper's Figure 15 schema.
     """,

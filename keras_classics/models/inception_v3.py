@@ -25,7 +25,7 @@ from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
 PAPER = "Szegedy et al. 2016, Rethinking the Inception Architecture, Table 1"
 
 # BN with scale, eps 1e-3, as torchvision/timm's Inception3 (23,834,568 trainable parameters);
-# TF-slim and keras.applications drop BN's gamma (23,817,352).
+# TF-slim and keras.applications drop BN's gamma (23,817,352): option bn_scale=False.
 STYLE = ConvStyle(batch_norm=True, scale=True, epsilon=1e-3)
 DROPOUT = 0.2  # TF-slim's dropout_keep_prob=0.8 (torchvision uses 0.5); the paper gives none.
 
@@ -131,7 +131,7 @@ CONFIGS = {
 }
 
 
-def aux_classifier(x, *, classes, classifier_activation, input_shape):
+def aux_classifier(x, *, style, classes, classifier_activation, input_shape):
     """Figure 8, the BN-auxiliary classifier on the last 17x17 module: 5x5/3 average pool,
     1x1 conv 128, 5x5 conv 768 (both conv + BN + ReLU, unpadded as TF-slim), linear
     classifier; a global average pool (torchvision's) takes any grid above 5x5 to 1x1."""
@@ -141,16 +141,19 @@ def aux_classifier(x, *, classes, classifier_activation, input_shape):
                          f"{x.shape[1]}x{x.shape[2]}; accepted: input_shape with height and "
                          "width >= 299, or aux_logits=False.")
     x = keras.layers.AveragePooling2D(5, strides=3, name="aux1_pool")(x)
-    x = _inception.conv_unit(x, Conv(128, 1), "aux1_1_conv", STYLE)
-    x = _inception.conv_unit(x, Conv(768, 5, padding="valid"), "aux1_2_conv", STYLE)
+    x = _inception.conv_unit(x, Conv(128, 1), "aux1_1_conv", style)
+    x = _inception.conv_unit(x, Conv(768, 5, padding="valid"), "aux1_2_conv", style)
     x = keras.layers.GlobalAveragePooling2D(name="aux1_avg_pool")(x)
     return _common.classifier(x, classes=classes, classifier_activation=classifier_activation,
                               name="aux1_predictions")
 
 
 def _inception_v3(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-                  classifier_activation, name, config, aux_logits=False):
+                  classifier_activation, name, config, aux_logits=False, bn_scale=True,
+                  avg_pool_counts_padding=False):
     _common.check_aux(aux_logits=aux_logits, include_top=include_top)
+    style = _inception.with_options(STYLE, bn_scale=bn_scale,
+                                    avg_pool_counts_padding=avg_pool_counts_padding)
     _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
                        classes=classes)
     config = CONFIGS[config]
@@ -158,14 +161,15 @@ def _inception_v3(*, include_top, weights, input_tensor, input_shape, pooling, c
                                 include_top=include_top, default_size=299, min_size=MIN_SIZE)
     x = inputs
     for layer_name, op in config.stem:
-        x = (_inception.conv_unit(x, op, layer_name, STYLE) if isinstance(op, Conv)
-             else _inception.pool(x, op, layer_name))
+        x = (_inception.conv_unit(x, op, layer_name, style) if isinstance(op, Conv)
+             else _inception.pool(x, op, layer_name, style))
     aux = []
     for module_name, branches in config.modules:
-        x = _inception.module(x, branches, module_name, STYLE)
+        x = _inception.module(x, branches, module_name, style)
         if aux_logits and module_name == config.aux_after:
-            aux.append(aux_classifier(x, classes=classes, input_shape=input_shape,
-                                      classifier_activation=classifier_activation))
+            aux.append(aux_classifier(x, style=style, classes=classes,
+                                      classifier_activation=classifier_activation,
+                                      input_shape=input_shape))
 
     def top(x):
         return _inception.top(x, classes=classes, classifier_activation=classifier_activation,
@@ -198,7 +202,10 @@ InceptionV3 = _common.register(
     f"""Inception-v3 ({PAPER}), the released network (TF-slim, torchvision, timm).
 
     299x299 input; BN with scale after every conv (torchvision/timm: 23,834,568 trainable
-    parameters; keras.applications drops BN's scale: 23,817,352).
+    parameters). Options for converted weights: bn_scale=False drops BN's scale as
+    keras.applications and TF-slim (23,817,352); avg_pool_counts_padding=True averages the
+    modules' 'same' pools over the zero padding too, as torchvision's and timm's
+    avg_pool2d(3, 1, padding=1) (TF-slim's 'SAME' pool, the default, leaves it out).
     aux_logits=True returns the training model with outputs [predictions, aux1_predictions],
     the BN-auxiliary classifier on mixed_6e (+3,326,696 parameters, 27,161,264 in all, as
     torchvision), loss weight 0.4 (TF-slim's; the paper gives none) in

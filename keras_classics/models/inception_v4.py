@@ -30,9 +30,13 @@ def stem_conv_pool():
 
 def stem_factorised():
     """Figure 3, second concatenation (73x73x160 -> 71x71x192):
-    1x1 64 -> 3x3 96 (V) | 1x1 64 -> 7x1 64 -> 1x7 64 -> 3x3 96 (V)."""
+    1x1 64 -> 3x3 96 (V) | 1x1 64 -> 1x7 64 -> 7x1 64 -> 3x3 96 (V).
+
+    Figure 3 draws the 7x1 conv before the 1x7; the authors' release (TF-slim Mixed_4a, and
+    timm, whose weights are its port) applies the 1x7 first, as here, and its weights need it.
+    """
     return ((Conv(64, 1), Conv(96, 3, padding=V)),
-            (Conv(64, 1), Conv(64, (7, 1)), Conv(64, (1, 7)), Conv(96, 3, padding=V)))
+            (Conv(64, 1), Conv(64, (1, 7)), Conv(64, (7, 1)), Conv(96, 3, padding=V)))
 
 
 def stem_conv_pool_2():

@@ -37,6 +37,12 @@ def nhwc_input(size, batch=2, seed=0):
     return np.random.default_rng(seed).standard_normal((batch, size, size, 3)).astype("float32")
 
 
+def rgb_images(size, batch=2, seed=0):
+    """Random RGB images in [0, 255] (float32, NHWC), for checks that preprocess them."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0.0, 255.0, (batch, size, size, 3)).astype("float32")
+
+
 def randomise_torch_batchnorm(model, seed=0):
     """Random BN affine parameters and running statistics (torch inits them to 1, 0, 0, 1,
     which would hide a swapped or dropped BN array), then eval mode."""

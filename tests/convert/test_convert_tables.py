@@ -4,6 +4,7 @@ import inspect
 
 import keras
 import numpy as np
+import pytest
 
 import keras_classics
 from keras_classics import convert
@@ -19,17 +20,13 @@ ISSUE = {
     "keras.applications": {"ResNet50", "ResNet101", "ResNet152", "VGG16", "VGG19",
                            "InceptionV3", "InceptionResNetV2"},
 }
-# Rows that wait for the Inception-family builders (docs/convert.md says how to add them).
-PENDING = {
-    "torchvision": {"googlenet", "inception_v3"},
-    "timm": {"inception_v3", "inception_v4", "inception_resnet_v2"},
-    "keras.applications": {"InceptionV3", "InceptionResNetV2"},
-}
+# Rows beyond the issue's list: a timm pretrained tag whose preprocessing differs.
+TAGGED = {"timm": {"inception_v3.gluon_in1k"}}
 
 
 def test_tables_cover_the_issue_list():
     convertible = {source: set(names) for source, names in convert.list_convertible().items()}
-    assert convertible == {s: ISSUE[s] - PENDING[s] for s in ISSUE}
+    assert convertible == {s: ISSUE[s] | TAGGED.get(s, set()) for s in ISSUE}
 
 
 def test_every_row_names_a_registered_model_and_real_builder_options():
@@ -106,3 +103,41 @@ def test_keras_weights_files_name_variables_by_layer(tmp_path):
 def test_timm_pretrained_tags_pick_the_architecture_row():
     assert convert.get_conversion("timm", "resnext101_32x4d.gluon_in1k") is \
         convert.get_conversion("timm", "resnext101_32x4d")
+    assert convert.get_conversion("timm", "inception_v3.tf_in1k") is \
+        convert.get_conversion("timm", "inception_v3")
+    # timm's pretrained configs: gluon_in1k alone uses ImageNet mean/std.
+    assert convert.get_conversion("timm", "inception_v3").preprocessing == "tf"
+    assert convert.get_conversion("timm", "inception_v3.gluon_in1k").preprocessing == "torch"
+
+
+def test_keras_auto_names_rank_by_creation_order():
+    """Keras 3 names conv2d, conv2d_1, ...; Keras 2 files conv2d_1, ...; a later model in a
+    session counts on (conv2d_95 ...): all rank the same, by the number, not as text."""
+    arrays = [np.full(1, i, "float32") for i in range(11)]
+    for first in (0, 1, 95):
+        names = ["conv2d" if first + i == 0 else f"conv2d_{first + i}" for i in range(11)]
+        state = {f"{n}/kernel": a for n, a in zip(names, arrays)}
+        state["predictions/bias"] = np.zeros(2, "float32")
+        ranked = keras_applications.rank_auto_named(state)
+        assert set(ranked) == {f"conv2d#{i}/kernel" for i in range(11)} | {"predictions/bias"}
+        assert all(ranked[f"conv2d#{i}/kernel"][0] == i for i in range(11))
+
+
+def test_googlenet_aux_heads_are_not_converted():
+    """torchvision's googlenet aux heads pool adaptively (ours: the paper's 5x5/3) and were
+    never trained: aux_logits=True is refused before the checkpoint is read."""
+    with pytest.raises(ValueError, match="aux_logits=True is invalid for torchvision "
+                                         "'googlenet'.*aux_logits=False"):
+        convert.from_torchvision("googlenet", "never-read.pth", aux_logits=True)
+
+
+def test_weights_info_spec_carries_the_recorded_preprocessing():
+    """What export builds the serving graph from: the weights' preprocessing and crop, not
+    the registry's defaults (which stay as they are)."""
+    info = convert.WeightsInfo(model="inception_v3", builder_kwargs={}, preprocessing="torch",
+                               input_size=299, crop_ratio=299 / 342, source="timm",
+                               source_model="inception_v3.gluon_in1k")
+    spec = info.spec()
+    assert (spec.name, spec.preprocessing, spec.default_size, spec.crop_ratio) == (
+        "inception_v3", "torch", 299, 299 / 342)
+    assert keras_classics.get_spec("inception_v3").preprocessing == "tf"

@@ -3,26 +3,32 @@
 keras.applications models are built with weights=None (nothing is downloaded), their biases,
 BN parameters and moving statistics randomised (Keras inits them to constants), and their
 weights handed over in each form a user has them in: the legacy .h5 layout keras.applications
-publishes, Keras 3's .weights.h5, a full-model .h5 (model.save), or the model itself.
+publishes, Keras 3's .weights.h5, a full-model .h5 (model.save), or the model itself. Both
+models see the same random RGB images, the source prepared by keras.applications' own
+preprocess_input, ours by the row's preprocessing mode (which this checks too).
 """
 
 import h5py
 import keras
 import pytest
 
-from convert_parity import assert_parity, nhwc_input, ours, randomise_keras
-from keras_classics import convert
+from convert_parity import assert_parity, ours, randomise_keras, rgb_images
+from keras_classics import convert, preprocess_input
 
-# name -> (input size, include_top, how the weights are passed). ResNets compare logits at
-# 64x64; VGG's Flatten head needs 224, so VGG16 compares logits there and VGG19 its features.
+# name -> (input size, include_top, how the weights are passed, keras.applications module
+# with the model's preprocess_input). ResNets compare logits at 64x64, the Inception nets at
+# 75 (their minimum); VGG's Flatten head needs 224, so VGG16 compares logits there and VGG19
+# its features.
 CASES = {
-    "ResNet50": (64, True, "full_model_h5"),
-    "ResNet101": (64, True, "weights_h5"),
-    "ResNet152": (64, True, "model"),
-    "VGG16": (224, True, "model"),
-    "VGG19": (32, False, "published_h5"),
+    "ResNet50": (64, True, "full_model_h5", "resnet"),
+    "ResNet101": (64, True, "weights_h5", "resnet"),
+    "ResNet152": (64, True, "model", "resnet"),
+    "VGG16": (224, True, "model", "vgg16"),
+    "VGG19": (32, False, "published_h5", "vgg19"),
+    "InceptionV3": (75, True, "published_h5", "inception_v3"),
+    "InceptionResNetV2": (75, True, "weights_h5", "inception_resnet_v2"),
 }
-SLOW = {"ResNet152", "VGG16"}
+SLOW = {"ResNet152", "VGG16", "InceptionResNetV2"}
 
 
 def test_every_row_has_a_case():
@@ -63,17 +69,19 @@ def as_checkpoint(model, form, tmp_path):
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
                                   for n in CASES])
 def test_keras_applications_parity(name, tmp_path):
-    size, include_top, form = CASES[name]
+    size, include_top, form, module = CASES[name]
     keras.utils.set_random_seed(0)
     build = getattr(keras.applications, name)
     top = dict(classifier_activation=None) if include_top else {}
     source = randomise_keras(build(weights=None, include_top=include_top,
                                    input_shape=(size, size, 3), **top))
-    x = nhwc_input(size, seed=3)
-    reference = ours(source, x)
+    images = rgb_images(size, seed=3)
+    # keras.applications' caffe preprocessing works in place: give it a copy.
+    reference = ours(source, getattr(keras.applications, module).preprocess_input(images.copy()))
     model = convert.from_keras_applications(name, as_checkpoint(source, form, tmp_path),
                                             include_top=include_top,
                                             input_shape=(size, size, 3), **top)
+    x = preprocess_input(images, convert.get_conversion("keras.applications", name).preprocessing)
     what = (f"keras.applications {name} ({'logits' if include_top else 'features'} at "
             f"{size}, {form})")
     assert_parity(ours(model, x), reference, what)

@@ -2,15 +2,21 @@
 
 Each source model is built untrained (nothing is downloaded), its BatchNorm parameters and
 running statistics randomised, and run in eval mode next to our converted model on the same
-random input. Global-pooling nets compare logits at 64x64. AlexNet and VGG have a Flatten +
-fc head fixed to the 224 grid: the head (with torch's NCHW flatten order) is compared at 224
-for alexnet and vgg11_bn, the other VGGs compare their conv features at 32x32.
+random RGB images, each model given the images prepared its own way: the source with its
+library's normalisation (torchvision: ImageNet mean/std; timm: the mean/std of the model's
+pretrained config), ours with the row's preprocessing, which this checks too. torchvision's
+googlenet and inception_v3 are built as their pretrained weights are used, with
+transform_input=True.
+
+Global-pooling nets compare logits at 64x64 (Inception at 75). AlexNet and VGG have a
+Flatten + fc head fixed to the 224 grid: the head (with torch's NCHW flatten order) is compared
+at 224 for alexnet and vgg11_bn, the other VGGs compare their conv features at 32x32.
 """
 
 import numpy as np
 import pytest
 
-from convert_parity import (TORCH_INSTALL, assert_parity, block_triton, nhwc_input, ours,
+from convert_parity import (TORCH_INSTALL, assert_parity, block_triton, ours, rgb_images,
                             randomise_torch_batchnorm, torch_forward)
 
 block_triton()
@@ -19,11 +25,17 @@ torch = pytest.importorskip("torch", reason=f"conversion parity needs torch: {TO
 torchvision = pytest.importorskip("torchvision",
                                   reason=f"conversion parity needs torchvision: {TORCH_INSTALL}")
 
-from keras_classics import convert, get_spec  # noqa: E402
+from keras_classics import convert, get_spec, preprocess_input  # noqa: E402
 
 # Input size of the logit comparison where 64x64 is too small for the body (the Inception
-# rows will need >= 75); global-pooling nets default to 64.
-SIZE = {}
+# nets need >= 75: their 8x8 grids are 1x1 there); global-pooling nets default to 64.
+SIZE = {name: 75 for name in ("inception_v3", "inception_v3.gluon_in1k", "inception_v4",
+                              "inception_resnet_v2")}
+# torchvision builds its pretrained googlenet and inception_v3 with transform_input=True (it
+# maps the mean/std-normalised input to [-1, 1] inside the model); init_weights silences the
+# warning of weights=None.
+TORCHVISION_KWARGS = {name: dict(transform_input=True, init_weights=True)
+                      for name in ("googlenet", "inception_v3")}
 # Fixed-head models whose classifier is compared at 224 (one per family, BN and plain).
 HEAD_AT_224 = {"alexnet", "vgg11_bn"}
 # Build or run long on 2 CPU cores; CI still runs them.
@@ -35,13 +47,16 @@ def params(names, slow):
     return [pytest.param(n, marks=pytest.mark.slow) if n in slow else n for n in names]
 
 
-def check(row, source, seed):
-    """Converts `source`'s state dict for `row` and compares outputs; returns the diff."""
+def check(row, source, seed, source_mode="torch"):
+    """Converts `source`'s state dict for `row` and compares outputs on the same images, the
+    source's prepared with `source_mode`, ours with the row's preprocessing; returns the
+    diff."""
     spec = get_spec(row.model)
     features = spec.fixed_head and row.name not in HEAD_AT_224
     size = 224 if row.name in HEAD_AT_224 else 32 if features else SIZE.get(row.name, 64)
-    x = nhwc_input(size, seed=seed)
-    reference = torch_forward(source, x, features=features)
+    images = rgb_images(size, seed=seed)
+    x = preprocess_input(images, row.preprocessing)
+    reference = torch_forward(source, preprocess_input(images, source_mode), features=features)
     kwargs = (dict(include_top=False) if features else dict(classifier_activation=None))
     model = row_function(row)(row.name, source.state_dict(), input_shape=(size, size, 3),
                               **kwargs)
@@ -56,7 +71,7 @@ def row_function(row):
 @pytest.mark.parametrize("name", params(convert.torchvision.ROWS, SLOW))
 def test_torchvision_parity(name):
     torch.manual_seed(0)
-    source = getattr(torchvision.models, name)(weights=None)
+    source = getattr(torchvision.models, name)(weights=None, **TORCHVISION_KWARGS.get(name, {}))
     check(convert.get_conversion("torchvision", name), randomise_torch_batchnorm(source), 1)
 
 
@@ -65,7 +80,18 @@ def test_timm_parity(name):
     timm = pytest.importorskip("timm", reason="timm parity needs timm: pip install timm")
     torch.manual_seed(0)
     source = timm.create_model(name, pretrained=False)
-    check(convert.get_conversion("timm", name), randomise_torch_batchnorm(source), 2)
+    check(convert.get_conversion("timm", name), randomise_torch_batchnorm(source), 2,
+          timm_mode(source.pretrained_cfg))
+
+
+def timm_mode(config):
+    """The preprocess_input mode of a timm pretrained config's mean and std."""
+    from timm.data import (IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD, IMAGENET_INCEPTION_MEAN,
+                           IMAGENET_INCEPTION_STD)
+
+    modes = {(IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD): "torch",
+             (IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD): "tf"}
+    return modes[tuple(config["mean"]), tuple(config["std"])]
 
 
 def test_torch_tensors_and_arrays_convert_alike():
@@ -78,3 +104,23 @@ def test_torch_tensors_and_arrays_convert_alike():
     b = convert.from_torchvision("resnet18", as_numpy, input_shape=(64, 64, 3))
     for wa, wb in zip(a.weights, b.weights):
         np.testing.assert_array_equal(wa.numpy(), wb.numpy())
+
+
+def test_torchvision_inception_v3_aux_head_converts():
+    """With aux_logits=True torchvision's AuxLogits weights fill our aux head: both outputs
+    match torchvision's (its aux head on Mixed_6e, run in eval mode), at 299, the smallest
+    input whose 17x17 grid the head is built for."""
+    torch.manual_seed(0)
+    source = randomise_torch_batchnorm(torchvision.models.inception_v3(
+        weights=None, **TORCHVISION_KWARGS["inception_v3"]))
+    grid = {}
+    source.Mixed_6e.register_forward_hook(lambda module, args, out: grid.setdefault("6e", out))
+    images = rgb_images(299, batch=1, seed=4)
+    logits = torch_forward(source, preprocess_input(images, "torch"))
+    with torch.no_grad():
+        aux_logits = source.AuxLogits(grid["6e"]).numpy()
+    model = convert.from_torchvision("inception_v3", source.state_dict(), aux_logits=True,
+                                     classifier_activation=None)
+    main, aux = model(preprocess_input(images, "tf"), training=False)
+    assert_parity(np.asarray(main), logits, "torchvision inception_v3 main (logits at 299)")
+    assert_parity(np.asarray(aux), aux_logits, "torchvision inception_v3 AuxLogits (at 299)")
