@@ -35,7 +35,7 @@ flags.DEFINE_string("dataset", "fashion_mnist",
                     "folder = class sub-folders in --data_dir).")
 flags.DEFINE_string("data_dir", None, "Directory of the dataset (imagenet, folder, tfds).")
 flags.DEFINE_string("model_dir", None, "Checkpoints, logs, results. Default: runs/<model>.")
-flags.DEFINE_integer("epochs", None, "Epochs (default: the recipe's; 3 on fashion_mnist).")
+flags.DEFINE_integer("epochs", None, "Epochs (default: the recipe's; 2 on fashion_mnist).")
 flags.DEFINE_integer("batch_size", None, "Global batch size, split across replicas "
                      "(default: the recipe's; 128 on fashion_mnist).")
 flags.DEFINE_integer("image_size", None, "Square input size (default: the model's; on "
@@ -57,6 +57,9 @@ flags.DEFINE_integer("cpu_devices", None, "Split the CPU into N logical devices 
 flags.DEFINE_integer("steps_per_epoch", None, "Steps per epoch (default: one pass).")
 flags.DEFINE_integer("max_steps", None, "Stop after this many steps in all (smoke runs).")
 flags.DEFINE_integer("validation_steps", None, "Validation batches (default: the whole split).")
+flags.DEFINE_string("augmentation", None, "Training augmentation: inception, "
+                    "inception_color, vgg, resnet, alexnet, pad_crop, none (default: the "
+                    "family's paper's; none on fashion_mnist).")
 flags.DEFINE_integer("seed", 0, "Random seed: weights, data order, augmentation.")
 flags.DEFINE_bool("deterministic", False, "Deterministic ops and data (slower).")
 flags.DEFINE_bool("skip_errors", False, "Drop unreadable records, counted per epoch.")

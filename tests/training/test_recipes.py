@@ -45,6 +45,24 @@ def test_short_runs_compress_the_milestones():
     assert r.base_learning_rate == pytest.approx(0.05)
 
 
+def test_small_images_get_the_cifar_recipe_of_the_resnet_paper():
+    """He et al. 2016, section 4.2: LR 0.1 at batch 128, / 10 at 32k and 48k of 64k
+    iterations; a 2-epoch Fashion-MNIST run keeps them at 50% and 75%."""
+    spec = keras_classics.get_spec("resnet18")
+    r = recipes.resolve(spec, dataset="fashion_mnist", global_batch_size=128, epochs=2,
+                        steps_per_epoch=468)
+    assert r.source.startswith("He et al. 2016, section 4.2")
+    assert r.base_learning_rate == pytest.approx(0.1) and r.weight_decay == 1e-4
+    assert r.boundaries_steps == (468, 702)
+    s = from_resolved(r)
+    for step, expected in [(0, 0.1), (467, 0.1), (468, 0.01), (701, 0.01), (702, 0.001)]:
+        assert lr(s, step) == pytest.approx(expected, rel=1e-5), step
+    # Families without a small-image recipe in their paper keep their ImageNet one.
+    for name in ("vgg11", "inception_v3"):
+        small = recipes.recipe_for(keras_classics.get_spec(name), dataset="fashion_mnist")
+        assert small == recipes.recipe_for(keras_classics.get_spec(name))
+
+
 def test_inception_v3_rmsprop_exponential_decay_and_label_smoothing():
     spec = keras_classics.get_spec("inception_v3")
     r = recipes.resolve(spec, global_batch_size=32, steps_per_epoch=50)

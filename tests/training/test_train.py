@@ -73,6 +73,7 @@ def test_eval_only_scores_a_checkpoint(tmp_path):
     ({"epochs": 0}, r"epochs=0 is invalid"),
     ({"recipe": "fast"}, r"recipe='fast' is invalid"),
     ({"learning_rate": -1.0}, r"learning_rate=-1.0 is invalid"),
+    ({"augmentation": "mixup"}, r"augmentation='mixup' is invalid; accepted: 'inception'"),
 ])
 def test_bad_input_is_refused_before_training(tmp_path, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
