@@ -50,6 +50,10 @@ ROWS = {
         None, 299, lambda: keras.applications.InceptionResNetV2(weights=None)),
     "inception_resnet_v2": ("keras.applications.InceptionResNetV2", 299,
                             keras_classics.InceptionResNetV2),
+    # keras.applications' network: BN without scale.
+    "inception_resnet_v2, bn_scale=False": (
+        "keras.applications.InceptionResNetV2", 299,
+        lambda: keras_classics.InceptionResNetV2(bn_scale=False)),
 }
 
 
