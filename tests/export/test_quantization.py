@@ -1,5 +1,5 @@
 """TFLite float32 / float16 / dynamic / int8 against the Keras model they came from, for a
-small CNN trained here on Fashion-MNIST at 32x32 (400 steps), on the whole test set.
+small CNN trained here on Fashion-MNIST at 32x32 (300 steps), on the whole test set.
 
 Thresholds from issue 6: SavedModel and TFLite float32 within 1e-4 of Keras; float16 top-1
 agreement >= 99% and int8 >= 97% with the float model on the 10,000 test images.
@@ -27,7 +27,7 @@ from keras_classics.layers import GroupConv2D, LocalResponseNormalization
 
 from export_helpers import assert_close
 
-NAME, SIZE, STEPS, BATCH = "resnet18", 32, 400, 64
+NAME, SIZE, STEPS, BATCH = "resnet18", 32, 300, 64
 SPEC = keras_classics.get_spec(NAME)
 
 
@@ -60,7 +60,8 @@ def trained():
     pipeline, labels, Keras probabilities)."""
     keras.utils.set_random_seed(0)
     train, info = get_dataset("fashion_mnist", "train", model=NAME, global_batch_size=BATCH,
-                              training=True, image_size=SIZE, seed=0)
+                              training=True, image_size=SIZE, seed=0,
+                              augmentation="none")  # as train/main.py's short bundled run
     model = small_cnn(info.num_classes)
     model.compile(keras.optimizers.Adam(3e-3),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -97,7 +98,7 @@ def test_model_learned_something(trained):
     _, _, _, y, p = trained
     accuracy = np.mean(p.argmax(1) == y)
     print(f"\nKeras top-1 on the Fashion-MNIST test set after {STEPS} steps: {accuracy:.4f}")
-    # Else agreement would be measured on noise (chance: 0.1); seeds 0-2 gave 0.72-0.77.
+    # Else agreement would be measured on noise (chance: 0.1); seeds 0-2 gave 0.74-0.79.
     assert accuracy > 0.65
 
 
