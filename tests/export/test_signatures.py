@@ -104,6 +104,7 @@ def test_serving_default_takes_any_size(logits_and_softmax, photos):
             assert_close(out["probabilities"].numpy(), expected)
     tiny = np.full((1, 5, 7, 3), 128, np.float32)  # smaller than the model's input
     assert fn(images=tf.constant(tiny))["probabilities"].shape == (1, 10)
+    assert fn(images=tf.zeros([0, 5, 7, 3]))["top_k_names"].shape == (0, 5)  # empty request
 
 
 def test_serving_default_rounds_and_clips_like_decoded_pixels(logits_and_softmax, photos):
