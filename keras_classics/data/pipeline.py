@@ -36,6 +36,9 @@ class DatasetInfo:
     augmentation: Optional[str]
     source: str
     split: str
+    # The evaluation centre crop used for this source: 1.0 for whole-frame sources such as
+    # Fashion-MNIST, else the spec's. The export serves the same crop.
+    crop_ratio: Optional[float] = None
     _counters: Optional[dict] = dataclasses.field(default=None, repr=False)
 
     def skipped(self):
@@ -251,7 +254,8 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     ds = ds.with_options(options)
     info = DatasetInfo(src.num_classes, list(src.class_names), src.num_examples, image_size,
-                       augmentation if training else None, src.name, split, counters)
+                       augmentation if training else None, src.name, split,
+                       crop_ratio=crop_ratio, _counters=counters)
     return ds, info
 
 

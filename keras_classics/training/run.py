@@ -401,8 +401,11 @@ class Run:
 
     def export(self, model, info):
         from keras_classics import export
+        # The pipeline's eval crop (1.0 for whole-frame Fashion-MNIST), so that the served
+        # predictions are the evaluated ones.
         export.export_trained(keras_classics.inference_model(model), self.spec,
-                              class_names=info.class_names, image_size=self.size)
+                              class_names=info.class_names, image_size=self.size,
+                              crop_ratio=info.crop_ratio)
 
 
 def train(cfg):

@@ -4,9 +4,13 @@ import json
 import os
 
 import keras
+import numpy as np
 import pytest
+import tensorflow as tf
 
 import keras_classics
+from keras_classics.data import eval_preprocess, get_dataset
+from keras_classics.data.sources import fashion_mnist
 from registry_params import ALL_MODELS, model_params
 from keras_classics.training.run import RunConfig, train
 from train_helpers import SMOKE, run_main
@@ -61,6 +65,33 @@ def test_eval_only_scores_a_checkpoint(tmp_path):
                                  checkpoint=str(tmp_path / "run" / "last.weights.h5")))
     assert json.loads((tmp_path / "eval" / "eval_results.json").read_text()) == results
     assert 0 <= results["eval"]["top1"] <= 1
+
+
+def test_export_serves_the_evaluated_whole_frame(tmp_path, monkeypatch):
+    """--export of a Fashion-MNIST run: serving_default on a raw 28x28 test image gives what
+    the trained model gives on the evaluation pipeline's input (whole frame, crop_ratio 1),
+    not on the spec's ImageNet crop (0.875)."""
+    monkeypatch.chdir(tmp_path)  # export_trained writes saved_models/ here
+    train(smoke_config(tmp_path, export=True))
+    path = tmp_path / "saved_models" / "resnet18" / "1"
+    assert json.loads((path / "assets.extra" / "keras_classics.json").read_text())[
+        "crop_ratio"] == 1.0
+    model = keras_classics.ResNet18(classes=10, input_shape=(32, 32, 3),
+                                    classifier_activation=None,
+                                    weights=str(tmp_path / "run" / "last.weights.h5"))
+    test_set, _ = get_dataset("fashion_mnist", "test", model="resnet18", global_batch_size=1,
+                              training=False, deterministic=True)
+    evaluated, _ = next(iter(test_set))  # test image 0, as the run evaluated it
+    image = np.repeat(fashion_mnist.load_arrays("test")[0][0][:, :, None], 3, axis=2)
+    served = tf.saved_model.load(str(path)).signatures["serving_default"](
+        images=tf.constant(image[None], tf.float32))["probabilities"].numpy()
+    expected = tf.nn.softmax(model(evaluated)).numpy()
+    np.testing.assert_allclose(served, expected, rtol=0, atol=1e-4)
+    cropped = eval_preprocess(tf.constant(image), keras_classics.get_spec("resnet18"), 32)
+    difference = np.abs(tf.nn.softmax(model(cropped[None])).numpy() - expected).max()
+    print(f"served vs evaluated: {np.abs(served - expected).max():.1e}; the 0.875 crop "
+          f"would differ by {difference:.1e}")
+    assert difference > 1e-3  # the test can tell the two crops apart
 
 
 @pytest.mark.parametrize("kwargs,pattern", [

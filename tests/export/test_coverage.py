@@ -1,13 +1,22 @@
 """Every registered model exports to a SavedModel and to TFLite float32 that agree with Keras.
 
-One test over the registry; one model per family runs unmarked (CI's fast set), the rest are
-marked slow. AlexNet runs with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes,
-softmax, ImageNet names); the other fixed-head models use their convolutional body at 32x32
-under a "predictions" layer, every other model its own head at a small input.
+One test over the registry, every model in every CI run; one model per family runs unmarked
+(the quick `-m "not slow"` set), the rest are marked slow. Each model is exported once, at its
+smallest input (max(32, min_size)) with a 10-class logits head: one signatures.Classifier
+serves both the SavedModel writer and the TFLite converter, so the model is traced once. The
+cost that is left is TensorFlow's own per model (saving ~1,000 variables twice, the converter),
+and it grows with the model's depth, not with the input size.
+
+AlexNet keeps its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax, ImageNet
+names); the other fixed-head models export their convolutional body at 32x32 under a
+"predictions" layer. The representatives of the families are also loaded and run through both
+signatures here, without keras in a subprocess, and by saved_model_cli; the other models'
+SavedModels are written and checked by the writer (no PyFunc, no XLA) and deleted.
 """
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -18,18 +27,23 @@ import tensorflow as tf
 
 import keras_classics
 from keras_classics import export
-from keras_classics.export import graph_check, tflite
+from keras_classics.export import graph_check, saved_model, tflite
 
 from export_helpers import assert_close, keras_probabilities, preprocess_bytes, preprocess_pixels
 
 # The unmarked set: one model per family, and between them LRN (alexnet, vgg11_lrn, googlenet),
-# GroupConv2D (alexnet, resnext), auxiliary heads (googlenet) and the fixed head (alexnet).
+# GroupConv2D (alexnet, resnext) and the fixed head (alexnet).
 REPRESENTATIVES = {"alexnet": "alexnet", "vgg": "vgg11_lrn", "inception": "googlenet",
                    "resnet": "resnet18", "resnext": "resnext50_32x4d"}
 FULL_HEAD = {"alexnet"}
-AUX_LOGITS = {"googlenet": 224}  # the aux FC layers need the paper's 14x14 grid
 SLOW = set(keras_classics.list_models()) - set(REPRESENTATIVES.values())
-_CACHE = {}
+_EXPORTED = {}  # the representatives' records, for the tests after the registry test
+
+
+def test_representatives_cover_every_family():
+    families = {keras_classics.get_spec(n).family for n in keras_classics.list_models()}
+    assert set(REPRESENTATIVES) == families
+    assert all(keras_classics.get_spec(n).family == f for f, n in REPRESENTATIVES.items())
 
 
 def build_for_export(name):
@@ -37,60 +51,60 @@ def build_for_export(name):
     spec = keras_classics.get_spec(name)
     if name in FULL_HEAD:
         return spec.build(), spec.default_size
-    size = AUX_LOGITS.get(name, max(32, spec.min_size))
+    size = max(32, spec.min_size)
     shape = (size, size, 3)
     if spec.fixed_head:
         body = spec.build(include_top=False, pooling="avg", input_shape=shape)
         outputs = keras.layers.Dense(10, name="predictions")(body.output)
         return keras.Model(body.inputs, outputs, name=body.name), size
-    options = {"aux_logits": True} if name in AUX_LOGITS else {}
-    return spec.build(classes=10, classifier_activation=None, input_shape=shape,
-                      **options), size
+    return spec.build(classes=10, classifier_activation=None, input_shape=shape), size
 
 
-def export_once(name, root, photos, encoded):
-    """Exports `name` (SavedModel + TFLite float32) once per session and records Keras'
-    probabilities on the test inputs, so later tests need no Keras model."""
-    if name in _CACHE:
-        return _CACHE[name]
-    spec = keras_classics.get_spec(name)
-    model, size = build_for_export(name)
-    path = export.export_model(model, spec, output_dir=str(root))
-    content = tflite.convert(export.Classifier(model, spec))
-    inference = keras_classics.inference_model(model)
-    pixels = np.stack([photos["chelsea"], photos["chelsea"][:, ::-1]])
-    jpeg = [b for _, b in encoded]
-    x_pixels = preprocess_pixels(pixels, spec, size)
-    x_bytes = preprocess_bytes(jpeg, spec, size)
-    record = {"name": name, "path": path, "tflite": content, "size": size,
-              "pixels": pixels.astype(np.float32), "bytes": np.array(jpeg, dtype=object),
-              "x_pixels": x_pixels, "expected_pixels": keras_probabilities(inference, x_pixels),
-              "expected_bytes": keras_probabilities(inference, x_bytes),
-              "classes": int(inference.outputs[0].shape[-1])}
-    _CACHE[name] = record
-    return record
-
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def export_root(tmp_path_factory):
     return tmp_path_factory.mktemp("saved_models")
 
 
+@pytest.fixture(scope="module")
+def inputs(photos, encoded):
+    """(uint8 pixels [2, H, W, 3]: a photo and its mirror image; encoded JPEGs and a PNG)."""
+    return np.stack([photos["chelsea"], photos["chelsea"][:, ::-1]]), [b for _, b in encoded]
+
+
+def export_and_compare(name, root, inputs):
+    """Exports `name` once (SavedModel and TFLite float32), checks TFLite against Keras and
+    returns what the other checks need: the SavedModel's path, the TFLite op names and Keras'
+    probabilities on the preprocessed test inputs."""
+    spec = keras_classics.get_spec(name)
+    model, size = build_for_export(name)
+    classifier = export.Classifier(model, spec)
+    path = saved_model.write(classifier, str(root))
+    content = tflite.convert(classifier)
+    pixels, data = inputs
+    x = np.concatenate([preprocess_pixels(pixels, spec, size), preprocess_bytes(data, spec, size)])
+    expected = keras_probabilities(classifier.model, x)  # one eager Keras call for both
+    tflite.check_builtin(content)
+    assert_close(tflite.Runner(content)(x), expected)
+    return {"name": name, "path": path, "ops": tflite.op_names(content), "size": size,
+            "pixels": pixels.astype(np.float32), "bytes": np.array(data, dtype=object),
+            "expected_pixels": expected[:len(pixels)], "expected_bytes": expected[len(pixels):],
+            "classes": classifier.num_classes}
+
+
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
                                   for n in keras_classics.list_models()])
-def test_export_matches_keras(name, export_root, photos, encoded):
-    r = export_once(name, export_root, photos, encoded)
-    tflite.check_builtin(r["tflite"])
-    runner = tflite.Runner(r["tflite"])
-    assert_close(runner(r["x_pixels"]), r["expected_pixels"])
+def test_export_matches_keras(name, export_root, inputs):
+    r = export_and_compare(name, export_root, inputs)
     signatures = graph_check.read_saved_model(r["path"]).meta_graphs[0].signature_def
     assert {"serving_default", "serving_bytes"} <= set(signatures)
     if name in SLOW:
-        # The SavedModel was written and its graph checked (no PyFunc, no XLA); loading and
-        # running it costs up to 10 s per large model and tests nothing model-specific that
-        # the TFLite comparison (same traced model function) and the representatives of the
-        # family (preprocessing, both signatures, TF-only loading) do not.
+        # Written and checked by the writer (no PyFunc, no XLA); loading and running it costs
+        # up to 10 s per large model and tests nothing model-specific that the TFLite
+        # comparison (the same traced model function) and the family's representative
+        # (preprocessing, both signatures, TF-only loading) do not.
+        shutil.rmtree(r["path"])
         return
+    _EXPORTED[name] = r
     loaded = tf.saved_model.load(r["path"])
     out = loaded.signatures["serving_default"](images=tf.constant(r["pixels"]))
     assert_close(out["probabilities"].numpy(), r["expected_pixels"])
@@ -99,12 +113,20 @@ def test_export_matches_keras(name, export_root, photos, encoded):
     assert out["probabilities"].shape == (len(r["bytes"]), r["classes"])
 
 
-def representatives(export_root, photos, encoded):
-    return [export_once(n, export_root, photos, encoded) for n in REPRESENTATIVES.values()]
+def exported(name, export_root, inputs):
+    """The record of representative `name`, exported by the registry test or now (when this
+    test runs alone)."""
+    if name not in _EXPORTED:
+        _EXPORTED[name] = export_and_compare(name, export_root, inputs)
+    return _EXPORTED[name]
 
 
-def test_alexnet_export_has_paper_head_and_imagenet_names(export_root, photos, encoded):
-    r = export_once("alexnet", export_root, photos, encoded)
+def representatives(export_root, inputs):
+    return [exported(n, export_root, inputs) for n in REPRESENTATIVES.values()]
+
+
+def test_alexnet_export_has_paper_head_and_imagenet_names(export_root, inputs):
+    r = exported("alexnet", export_root, inputs)
     meta = json.load(open(os.path.join(r["path"], "assets.extra", "keras_classics.json")))
     assert (meta["image_size"], meta["num_classes"], meta["model_outputs"]) == \
         (227, 1000, "probabilities")
@@ -115,8 +137,8 @@ def test_alexnet_export_has_paper_head_and_imagenet_names(export_root, photos, e
     assert [n.decode() for n in out["top_k_names"].numpy()[0]] == [names[i] for i in top]
 
 
-def test_custom_layers_convert_to_tflite_builtins(export_root, photos, encoded):
-    ops = {n: set(tflite.op_names(export_once(n, export_root, photos, encoded)["tflite"]))
+def test_custom_layers_convert_to_tflite_builtins(export_root, inputs):
+    ops = {n: set(exported(n, export_root, inputs)["ops"])
            for n in ("alexnet", "resnext50_32x4d", "googlenet")}
     # AlexNet: LRN and the two-GPU grouped convolutions; ResNeXt: cardinality-32 GroupConv2D.
     assert "LOCAL_RESPONSE_NORMALIZATION" in ops["alexnet"]
@@ -146,50 +168,59 @@ def _walk_graph(path):
     return ops, xla
 
 
-def test_saved_models_hold_no_pyfunc_and_no_xla(export_root, photos, encoded):
-    for r in representatives(export_root, photos, encoded):
+def test_saved_models_hold_no_pyfunc_and_no_xla(export_root, inputs):
+    for r in representatives(export_root, inputs):
         ops, xla = _walk_graph(r["path"])
         assert not ops & {"PyFunc", "PyFuncStateless", "EagerPyFunc", "XlaLaunch",
                           "_XlaCompile", "_XlaRun"}, r["name"]
         assert not xla, (r["name"], xla)
         assert not [op for op in ops if op.startswith("Xla")], r["name"]
-    alexnet = _walk_graph(export_once("alexnet", export_root, photos, encoded)["path"])[0]
+    alexnet = _walk_graph(exported("alexnet", export_root, inputs)["path"])[0]
     assert "LRN" in alexnet  # LocalResponseNormalization traced to TensorFlow's own op
 
 
 # Run where keras and keras_classics cannot be imported (stand-in packages that raise
 # ImportError come first on PYTHONPATH; TensorFlow's own optional import of keras then fails
-# quietly): the SavedModels must hold everything TF Serving needs.
+# quietly): the SavedModels must hold everything TF Serving needs. Every representative runs
+# TF Serving's own path: a v1 Session, variables restored by the saver's restore op, both
+# signatures run by tensor names. One (the first case) is also loaded with TF2's
+# tf.saved_model.load, whose object graph must not need keras either.
 TF_ONLY = r"""
 import json, sys
 import numpy as np
 import tensorflow as tf
+
+
+def run(sess, sig, feed):
+    return sess.run(sig.outputs["probabilities"].name,
+                    {sig.inputs[k].name: v for k, v in feed.items()})
+
+
 report = {}
-for case in json.load(open(sys.argv[1])):
+for i, case in enumerate(json.load(open(sys.argv[1]))):
     data = np.load(case["npz"], allow_pickle=True)
-    m = tf.saved_model.load(case["path"])
-    a = m.signatures["serving_default"](images=tf.constant(data["pixels"]))["probabilities"]
-    b = m.signatures["serving_bytes"](image_bytes=tf.constant(list(data["bytes"])))
-    # TF Serving's own path: a v1 Session, variables restored by the saver's restore op,
-    # the signature run by tensor names.
+    feeds = {"serving_default": ({"images": data["pixels"]}, data["expected_pixels"]),
+             "serving_bytes": ({"image_bytes": list(data["bytes"])}, data["expected_bytes"])}
+    diffs = []
     with tf.compat.v1.Session(graph=tf.Graph()) as sess:
         meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], case["path"])
-        sig = meta.signature_def["serving_bytes"]
-        c = sess.run(sig.outputs["probabilities"].name,
-                     {sig.inputs["image_bytes"].name: list(data["bytes"])})
-    report[case["name"]] = [float(np.abs(a.numpy() - data["expected_pixels"]).max()),
-                            float(np.abs(b["probabilities"].numpy()
-                                         - data["expected_bytes"]).max()),
-                            float(np.abs(c - data["expected_bytes"]).max())]
+        for name, (feed, expected) in feeds.items():
+            diffs.append(float(np.abs(run(sess, meta.signature_def[name], feed) - expected).max()))
+    if i == 0:
+        m = tf.saved_model.load(case["path"])
+        for name, (feed, expected) in feeds.items():
+            out = m.signatures[name](**{k: tf.constant(v) for k, v in feed.items()})
+            diffs.append(float(np.abs(out["probabilities"].numpy() - expected).max()))
+    report[case["name"]] = diffs
 report["modules"] = sorted(m for m in sys.modules
                            if m.split(".")[0] in ("keras", "keras_classics", "tf_keras"))
 print(json.dumps(report))
 """
 
 
-def test_saved_models_load_with_tensorflow_alone(export_root, photos, encoded, tmp_path):
+def test_saved_models_load_with_tensorflow_alone(export_root, inputs, tmp_path):
     cases = []
-    for r in representatives(export_root, photos, encoded):
+    for r in sorted(representatives(export_root, inputs), key=lambda r: r["name"] != "resnet18"):
         npz = tmp_path / f"{r['name']}.npz"
         np.savez(npz, pixels=r["pixels"], bytes=r["bytes"],
                  expected_pixels=r["expected_pixels"], expected_bytes=r["expected_bytes"])
@@ -208,12 +239,13 @@ def test_saved_models_load_with_tensorflow_alone(export_root, photos, encoded, t
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report.pop("modules") == []
     assert set(report) == set(REPRESENTATIVES.values())
+    assert len(report["resnet18"]) == 4  # the v1 Session and TF2's loader
     for name, diffs in report.items():
         assert max(diffs) <= 1e-4, (name, diffs)
 
 
-def test_saved_model_cli_lists_both_predict_signatures(export_root, photos, encoded):
-    r = export_once("resnext50_32x4d", export_root, photos, encoded)
+def test_saved_model_cli_lists_both_predict_signatures(export_root, inputs):
+    r = exported("resnet18", export_root, inputs)  # the smallest graph: the tool loads it
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     result = subprocess.run([cli, "show", "--dir", r["path"], "--all"], capture_output=True,
                             text=True, timeout=300,

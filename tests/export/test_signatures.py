@@ -57,13 +57,23 @@ def test_classifier_refusals():
     assert Classifier(keras_classics.get_model("resnet18", classes=10), SPEC).image_size == 224
 
 
+def test_auxiliary_heads_are_not_served():
+    # GoogLeNet's auxiliary classifiers need its 224x224 input; the export serves the main head.
+    model = keras_classics.get_model("googlenet", aux_logits=True, classes=10,
+                                     classifier_activation=None)
+    classifier = Classifier(model, keras_classics.get_spec("googlenet"))
+    assert model.output_names == ["predictions", "aux1_predictions", "aux2_predictions"]
+    assert classifier.model.outputs == [model.outputs[0]]
+    assert (classifier.image_size, classifier.num_classes) == (224, 10)
+
+
 @pytest.fixture(scope="module")
 def logits_and_softmax(tmp_path_factory):
-    """The same weights exported twice: ending in logits and ending in softmax."""
+    """The same weights exported twice: ending in logits and ending in softmax (a small
+    model: what is tested here is the graph around it, the same for every model)."""
     root = tmp_path_factory.mktemp("sig")
-    logits = keras_classics.get_model("resnet18", classes=10, classifier_activation=None,
-                                      input_shape=(48, 48, 3))
-    softmax = keras_classics.get_model("resnet18", classes=10, input_shape=(48, 48, 3))
+    logits = tiny_classifier(activation=None, size=48)
+    softmax = tiny_classifier(activation="softmax", size=48)
     softmax.set_weights(logits.get_weights())
     names = [f"class {i}" for i in range(10)]
     paths = {kind: export.export_model(m, SPEC, output_dir=str(root), name=kind,
@@ -94,6 +104,7 @@ def test_serving_default_takes_any_size(logits_and_softmax, photos):
             assert_close(out["probabilities"].numpy(), expected)
     tiny = np.full((1, 5, 7, 3), 128, np.float32)  # smaller than the model's input
     assert fn(images=tf.constant(tiny))["probabilities"].shape == (1, 10)
+    assert fn(images=tf.zeros([0, 5, 7, 3]))["top_k_names"].shape == (0, 5)  # empty request
 
 
 def test_serving_default_rounds_and_clips_like_decoded_pixels(logits_and_softmax, photos):

@@ -1,5 +1,7 @@
 """python -m keras_classics.export and python -m keras_classics.predict."""
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -69,9 +71,19 @@ def check_predictions(text, files, tol):
             assert abs(s - e) <= tol
 
 
-def test_saved_model_export_and_predict(files, capsys):
-    assert run_export(files) == 0
-    path = capsys.readouterr().out.strip()
+@pytest.fixture(scope="module")
+def exported(files):
+    """The first export of the module, shared by the tests that need a SavedModel:
+    (exit status, what it printed)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = run_export(files)
+    return status, out.getvalue().strip()
+
+
+def test_saved_model_export_and_predict(files, exported, capsys):
+    status, path = exported
+    assert status == 0
     assert path == str(files["root"] / "saved_models" / "resnet18" / "1")
     assert predict.main(["--model_path", path, *files["images"]]) == 0
     check_predictions(capsys.readouterr().out, files, tol=1e-4)
@@ -93,9 +105,8 @@ def test_tflite_export_and_predict_in_a_subprocess(files, capsys):
     assert f"error: {files['bad']}: " in result.stderr
 
 
-def test_predict_names_a_bad_image_from_the_saved_model(files, capsys):
-    assert run_export(files, "--version", "7") == 0
-    path = capsys.readouterr().out.strip()
+def test_predict_names_a_bad_image_from_the_saved_model(files, exported, capsys):
+    path = exported[1]
     assert predict.main(["--model_path", path, files["bad"], files["images"][0]]) == 2
     captured = capsys.readouterr()
     assert captured.err.strip() == (f"error: {files['bad']}: assertion failed: "
@@ -127,11 +138,14 @@ def test_export_refusals(args, message, capsys, tmp_path):
     assert not os.listdir(tmp_path)
 
 
-def test_existing_version_is_refused_before_building(files, capsys):
-    assert run_export(files, "--version", "3") == 0
-    capsys.readouterr()
-    assert run_export(files, "--version", "3") == 2
-    assert "version=3 already exists at" in capsys.readouterr().err
+def test_existing_version_is_refused_before_building(files, exported, capsys, monkeypatch):
+    def build(*args):
+        raise AssertionError("the model was built before the version was checked")
+    monkeypatch.setattr(export_cli, "load_model", build)
+    stamp = os.stat(os.path.join(exported[1], "saved_model.pb")).st_mtime_ns
+    assert run_export(files, "--version", "1") == 2
+    assert "version=1 already exists at" in capsys.readouterr().err
+    assert os.stat(os.path.join(exported[1], "saved_model.pb")).st_mtime_ns == stamp
 
 
 def test_weights_of_another_shape_are_refused(files, capsys):

@@ -1,8 +1,15 @@
 """TFLite float32 / float16 / dynamic / int8 against the Keras model they came from, for a
-ResNet-18 trained here on Fashion-MNIST at 32x32 (a few hundred steps), on the test set.
+small CNN trained here on Fashion-MNIST at 32x32 (300 steps), on the whole test set.
 
 Thresholds from issue 6: SavedModel and TFLite float32 within 1e-4 of Keras; float16 top-1
 agreement >= 99% and int8 >= 97% with the float model on the 10,000 test images.
+
+The model is small so that training and four runs over the test set stay within CI's time
+(ResNet-18 took minutes here), and it is built from what the registry models quantise: the
+package's GroupConv2D and LocalResponseNormalization (a float island between DEQUANTIZE and
+QUANTIZE in int8), convolutions with BatchNorm folded in, a residual Add, max and average
+pooling and a Dense layer ending in logits, as train/main.py builds them. Its input pipeline
+is resnet18's (the "torch" preprocessing at 32x32).
 """
 
 import time
@@ -16,27 +23,52 @@ import keras_classics
 from keras_classics import export
 from keras_classics.data import get_dataset
 from keras_classics.export import tflite
+from keras_classics.layers import GroupConv2D, LocalResponseNormalization
 
 from export_helpers import assert_close
 
-NAME, SIZE, STEPS, BATCH = "resnet18", 32, 200, 64
+NAME, SIZE, STEPS, BATCH = "resnet18", 32, 300, 64
 SPEC = keras_classics.get_spec(NAME)
+
+
+def conv_bn(x, filters, name, stride=1, groups=1, relu=True):
+    x = GroupConv2D(filters, 3, strides=stride, padding="same", use_bias=False, groups=groups,
+                    name=f"{name}_conv")(x)
+    # momentum 0.9 as the registry's ResNets (PyTorch's 0.1): after a few hundred steps
+    # Keras' default 0.99 leaves the moving statistics far behind the weights.
+    x = keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def small_cnn(classes):
+    """About 10,000 weights: stem, LRN, max pool, a grouped residual block, average pool."""
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = conv_bn(inputs, 16, "conv1", stride=2)
+    x = LocalResponseNormalization(name="conv1_lrn")(x)
+    x = keras.layers.MaxPooling2D(2, name="pool1")(x)
+    x = conv_bn(x, 32, "conv2")
+    y = conv_bn(conv_bn(x, 32, "conv3a", groups=4), 32, "conv3b", groups=4, relu=False)
+    x = keras.layers.ReLU(name="conv3_out")(keras.layers.Add(name="conv3_add")([x, y]))
+    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = keras.layers.Dense(classes, name="predictions")(x)
+    return keras.Model(inputs, outputs, name="small_cnn")
 
 
 @pytest.fixture(scope="module")
 def trained():
-    """(Keras model ending in logits as train/main.py builds it, its Classifier, test images
-    preprocessed by the pipeline, labels, Keras probabilities)."""
+    """(Keras model ending in logits, its Classifier, test images preprocessed by the
+    pipeline, labels, Keras probabilities)."""
     keras.utils.set_random_seed(0)
     train, info = get_dataset("fashion_mnist", "train", model=NAME, global_batch_size=BATCH,
-                              training=True, image_size=SIZE, seed=0)
-    model = SPEC.build(classes=info.num_classes, classifier_activation=None,
-                       input_shape=(SIZE, SIZE, 3))
-    model.compile(keras.optimizers.Adam(1e-3),
+                              training=True, image_size=SIZE, seed=0,
+                              augmentation="none")  # as train/main.py's short bundled run
+    model = small_cnn(info.num_classes)
+    model.compile(keras.optimizers.Adam(3e-3),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     start = time.perf_counter()
     model.fit(train.repeat(), steps_per_epoch=STEPS, epochs=1, verbose=0)
-    print(f"\ntrained {NAME} for {STEPS} steps of {BATCH} in {time.perf_counter() - start:.0f} s")
+    print(f"\ntrained {model.name} for {STEPS} steps of {BATCH} in "
+          f"{time.perf_counter() - start:.0f} s")
     test, _ = get_dataset("fashion_mnist", "test", model=NAME, global_batch_size=500,
                           training=False, image_size=SIZE, deterministic=True)
     batches = [(b.numpy(), lb.numpy()) for b, lb in test]  # one pass: images with labels
@@ -54,11 +86,20 @@ def agreement(runner, x, reference, batch=500):
     return float(np.mean(p.argmax(1) == reference.argmax(1))), p
 
 
+def weight_dtypes(runner):
+    """The dtypes of the weights (second input) of every CONV_2D and FULLY_CONNECTED op."""
+    interpreter = runner.interpreter
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    return {tensors[op["inputs"][1]]["dtype"] for op in interpreter._get_ops_details()
+            if op["op_name"] in ("CONV_2D", "FULLY_CONNECTED")}
+
+
 def test_model_learned_something(trained):
     _, _, _, y, p = trained
     accuracy = np.mean(p.argmax(1) == y)
     print(f"\nKeras top-1 on the Fashion-MNIST test set after {STEPS} steps: {accuracy:.4f}")
-    assert accuracy > 0.75  # else agreement would be measured on noise
+    # Else agreement would be measured on noise (chance: 0.1); seeds 0-2 gave 0.74-0.79.
+    assert accuracy > 0.65
 
 
 def test_saved_model_matches_keras_on_test_images(trained, tmp_path):
@@ -103,13 +144,13 @@ def test_dynamic_range_agreement(trained):
 
 
 def test_int8_agreement(trained):
-    model, classifier, x, y, p = trained
+    _, classifier, x, y, p = trained
     calibration = tflite.representative_images(SPEC, SIZE, "fashion_mnist", steps=200)
     content = tflite.convert(classifier, "int8", calibration)
     tflite.check_builtin(content)
     runner = tflite.Runner(content, num_threads=2)
     assert runner.input["dtype"] == np.int8 and runner.output["dtype"] == np.int8
-    assert len(content) < 0.3 * 4 * model.count_params()  # int8 weights, not float32
+    assert weight_dtypes(runner) == {np.int8}
     top1, q = agreement(runner, x, p)
     print(f"\nTFLite int8 top-1 agreement, 10,000 test images: {top1:.4f}; int8 accuracy "
           f"{np.mean(q.argmax(1) == y):.4f} vs Keras {np.mean(p.argmax(1) == y):.4f}")
