@@ -271,7 +271,7 @@ def read_weights_info(path):
     """The `WeightsInfo` a converted weights file records, or None for any other weights file.
 
     Its `spec()` gives eval_preprocess and export the preprocessing the weights were trained
-    with (`python -m keras_classics.export` does not read it yet).
+    with; `python -m keras_classics.export --weights FILE` reads it.
     """
     import h5py
 

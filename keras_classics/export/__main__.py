@@ -6,6 +6,8 @@
 
 A .weights.h5 file (what train/main.py writes) needs the architecture it was trained with:
 --classes (or --class_names, one name a line) and --image_size; a .keras file carries them.
+A converted weights file (python -m keras_classics.convert) records its builder options and
+the preprocessing, input size and crop of its source: the export uses them.
 """
 
 import argparse
@@ -26,13 +28,32 @@ def read_class_names(path):
     return names
 
 
-def load_model(spec, weights, classes, image_size):
-    """The model to export: a .keras file as saved, else the registry builder with the
-    weights file (None: random weights, for trying the export path)."""
+def converted(spec, weights):
+    """The WeightsInfo of a converted weights file (None for any other file), checked against
+    --model: its spec() carries the source's preprocessing, input size and crop."""
+    if weights is None or not weights.endswith(".weights.h5"):
+        return None
+    from keras_classics.convert import read_weights_info
+    info = read_weights_info(weights)
+    if info is not None and info.model != spec.name:
+        raise ValueError(f"weights={weights!r} were converted for {info.model!r} (from "
+                         f"{info.source} {info.source_model}), not model={spec.name!r}; "
+                         f"accepted: --model {info.model}.")
+    return info
+
+
+def load_model(spec, weights, classes, image_size, info=None):
+    """The model to export: a .keras file as saved, a converted weights file with its
+    recorded builder options, else the registry builder with the weights file (None: random
+    weights, for trying the export path)."""
     import keras
     if weights is not None and not os.path.isfile(weights):
         raise ValueError(f"weights={weights!r} does not exist; accepted: the path to a "
                          ".weights.h5 or .keras file of this architecture.")
+    if info is not None:
+        size = image_size or info.input_size
+        return info.build(weights=weights, input_shape=(size, size, 3),
+                          **({"classes": classes} if classes else {}))
     if weights is not None and weights.endswith(".keras"):
         if classes is not None or image_size is not None:
             raise ValueError("--classes and --image_size conflict with a .keras file, which "
@@ -47,6 +68,8 @@ def run(args):
     from keras_classics import export
 
     spec = keras_classics.get_spec(args.model)
+    info = converted(spec, args.weights)
+    spec = info.spec() if info is not None else spec
     # Every refusal before the (slow) model build.
     export.check_options(args.format, args.quantize, args.version)
     if args.version is not None:
@@ -56,7 +79,7 @@ def run(args):
         raise ValueError(f"classes={args.classes} conflicts with the {len(class_names)} names "
                          f"in {args.class_names!r}; accepted: one name per class.")
     classes = args.classes or (len(class_names) if class_names else None)
-    model = load_model(spec, args.weights, classes, args.image_size)
+    model = load_model(spec, args.weights, classes, args.image_size, info)
     representative = None
     if args.format == "tflite" and args.quantize == "int8":
         size = int(model.inputs[0].shape[1] or args.image_size or spec.default_size)
