@@ -10,8 +10,9 @@ and it grows with the model's depth, not with the input size.
 AlexNet keeps its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax, ImageNet
 names); the other fixed-head models export their convolutional body at 32x32 under a
 "predictions" layer. The representatives of the families are also loaded and run through both
-signatures here, without keras in a subprocess, and by saved_model_cli; the other models'
-SavedModels are written and checked by the writer (no PyFunc, no XLA) and deleted.
+signatures, here and in a subprocess without keras (ResNet-18's is also read by saved_model_cli);
+the other models' SavedModels are written and checked by the writer (no PyFunc, no XLA) and
+deleted.
 """
 
 import json
