@@ -31,8 +31,8 @@ def read_class_names(path):
 def converted(spec, weights):
     """The WeightsInfo of a converted weights file (None for any other file), checked against
     --model: its spec() carries the source's preprocessing, input size and crop."""
-    if weights is None or not weights.endswith(".weights.h5"):
-        return None
+    if weights is None or not weights.endswith(".weights.h5") or not os.path.isfile(weights):
+        return None  # a missing file is refused by load_model, naming what is accepted
     from keras_classics.convert import read_weights_info
     info = read_weights_info(weights)
     if info is not None and info.model != spec.name:
