@@ -117,8 +117,9 @@ def check_config(cfg):
 def image_size(cfg, spec):
     if cfg.image_size:
         return cfg.image_size
-    if cfg.dataset == "fashion_mnist" and not spec.fixed_head:
-        return max(BUNDLED["image_size"], spec.min_size)
+    bundled = bundled_defaults(cfg).get("image_size")
+    if bundled and not spec.fixed_head:
+        return max(bundled, spec.min_size)
     return spec.default_size
 
 
