@@ -244,6 +244,11 @@ class Run:
     def path(self, name):
         return os.path.join(self.model_dir, name)
 
+    def scratch_dir(self):
+        scratch = tempfile.TemporaryDirectory(prefix="keras_classics-worker-")
+        self._scratch = scratch  # removed when the run (and with it this object) ends
+        return scratch.name
+
     def datasets(self, epoch=None):
         """The epoch's training data (seeded by seed and epoch) or, without epoch, eval data."""
         cfg = self.cfg
@@ -319,7 +324,8 @@ class Run:
             self.monitor = self.monitor_of(model)
             checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, epoch=self.epoch,
                                              best=self.best, **plateau.variables())
-            backup_dir = self.path("backup") if self.chief else tempfile.mkdtemp()
+            # Workers other than the chief back up to a private directory, removed at exit.
+            backup_dir = self.path("backup") if self.chief else self.scratch_dir()
             self.manager = tf.train.CheckpointManager(checkpoint, backup_dir, max_to_keep=2)
             if self.manager.latest_checkpoint:
                 checkpoint.restore(self.manager.latest_checkpoint).assert_existing_objects_matched()
