@@ -23,16 +23,21 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_classics  # noqa: E402
-from keras_classics.layers import GroupConv2D  # noqa: E402
+from keras_classics.layers import Conv2D  # noqa: E402
 
 
-def keras_grouped(model):
-    """The same network with every GroupConv2D replaced by Keras' Conv2D(groups=...)."""
+def keras_convs(model):
+    """The same network with keras.layers.Conv2D in place of our Conv2D and GroupConv2D
+    (Conv2D(groups=...) for the grouped ones)."""
     def clone(layer):
-        if isinstance(layer, GroupConv2D):
+        if isinstance(layer, Conv2D):
             return keras.layers.Conv2D.from_config(layer.get_config())
         return layer.__class__.from_config(layer.get_config())
     return keras.models.clone_model(model, clone_function=clone)
+
+
+def resnet18_32px():
+    return keras_classics.ResNet18(input_shape=(32, 32, 3))
 
 
 # (row name, anchor row it is compared with or None, input size, model factory)
@@ -42,7 +47,11 @@ ROWS = {
     "resnet50": ("keras.applications.ResNet50", 224, keras_classics.ResNet50),
     "resnext50_32x4d": ("resnet50", 224, keras_classics.ResNeXt50),
     "resnext50_32x4d, Keras Conv2D(groups=32)": (
-        "resnet50", 224, lambda: keras_grouped(keras_classics.ResNeXt50())),
+        "resnet50", 224, lambda: keras_convs(keras_classics.ResNeXt50())),
+    # The default training run's network and size: the last stage's 3x3 convs see 1x1 maps,
+    # where our Conv2D computes only the centre tap (keras_classics/layers/conv.py).
+    "resnet18 at 32 px, keras.layers.Conv2D": (None, 32, lambda: keras_convs(resnet18_32px())),
+    "resnet18 at 32 px": ("resnet18 at 32 px, keras.layers.Conv2D", 32, resnet18_32px),
     "keras.applications.InceptionV3": (None, 299,
                                        lambda: keras.applications.InceptionV3(weights=None)),
     "inception_v3": ("keras.applications.InceptionV3", 299, keras_classics.InceptionV3),

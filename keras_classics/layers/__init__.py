@@ -1,8 +1,9 @@
 """Custom layers, one per module, each registered for serialization under "keras_classics"."""
 
 from keras_classics.layers.channel_pad import ChannelZeroPad
+from keras_classics.layers.conv import Conv2D
 from keras_classics.layers.group_conv import GroupConv2D
 from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.scaled_residual import ScaledResidual
 
-__all__ = ["ChannelZeroPad", "GroupConv2D", "LocalResponseNormalization", "ScaledResidual"]
+__all__ = ["ChannelZeroPad", "Conv2D", "GroupConv2D", "LocalResponseNormalization", "ScaledResidual"]
