@@ -12,7 +12,7 @@ import keras_classics
 from keras_classics.data import eval_preprocess, get_dataset
 from keras_classics.data.sources import fashion_mnist
 from registry_params import ALL_MODELS, model_params
-from keras_classics.training.run import RunConfig, train
+from keras_classics.training.run import RunConfig, recipe_kind, train
 from train_helpers import SMOKE, run_main
 
 
@@ -34,9 +34,10 @@ def test_run_writes_results_plot_logs_and_checkpoints(tmp_path):
     assert results["class_names"][0] == "T-shirt/top" and len(results["class_names"]) == 10
     assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (run / "history.csv").read_text().splitlines()[0].startswith("epoch,")
-    # The ResNet paper's small-image recipe on Fashion-MNIST: LR 0.1 at batch 128, scaled to 8.
-    assert json.loads((run / "recipe.json").read_text())["base_learning_rate"] == \
-        pytest.approx(0.1 * 8 / 128)
+    # Fashion-MNIST's default, the modern recipe: LR 0.1 per 256 images (Goyal et al.), here 8.
+    recipe = json.loads((run / "recipe.json").read_text())
+    assert (recipe["kind"], recipe["schedule"]) == ("modern", "cosine")
+    assert recipe["base_learning_rate"] == pytest.approx(0.1 * 8 / 256)
     assert os.listdir(run / "logs")  # TensorBoard
     for name in ("last.weights.h5", "best.weights.h5"):
         model = keras_classics.ResNet18(classes=10, input_shape=(32, 32, 3),
@@ -50,9 +51,19 @@ def test_model_dir_of_another_run_is_refused_and_kept(tmp_path):
     with pytest.raises(ValueError, match=r"holds another run model: 'resnet18' there, "
                                          r"'resnet34' here"):
         train(smoke_config(tmp_path, model="resnet34"))
-    with pytest.raises(ValueError, match=r"recipe: 'paper' there, 'modern' here"):
-        train(smoke_config(tmp_path, recipe="modern"))
+    with pytest.raises(ValueError, match=r"recipe: 'modern' there, 'paper' here"):
+        train(smoke_config(tmp_path, recipe="paper"))
     assert (tmp_path / "run" / "run.json").read_text() == before
+
+
+@pytest.mark.parametrize("kwargs,kind", [
+    ({}, "modern"),                                   # the bundled dataset's 3-epoch run
+    ({"recipe": "paper"}, "paper"),
+    ({"dataset": "imagenet", "data_dir": "/data"}, "paper"),
+    ({"dataset": "imagenet", "recipe": "modern"}, "modern"),
+])
+def test_recipe_kind_defaults_to_paper_except_on_the_bundled_dataset(kwargs, kind):
+    assert recipe_kind(RunConfig(model="resnet18", **kwargs)) == kind
 
 
 def test_divergence_ends_with_a_clear_error(tmp_path):
