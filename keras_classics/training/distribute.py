@@ -61,3 +61,63 @@ def make_strategy(kind="auto", num_gpus=None):
         cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(gpus or cpus)
     return tf.distribute.OneDeviceStrategy(gpus[0] if gpus else "/cpu:0")
+
+
+def is_multi_worker(strategy):
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def name_of(strategy):
+    """The public name (MultiWorkerMirroredStrategy's class is CollectiveAllReduceStrategy)."""
+    return "MultiWorkerMirroredStrategy" if is_multi_worker(strategy) else type(strategy).__name__
+
+
+def fit_under_multi_worker(model, strategy):
+    """Lets Keras 3's model.fit run under MultiWorkerMirroredStrategy (no-op otherwise).
+
+    keras-team/keras#20585 (open; measured with Keras 3.15.1, TF 2.21): fit fails twice under
+    MultiWorkerMirroredStrategy, both times in a cross-worker reduction Keras need not make:
+    1. Before the first step Keras reduces a whole input batch across workers (MEAN), only to
+       learn the batch's structure for building the model ("Attempt to convert a value
+       (PerReplica...) ... to a Tensor"). This worker's own batch tells the same: the model's
+       `_maybe_symbolic_build` is replaced with one that builds from it.
+    2. Every step's scalar logs (loss, metrics) are reduced with `axis=0` ("Invalid reduction
+       dimension 0 for input with 0 dimensions"): Keras' `reduce_per_replica` is wrapped to
+       take the cross-worker MEAN of scalars with `axis=None`.
+    Gradients and variables are untouched: they are all-reduced by the strategy as before.
+    """
+    if not is_multi_worker(strategy):
+        return
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+    _wrap_reduce_per_replica(keras_trainer)
+
+    def build_from_local_batch(self, iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda v: (strategy.experimental_local_results(v)[0]
+                               if isinstance(v, tf.distribute.DistributedValues) else v),
+                    next(batches))
+                break
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    model._maybe_symbolic_build = build_from_local_batch.__get__(model)
+
+
+def _wrap_reduce_per_replica(keras_trainer):
+    original = keras_trainer.reduce_per_replica
+    if getattr(original, "keras_classics_wrapped", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and is_multi_worker(strategy):
+            def scalar(v):
+                return strategy.experimental_local_results(v)[0].shape.rank == 0
+            return tf.nest.map_structure(
+                lambda v: (strategy.reduce("MEAN", v, axis=None) if scalar(v)
+                           else original(v, strategy, reduction)), values)
+        return original(values, strategy, reduction)
+
+    reduce_per_replica.keras_classics_wrapped = True
+    keras_trainer.reduce_per_replica = reduce_per_replica

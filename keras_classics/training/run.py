@@ -313,7 +313,7 @@ class Run:
         resuming = claim_model_dir(self.model_dir, identity) if self.chief else False
         print(f"{self.spec.name} on {cfg.dataset} ({info.num_classes} classes, "
               f"{info.num_examples} training examples), {replicas} replica(s) of "
-              f"{strategy.__class__.__name__}, image {self.size}, global batch {self.batch}\n"
+              f"{distribute.name_of(strategy)}, image {self.size}, global batch {self.batch}\n"
               f"recipe: {r.to_json()}", flush=True)
         if self.chief:
             fileio.write_text(self.path("recipe.json"), r.to_json() + "\n")
@@ -327,6 +327,7 @@ class Run:
             schedule = schedules.from_resolved(r)
             optimizer = make_optimizer(r, schedule)
             compile_model(model, r, optimizer, cfg.jit_compile)
+            distribute.fit_under_multi_worker(model, strategy)
             optimizer.build(model.trainable_variables)
             plateau = schedules.PlateauDecay(schedule, self.monitor_of(model),
                                              r.plateau_patience)

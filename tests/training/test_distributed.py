@@ -51,10 +51,6 @@ def _free_ports(n):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "Keras 3 model.fit under MultiWorkerMirroredStrategy fails with 'Attempt to convert a "
-    "value (PerReplica...)' (keras-team/keras#20585, open; TF 2.21 / Keras 3.15.1). Strict: "
-    "this test turns red once upstream works, so the xfail is removed then."))
 def test_two_worker_multi_worker_mirrored_run(tmp_path):
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     procs = []
