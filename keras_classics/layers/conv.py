@@ -12,19 +12,19 @@ import keras
 import tensorflow as tf
 
 
-def live_taps(size, kernel, stride, padding):
-    """The kernel taps along one axis that meet real input, and the padding they then need.
+def live_taps(size, kernel, stride):
+    """The kernel taps along one axis that meet real input under TensorFlow's 'same' padding
+    (extra padding after), and the explicit padding they then need.
 
     Args:
       size: input length along the axis (static).
       kernel, stride: the convolution's along that axis (dilation 1).
-      padding: "same" (TensorFlow's: extra padding after) or "valid".
     Returns:
       (first, stop, pad_before, pad_after): taps first..stop-1 with this explicit padding
-      give the same output as the whole kernel with `padding`.
+      give the same output as the whole kernel with 'same' padding.
     """
-    out = -(-size // stride) if padding == "same" else (size - kernel) // stride + 1
-    before = max((out - 1) * stride + kernel - size, 0) // 2 if padding == "same" else 0
+    out = -(-size // stride)
+    before = max((out - 1) * stride + kernel - size, 0) // 2
     live = [t for t in range(kernel)
             if any(0 <= o * stride + t - before < size for o in range(out))]
     first, stop = live[0], live[-1] + 1
@@ -38,17 +38,17 @@ class Conv2D(keras.layers.Conv2D):
     """keras.layers.Conv2D (same arguments, kernel and outputs) that convolves with the live
     part of its kernel when the input's static size leaves taps that only meet padding.
 
-    Only channels_last, dilation 1 and a static spatial size are trimmed; anything else is
-    keras.layers.Conv2D's own computation.
+    Only 'same' padding (without padding every tap is live), channels_last, dilation 1 and a
+    static spatial size are trimmed; anything else is keras.layers.Conv2D's own computation.
     """
 
     def trimmed(self, inputs, kernel):
         """(kernel slice, explicit padding) when some taps are dead, else None."""
         height, width = inputs.shape[1:3]
-        if (self.data_format != "channels_last" or height is None or width is None
-                or tuple(self.dilation_rate) != (1, 1)):
+        if (self.padding != "same" or self.data_format != "channels_last" or height is None
+                or width is None or tuple(self.dilation_rate) != (1, 1)):
             return None
-        axes = [live_taps(n, k, s, self.padding)
+        axes = [live_taps(n, k, s)
                 for n, k, s in zip((height, width), self.kernel_size, self.strides)]
         if all(stop - first == k for (first, stop, _, _), k in zip(axes, self.kernel_size)):
             return None
@@ -58,7 +58,7 @@ class Conv2D(keras.layers.Conv2D):
             padding = "VALID"
         return kernel[top:bottom, left:right], padding
 
-    def dense_op(self, inputs, kernel):
+    def convolution_op(self, inputs, kernel):
         """One ungrouped convolution, over the live taps when some are dead."""
         trimmed = self.trimmed(inputs, kernel)
         if trimmed is None:
@@ -66,6 +66,3 @@ class Conv2D(keras.layers.Conv2D):
         live_kernel, padding = trimmed
         return tf.nn.conv2d(inputs, live_kernel, strides=[1, *self.strides, 1],
                             padding=padding)
-
-    def convolution_op(self, inputs, kernel):
-        return self.dense_op(inputs, kernel)
