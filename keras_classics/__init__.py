@@ -12,6 +12,8 @@ from keras_classics.models import __all__ as _builders
 from keras_classics.preprocessing import preprocess_input
 from keras_classics.registry import ModelSpec, get_model, get_spec, list_models, register_model
 
+# The one place the version is written: setup.cfg reads it (`attr:`) without importing the
+# package, which needs it to stay a plain string literal. CHANGELOG.md lists the releases.
 __version__ = "0.1.0"
 __all__ = [*_builders, "ModelSpec", "decode_predictions", "get_model", "get_spec", "layers",
            "list_models", "preprocess_input", "register_model"]
