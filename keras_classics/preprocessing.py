@@ -1,8 +1,13 @@
-"""Input normalisation per convention: the single place the mean/std constants live.
+"""How a model's input is prepared: the `InputConfig` record and the normalisation modes.
 
-Inputs are RGB images with values in [0, 255], channels last. The data pipeline, the export
-signatures and predict all call `preprocess_input` with the mode of the model's spec.
+Inputs are RGB images with values in [0, 255], channels last. One `InputConfig` (mode, size,
+centre-crop ratio, interpolation) says how a model's input is made: the registry spec holds
+the paper's, a converted weights file records its source's, and the data pipeline's
+evaluation preprocessing, training and the export all read it. This module is also the
+single place the mean/std constants live; `preprocess_input` applies a mode.
 """
+
+import dataclasses
 
 import numpy as np
 import tensorflow as tf
@@ -20,13 +25,77 @@ MODES = {
 }
 
 
+# Resize methods of the evaluation crop: tf.image.resize names. torchvision's and the papers'
+# pipelines resize bilinearly; timm's weights mostly record bicubic (their pretrained cfgs).
+INTERPOLATIONS = ("bilinear", "bicubic")
+
+
+@dataclasses.dataclass(frozen=True)
+class InputConfig:
+    """How a model's input is prepared, the record every reader shares.
+
+    Attributes:
+      mode: the `preprocess_input` mode ("torch", "caffe", "tf", "raw").
+      size: the input side (height = width) the model is evaluated at.
+      crop_ratio: the evaluation centre crop: the central crop_ratio x shorter side, resized
+        to size (= resize the shorter side to size / crop_ratio, crop size x size); 1.0 is
+        the whole frame.
+      interpolation: the resize method of that crop, one of INTERPOLATIONS.
+    """
+    mode: str
+    size: int
+    crop_ratio: float = 0.875
+    interpolation: str = "bilinear"
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode={self.mode!r} is invalid; accepted: {tuple(MODES)}.")
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
+            raise ValueError(f"size={self.size!r} is invalid; accepted: a positive integer.")
+        if isinstance(self.crop_ratio, bool) or not isinstance(self.crop_ratio, (int, float)) \
+                or not 0 < self.crop_ratio <= 1:
+            raise ValueError(f"crop_ratio={self.crop_ratio!r} is invalid; accepted: a number "
+                             "in (0, 1].")
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(f"interpolation={self.interpolation!r} is invalid; accepted: "
+                             f"{INTERPOLATIONS}.")
+
+    @property
+    def mean(self):
+        """The per-channel RGB mean on [0, 1] pixels this mode implies (timm's convention:
+        preprocess_input(x) == (x / 255 - mean) / std, the BGR order of "caffe" aside)."""
+        return _mean_std(self.mode)[0]
+
+    @property
+    def std(self):
+        """The per-channel RGB standard deviation on [0, 1] pixels (see `mean`)."""
+        return _mean_std(self.mode)[1]
+
+    def replace(self, **changes):
+        """A copy with `changes` (size, crop_ratio ...), checked like a new record."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def _mean_std(mode):
+    # (x * scale - mean) / std on [0, 255] pixels = (x / 255 - m) / s with m = mean / (255 *
+    # scale) and s = std / (255 * scale); "caffe" is BGR in MODES, given here in RGB order.
+    order, scale, mean, std = MODES[mode]
+    rgb = slice(None, None, -1) if order == "bgr" else slice(None)
+    m = tuple(round(v / (255 * scale), 6) for v in mean[rgb])
+    s = tuple(round(v / (255 * scale), 6) for v in std[rgb])
+    return m, s
+
+
 def resolve_mode(mode):
     """A mode name, or a registry model name standing for its spec's mode."""
     if mode in MODES:
         return mode
     from keras_classics.registry import get_spec, list_models
     if mode in list_models():
-        return get_spec(mode).preprocessing
+        return get_spec(mode).input.mode
     raise ValueError(f"mode={mode!r} is invalid; accepted: {tuple(MODES)} or a registered "
                      "model name (its spec's mode).")
 

@@ -7,6 +7,8 @@ import dataclasses
 import difflib
 from typing import Callable, Optional
 
+from keras_classics.preprocessing import InputConfig
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
@@ -16,11 +18,11 @@ class ModelSpec:
       name: snake-case registry name (`resnext50_32x4d`), shared by CLI, tests and export.
       builder: the public builder, keras.applications signature (`ResNeXt50`).
       family: family name ("resnet", "vgg", ...), used by training recipes.
-      default_size: input height = width the paper uses.
+      input: how the model's input is prepared (InputConfig: preprocessing mode, the paper's
+        input size, eval crop ratio, interpolation); the data pipeline, training and the
+        export read it.
       min_size: smallest height/width the body accepts (include_top=False).
-      preprocessing: `preprocess_input` mode the model expects ("torch", "caffe", "tf").
       paper: short citation of the paper and table the builder follows.
-      crop_ratio: eval centre-crop fraction (resize shorter side to size / crop_ratio).
       fixed_head: the top is Flatten + Dense, so include_top=True needs the paper's final grid.
       aux_loss_weights: loss weight of each auxiliary output, in output order (Inception).
       builder_kwargs: keyword options the builder is called with for this name.
@@ -29,14 +31,17 @@ class ModelSpec:
     name: str
     builder: Callable
     family: str
-    default_size: int
+    input: InputConfig
     min_size: int
-    preprocessing: str
     paper: str
-    crop_ratio: float = 0.875
     fixed_head: bool = False
     aux_loss_weights: tuple = ()
     builder_kwargs: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def default_size(self):
+        """The paper's input side, `input.size`."""
+        return self.input.size
 
     def build(self, **kwargs):
         """Calls the builder with this spec's options, overridden by `kwargs`."""

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from keras_classics import imagenet
 from keras_classics.data import decoders, eval_preprocessing
-from keras_classics.models._common import inference_model
+from keras_classics.models._core import inference_model
 
 TOP_K = 5
 IMAGES = "images"

@@ -1,6 +1,6 @@
 """Model families, one module each; importing them fills the registry in the article's order."""
 
-from keras_classics.models._common import inference_model
+from keras_classics.models._core import inference_model
 from keras_classics.models.alexnet import AlexNet
 from keras_classics.models.vgg import (VGG11, VGG11BN, VGG11LRN, VGG13, VGG13BN, VGG16, VGG16BN,
                                        VGG16C, VGG19, VGG19BN)

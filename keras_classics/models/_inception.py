@@ -16,7 +16,6 @@ from typing import Optional, Union
 
 import keras
 
-from keras_classics.models import _common
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,11 +143,3 @@ def operation_at(name):
         return None
     module_name, branch_index, position, split, kind = match.groups()
     return Operation(module_name, int(branch_index), int(position), split, kind)
-
-
-def top(x, *, classes, classifier_activation, dropout):
-    """Global average pooling (the papers' final 7x7 / 8x8 average pool at the default size),
-    dropout, linear classifier."""
-    x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    x = keras.layers.Dropout(dropout, name="avg_pool_drop")(x)
-    return _common.classifier(x, classes=classes, classifier_activation=classifier_activation)

@@ -8,7 +8,7 @@ import keras
 
 from keras_classics.layers import LocalResponseNormalization
 from keras_classics.layers.group_conv import conv2d
-from keras_classics.models import _common
+from keras_classics.models import _core
 
 PAPER = "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs, Fig. 2"
 
@@ -72,51 +72,34 @@ def conv_layer(x, conv, name):
     return x
 
 
-def fc_layer(x, units, name, dropout_first):
-    if dropout_first:
-        x = keras.layers.Dropout(DROPOUT, name=f"{name}_drop")(x)
-    x = keras.layers.Dense(units, activation="relu", name=name)(x)
-    if not dropout_first:
-        x = keras.layers.Dropout(DROPOUT, name=f"{name}_drop")(x)
-    return x
+def body(x, variant):
+    endpoints = {}
+    for i, conv in enumerate(variant.convs, start=1):
+        x = endpoints[f"conv{i}"] = conv_layer(x, conv, f"conv{i}")
+    return endpoints
 
 
-def _alexnet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-             classifier_activation, name, variant="paper"):
+def configure(row, *, variant):
     if variant not in VARIANTS:
         raise ValueError(f"variant={variant!r} is invalid; accepted: {tuple(VARIANTS)}.")
     spec = VARIANTS[variant]
-    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
-                       classes=classes)
-    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
-                                include_top=include_top, default_size=spec.input_size,
-                                min_size=spec.min_size)
-    x = inputs
-    for i, conv in enumerate(spec.convs, start=1):
-        x = conv_layer(x, conv, f"conv{i}")
-
-    def top(x):
-        _common.check_grid(x, grid=FINAL_GRID, default_size=spec.input_size,
-                           input_shape=input_shape)
-        x = keras.layers.Flatten(name="flatten")(x)
-        x = fc_layer(x, FC_UNITS, "fc6", spec.dropout_first)
-        x = fc_layer(x, FC_UNITS, "fc7", spec.dropout_first)
-        return _common.classifier(x, classes=classes,
-                                  classifier_activation=classifier_activation)
-
-    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
-    return _common.finish(inputs, x, name=name, weights=weights)
+    # Figure 2's head: fc6 and fc7 of 4096 with ReLU, dropout 0.5 (section 4.2), classifier.
+    head = _core.fc_head(FINAL_GRID, FC_UNITS, DROPOUT, dropout_first=spec.dropout_first)
+    return _core.Architecture(spec, default_size=spec.input_size, min_size=spec.min_size,
+                              head=head)
 
 
-AlexNet = _common.register(
-    "alexnet", "AlexNet", _alexnet,
-    f"""AlexNet ({PAPER}).
+OPTIONS = (
+    _core.Option("variant", "paper",
+                 '"paper" (227x227 input, LRN after conv1/conv2, conv2/4/5 grouped in two as '
+                 "the paper's two-GPU connectivity: 60,965,224 parameters) or \"torchvision\" "
+                 "(the one-GPU 64-192-384-256-256 net without LRN or groups, 224x224: "
+                 "61,100,840 parameters)."),
+)
+ALEXNET = _core.Family("alexnet", PAPER, configure, body, OPTIONS)
 
-    variant="paper": 227x227 input, LRN after conv1/conv2, conv2/4/5 grouped in two as the
-    paper's two-GPU connectivity (60,965,224 parameters). variant="torchvision": the one-GPU
-    64-192-384-256-256 net without LRN or groups, 224x224 (61,100,840 parameters).
+AlexNet = ALEXNET.register("alexnet", "AlexNet", None, """AlexNet (Fig. 2).
+
     The head is Flatten + fc6/fc7 (4096, ReLU, dropout 0.5) + classifier, so include_top=True
     needs the 6x6 final grid of the variant's input size.
-    """,
-    dict(family="alexnet", default_size=227, min_size=67, preprocessing="torch",
-         paper=PAPER, fixed_head=True))
+    """)

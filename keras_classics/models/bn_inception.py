@@ -9,7 +9,7 @@ GoogLeNet's max pools between grids.
 
 import keras
 
-from keras_classics.models import _common, _inception
+from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool
 
 PAPER = "Ioffe & Szegedy 2015, Batch Normalization (BN-Inception), Figure 5"
@@ -67,35 +67,27 @@ def stem(x):
     return keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
 
 
-def _bn_inception(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-                  classifier_activation, name):
-    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
-                       classes=classes)
-    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
-                                include_top=include_top, default_size=224, min_size=MIN_SIZE)
-    x = stem(inputs)
+def body(x, config):
+    endpoints = {"pool2": stem(x)}
+    x = endpoints["pool2"]
     for module_name, branches in MODULES:
-        x = _inception.module(x, branches, module_name, STYLE)
-
-    def top(x):
-        return _inception.top(x, classes=classes, classifier_activation=classifier_activation,
-                              dropout=DROPOUT)
-
-    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
-    return _common.finish(inputs, x, name=name, weights=weights)
+        x = endpoints[module_name] = _inception.module(x, branches, module_name, STYLE)
+    return endpoints
 
 
-# Five stride-2 steps ('same' padding everywhere): 32 gives a 1x1 final grid, as 224 gives 7x7.
-MIN_SIZE = 32
+def configure(row):
+    # Five stride-2 steps ('same' padding everywhere): 32 gives a 1x1 final grid, as 224 7x7.
+    return _core.Architecture(None, default_size=224, min_size=32,
+                              head=_core.pool_head(dropout=DROPOUT))
 
-BNInception = _common.register(
-    "bn_inception", "BNInception", _bn_inception,
-    f"""BN-Inception ({PAPER}); TF-slim's "inception_v2".
+
+# TF-slim trains it on [-1, 1] inputs.
+BN_INCEPTION = _core.Family("inception", PAPER, configure, body, mode="tf")
+
+BNInception = BN_INCEPTION.register("bn_inception", "BNInception", None, """BN-Inception;
+    TF-slim's "inception_v2".
 
     224x224 input; BN (with scale) after every conv, convs without bias; the final 7x7
     average pool is a global average pool; dropout 0.2 (TF-slim's keep probability 0.8).
     No auxiliary classifiers (TF-slim has none).
-    """,
-    # TF-slim trains it on [-1, 1] inputs.
-    dict(family="inception", default_size=224, min_size=MIN_SIZE, preprocessing="tf",
-         paper=PAPER))
+    """)

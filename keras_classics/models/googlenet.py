@@ -10,7 +10,7 @@ import dataclasses
 import keras
 
 from keras_classics.layers import LocalResponseNormalization
-from keras_classics.models import _common
+from keras_classics.models import _core
 from keras_classics.models._inception import Conv, ConvStyle, conv_unit
 
 PAPER = "Szegedy et al. 2015, Going Deeper with Convolutions (GoogLeNet), Table 1"
@@ -84,22 +84,24 @@ def inception(x, widths, name, variant):
     return keras.layers.Concatenate(name=name)([b0, b1, b2, b3])
 
 
-def aux_classifier(x, index, *, variant, classes, classifier_activation, input_shape):
-    """Section 5: 5x5/3 average pool (4x4 out of 14x14), 1x1 conv 128 + ReLU, FC 1024 + ReLU,
-    dropout 70%, linear classifier. Its FC layer is built for the 14x14 grid of 224 inputs."""
+def aux_head(index, after):
+    """Section 5: on top of `after`, 5x5/3 average pool (4x4 out of 14x14), 1x1 conv 128 +
+    ReLU, FC 1024 + ReLU, dropout 70%, linear classifier; loss weight 0.3."""
     name = f"aux{index}"
-    if tuple(x.shape[1:3]) != (14, 14):
-        raise ValueError(f"aux_logits=True needs the paper's 14x14 grid at inception_"
-                         f"{AUX_AFTER[index - 1]} (224x224 input), but input_shape="
-                         f"{input_shape!r} gives {x.shape[1]}x{x.shape[2]}; accepted: "
-                         "input_shape=(224, 224, C), or aux_logits=False.")
-    x = keras.layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
-    x = conv_unit(x, Conv(128, 1), f"{name}_conv", variant.style)
-    x = keras.layers.Flatten(name=f"{name}_flatten")(x)
-    x = keras.layers.Dense(1024, activation="relu", name=f"{name}_fc")(x)
-    x = keras.layers.Dropout(0.7, name=f"{name}_drop")(x)
-    return _common.classifier(x, classes=classes, classifier_activation=classifier_activation,
-                              name=f"{name}_predictions")
+
+    def neck(x, variant, input_shape):
+        # Its FC layer is built for the 14x14 grid of 224 inputs.
+        if tuple(x.shape[1:3]) != (14, 14):
+            raise ValueError(f"aux_logits=True needs the paper's 14x14 grid at {after} "
+                             f"(224x224 input), but input_shape={input_shape!r} gives "
+                             f"{x.shape[1]}x{x.shape[2]}; accepted: input_shape=(224, 224, "
+                             "C), or aux_logits=False.")
+        x = keras.layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
+        return conv_unit(x, Conv(128, 1), f"{name}_conv", variant.style)
+
+    head = _core.Head((_core.Flatten(f"{name}_flatten"), _core.FC(1024, f"{name}_fc"),
+                       _core.Dropout(0.7, f"{name}_drop")), classifier=f"{name}_predictions")
+    return _core.AuxHead(after, neck, head, loss_weight=0.3)
 
 
 def stem(x, variant):
@@ -120,56 +122,44 @@ def stem(x, variant):
     return max_pool(x, 3, "pool2")
 
 
-def _googlenet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-               classifier_activation, name, variant="paper", aux_logits=False):
-    if variant not in VARIANTS:
-        raise ValueError(f"variant={variant!r} is invalid; accepted: {tuple(VARIANTS)}.")
-    _common.check_aux(aux_logits=aux_logits, include_top=include_top)
-    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
-                       classes=classes)
-    spec = VARIANTS[variant]
-    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
-                                include_top=include_top, default_size=224, min_size=MIN_SIZE)
-    x = stem(inputs, spec)
-    aux = []
+def body(x, variant):
+    endpoints = {"pool2": stem(x, variant)}
+    x = endpoints["pool2"]
     for row, widths in INCEPTION_ROWS:
         if widths is None:
-            x = max_pool(x, spec.pool4_size if row == "pool4" else 3, row)
-            continue
-        x = inception(x, widths, f"inception_{row}", spec)
-        if aux_logits and row in AUX_AFTER:
-            aux.append(aux_classifier(x, len(aux) + 1, variant=spec, classes=classes,
-                                      classifier_activation=classifier_activation,
-                                      input_shape=input_shape))
-
-    def top(x):
-        # Table 1: 7x7 average pool (global at 224), dropout, linear, softmax.
-        x = keras.layers.GlobalAveragePooling2D(name="pool5")(x)
-        x = keras.layers.Dropout(spec.dropout, name="pool5_drop")(x)
-        return _common.classifier(x, classes=classes,
-                                  classifier_activation=classifier_activation)
-
-    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
-    return _common.finish(inputs, _common.with_aux(x, aux), name=name, weights=weights)
+            x = endpoints[row] = max_pool(x, variant.pool4_size if row == "pool4" else 3, row)
+        else:
+            x = endpoints[f"inception_{row}"] = inception(x, widths, f"inception_{row}",
+                                                          variant)
+    return endpoints
 
 
-GoogLeNet = _common.register(
-    "googlenet", "GoogLeNet", _googlenet,
-    f"""GoogLeNet / Inception-v1 ({PAPER}).
+def configure(row, *, variant):
+    if variant not in VARIANTS:
+        raise ValueError(f"variant={variant!r} is invalid; accepted: {tuple(VARIANTS)}.")
+    spec = VARIANTS[variant]
+    # Table 1: 7x7 average pool (global at 224), dropout, linear, softmax.
+    return _core.Architecture(
+        spec, default_size=224, min_size=MIN_SIZE, head=_core.pool_head("pool5", spec.dropout),
+        aux_heads=tuple(aux_head(i, f"inception_{a}") for i, a in enumerate(AUX_AFTER, 1)))
 
-    224x224 input. variant="paper" (default): Table 1 with true 5x5 convs, conv biases and
-    ReLU, no BN, LRN after pool1 and conv2, dropout 0.4: 6,998,552 parameters.
-    variant="torchvision": torchvision's googlenet (BN after every conv, 3x3 kernels in the
-    "5x5" branch, no LRN, dropout 0.2): 6,624,904 parameters.
 
-    aux_logits=True (section 5) returns the training model with outputs
-    [predictions, aux1_predictions, aux2_predictions], the auxiliary classifiers on
-    inception_4a and inception_4d (+3,188,840 and +3,190,888 parameters for the paper
-    variant), weighted 0.3 each in the loss (spec.aux_loss_weights);
-    keras_classics.inference_model(model) gives the same network without them.
-    """,
-    # Preprocessing: torchvision's googlenet weights were ported from TF; with
-    # transform_input=True it maps its mean/std-normalised input back to [-1, 1] before conv1,
-    # so the layers (and any converted checkpoint) expect [-1, 1]: mode "tf".
-    dict(family="inception", default_size=224, min_size=MIN_SIZE, preprocessing="tf",
-         paper=PAPER, aux_loss_weights=(0.3, 0.3)))
+OPTIONS = (
+    _core.Option("variant", "paper",
+                 '"paper": Table 1 with true 5x5 convs, conv biases and ReLU, no BN, LRN after '
+                 "pool1 and conv2, dropout 0.4 (6,998,552 parameters); \"torchvision\": "
+                 'torchvision\'s googlenet (BN after every conv, 3x3 kernels in the "5x5" '
+                 "branch, no LRN, dropout 0.2: 6,624,904 parameters)."),
+)
+# Preprocessing: torchvision's googlenet weights were ported from TF; with
+# transform_input=True it maps its mean/std-normalised input back to [-1, 1] before conv1,
+# so the layers (and any converted checkpoint) expect [-1, 1]: mode "tf".
+GOOGLENET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+
+GoogLeNet = GOOGLENET.register("googlenet", "GoogLeNet", None, """GoogLeNet / Inception-v1.
+
+    224x224 input. aux_logits=True (section 5) adds the auxiliary classifiers on inception_4a
+    and inception_4d (+3,188,840 and +3,190,888 parameters for the paper variant), outputs
+    [predictions, aux1_predictions, aux2_predictions], weighted 0.3 each in the loss
+    (spec.aux_loss_weights).
+    """)

@@ -26,7 +26,7 @@ from typing import Optional
 import keras
 
 from keras_classics.layers import ScaledResidual
-from keras_classics.models import _common, _inception
+from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool
 from keras_classics.models.inception_v4 import reduction_a
 
@@ -133,6 +133,7 @@ class Config:
     depths: tuple            # blocks per grid
     final_conv: Optional[int] = None
     last_block_linear: bool = False
+    style: ConvStyle = STYLE  # with the builder's options (configure)
 
 
 CONFIGS = {
@@ -166,75 +167,71 @@ def _check_depths(depths):
     return tuple(depths)
 
 
-def _inception_resnet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-                      classifier_activation, name, config, depths=None, bn_scale=True):
-    style = _inception.with_options(STYLE, bn_scale=bn_scale)
-    config = CONFIGS[config]
-    depths = _check_depths(config.depths if depths is None else depths)
-    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
-                       classes=classes)
-    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
-                                include_top=include_top, default_size=299, min_size=MIN_SIZE)
-    x = inputs
+def body(x, config):
+    endpoints = {}
     for layer_name, op in config.stem:
         if isinstance(op, Conv):
-            x = _inception.conv_unit(x, op, layer_name, style)
+            x = _inception.conv_unit(x, op, layer_name, config.style)
         elif isinstance(op, Pool):
-            x = _inception.pool(x, op, layer_name, style)
+            x = _inception.pool(x, op, layer_name, config.style)
         else:
-            x = _inception.module(x, op, layer_name, style)
+            x = _inception.module(x, op, layer_name, config.style)
+        endpoints[layer_name] = x
     reductions = {0: ("mixed_6a", reduction_a(*config.reduction_a)),
                   1: ("mixed_7a", config.reduction_b)}
     for stage, (branches, width, depth, scale, grid) in enumerate(
-            zip(config.blocks, config.widths, depths, SCALES, GRIDS)):
+            zip(config.blocks, config.widths, config.depths, SCALES, GRIDS)):
         for index in range(1, depth + 1):
             # The release's last 8x8 block adds unscaled and has no ReLU (block8 with
             # scale=1.0, activation_fn=None in TF-slim).
             linear = config.last_block_linear and stage == 2 and index == depth
-            x = residual_block(x, branches, width, 1.0 if linear else scale,
-                               f"block{grid}_{index}", style, activation=not linear)
+            x = endpoints[f"block{grid}_{index}"] = residual_block(
+                x, branches, width, 1.0 if linear else scale, f"block{grid}_{index}",
+                config.style, activation=not linear)
         if stage in reductions:
             module_name, reduction = reductions[stage]
-            x = _inception.module(x, reduction, module_name, style)
+            x = endpoints[module_name] = _inception.module(x, reduction, module_name,
+                                                           config.style)
     if config.final_conv:
-        x = _inception.conv_unit(x, Conv(config.final_conv, 1), "conv_7b_1x1", style)
-
-    def top(x):
-        return _inception.top(x, classes=classes, classifier_activation=classifier_activation,
-                              dropout=DROPOUT)
-
-    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
-    return _common.finish(inputs, x, name=name, weights=weights)
+        x = endpoints["conv_7b_1x1"] = _inception.conv_unit(
+            x, Conv(config.final_conv, 1), "conv_7b_1x1", config.style)
+    return endpoints
 
 
-# As keras.applications: 75 leaves a 1x1 grid after Reduction-B.
-MIN_SIZE = 75
-SPEC = dict(family="inception", default_size=299, min_size=MIN_SIZE,
-            # TF-slim and timm weights take [-1, 1] inputs.
-            preprocessing="tf", paper=PAPER)
+def configure(row, *, depths, bn_scale):
+    style = _inception.with_options(STYLE, bn_scale=bn_scale)
+    depths = _check_depths(row.depths if depths is None else depths)
+    # As keras.applications: 75 leaves a 1x1 grid after Reduction-B.
+    return _core.Architecture(dataclasses.replace(row, depths=depths, style=style),
+                              default_size=299, min_size=75,
+                              head=_core.pool_head(dropout=DROPOUT))
 
-InceptionResNetV1 = _common.register(
-    "inception_resnet_v1", "InceptionResNetV1", _inception_resnet,
-    f"""Inception-ResNet-v1 ({PAPER}).
+
+OPTIONS = (
+    _core.Option("depths", None,
+                 "Blocks at 35x35, 17x17 and 8x8 (the row's when None): (5, 10, 5) is the "
+                 "paper's Figure 15 schema, (10, 20, 10) the released Inception-ResNet-v2."),
+    _core.Option("bn_scale", True,
+                 "False drops BN's scale as keras.applications and TF-slim (for their "
+                 "converted weights)."),
+)
+# TF-slim and timm weights take [-1, 1] inputs.
+INCEPTION_RESNET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+
+InceptionResNetV1 = INCEPTION_RESNET.register(
+    "inception_resnet_v1", "InceptionResNetV1", CONFIGS["v1"], """Inception-ResNet-v1.
 
     299x299 input; Figure 14 stem (35x35x256), 5 x block35 (Figure 10), Reduction-A
     (k, l, m, n = 192, 192, 256, 384) to 17x17x896, 10 x block17 (Figure 11), Reduction-B
     (Figure 12) to 8x8x1792, 5 x block8 (Figure 13), global average pool, dropout 0.2,
     classifier. Residual scales 0.17 / 0.10 / 0.20 (the released v2's). BN with scale.
-    Option depths: blocks at 35x35, 17x17, 8x8 (default (5, 10, 5)).
-    """,
-    SPEC, config="v1")
+    """)
 
-InceptionResNetV2 = _common.register(
-    "inception_resnet_v2", "InceptionResNetV2", _inception_resnet,
-    f"""Inception-ResNet-v2 ({PAPER}), the released network (TF-slim, keras.applications,
-    timm).
+InceptionResNetV2 = INCEPTION_RESNET.register(
+    "inception_resnet_v2", "InceptionResNetV2", CONFIGS["v2"], """Inception-ResNet-v2, the
+    released network (TF-slim, keras.applications, timm).
 
     299x299 input; grids 35x35x320, 17x17x1088, 8x8x2080, final 1x1 conv to 1536 channels.
-    BN with scale (timm: 55,843,464 trainable parameters); bn_scale=False drops it as
-    keras.applications and TF-slim (55,813,192). Residual scales 0.17 / 0.10 / 0.20, the last
-    block unscaled.
-    Option depths: blocks at 35x35, 17x17, 8x8; default (10, 20, 10) as released,
-    (5, 10, 5) is the paper's Figure 15 schema.
-    """,
-    SPEC, config="v2")
+    BN with scale (timm: 55,843,464 trainable parameters; bn_scale=False as keras.applications
+    and TF-slim: 55,813,192). Residual scales 0.17 / 0.10 / 0.20, the last block unscaled.
+    """)

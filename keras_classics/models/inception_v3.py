@@ -19,7 +19,7 @@ import dataclasses
 
 import keras
 
-from keras_classics.models import _common, _inception
+from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
 
 PAPER = "Szegedy et al. 2016, Rethinking the Inception Architecture, Table 1"
@@ -103,8 +103,9 @@ STEM_V3 = (
 @dataclasses.dataclass(frozen=True)
 class Config:
     stem: tuple
-    modules: tuple   # (name, branches); the module before `aux_after` feeds the aux head
-    aux_after: str = None
+    modules: tuple   # (name, branches)
+    aux_after: str = None  # the module the auxiliary head sits on
+    style: ConvStyle = STYLE  # with the builder's options (configure)
 
 
 CONFIGS = {
@@ -131,84 +132,73 @@ CONFIGS = {
 }
 
 
-def aux_classifier(x, *, style, classes, classifier_activation, input_shape):
-    """Figure 8, the BN-auxiliary classifier on the last 17x17 module: 5x5/3 average pool,
-    1x1 conv 128, 5x5 conv 768 (both conv + BN + ReLU, unpadded as TF-slim), linear
-    classifier; a global average pool (torchvision's) takes any grid above 5x5 to 1x1."""
+def aux_neck(x, config, input_shape):
+    """Figure 8, the BN-auxiliary classifier on the last 17x17 module up to its pooling: 5x5/3
+    average pool, 1x1 conv 128, 5x5 conv 768 (both conv + BN + ReLU, unpadded as TF-slim); a
+    global average pool (torchvision's) then takes any grid above 5x5 to 1x1."""
     if x.shape[1] is not None and x.shape[1] < 17 or x.shape[2] is not None and x.shape[2] < 17:
         raise ValueError(f"aux_logits=True needs a 17x17 or larger grid at the auxiliary head "
                          f"(input 299x299), but input_shape={input_shape!r} gives "
                          f"{x.shape[1]}x{x.shape[2]}; accepted: input_shape with height and "
                          "width >= 299, or aux_logits=False.")
     x = keras.layers.AveragePooling2D(5, strides=3, name="aux1_pool")(x)
-    x = _inception.conv_unit(x, Conv(128, 1), "aux1_1_conv", style)
-    x = _inception.conv_unit(x, Conv(768, 5, padding="valid"), "aux1_2_conv", style)
-    x = keras.layers.GlobalAveragePooling2D(name="aux1_avg_pool")(x)
-    return _common.classifier(x, classes=classes, classifier_activation=classifier_activation,
-                              name="aux1_predictions")
+    x = _inception.conv_unit(x, Conv(128, 1), "aux1_1_conv", config.style)
+    return _inception.conv_unit(x, Conv(768, 5, padding="valid"), "aux1_2_conv", config.style)
 
 
-def _inception_v3(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-                  classifier_activation, name, config, aux_logits=False, bn_scale=True,
-                  avg_pool_counts_padding=False):
-    _common.check_aux(aux_logits=aux_logits, include_top=include_top)
+# Loss weight 0.4: TF-slim's; the paper gives none.
+AUX_HEAD = _core.Head((_core.GlobalPool("aux1_avg_pool"),), classifier="aux1_predictions")
+
+
+def body(x, config):
+    endpoints = {}
+    for layer_name, op in config.stem:
+        x = endpoints[layer_name] = (
+            _inception.conv_unit(x, op, layer_name, config.style) if isinstance(op, Conv)
+            else _inception.pool(x, op, layer_name, config.style))
+    for module_name, branches in config.modules:
+        x = endpoints[module_name] = _inception.module(x, branches, module_name, config.style)
+    return endpoints
+
+
+def configure(row, *, bn_scale, avg_pool_counts_padding):
     style = _inception.with_options(STYLE, bn_scale=bn_scale,
                                     avg_pool_counts_padding=avg_pool_counts_padding)
-    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
-                       classes=classes)
-    config = CONFIGS[config]
-    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
-                                include_top=include_top, default_size=299, min_size=MIN_SIZE)
-    x = inputs
-    for layer_name, op in config.stem:
-        x = (_inception.conv_unit(x, op, layer_name, style) if isinstance(op, Conv)
-             else _inception.pool(x, op, layer_name, style))
-    aux = []
-    for module_name, branches in config.modules:
-        x = _inception.module(x, branches, module_name, style)
-        if aux_logits and module_name == config.aux_after:
-            aux.append(aux_classifier(x, style=style, classes=classes,
-                                      classifier_activation=classifier_activation,
-                                      input_shape=input_shape))
-
-    def top(x):
-        return _inception.top(x, classes=classes, classifier_activation=classifier_activation,
-                              dropout=DROPOUT)
-
-    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
-    return _common.finish(inputs, _common.with_aux(x, aux), name=name, weights=weights)
+    aux = (_core.AuxHead(row.aux_after, aux_neck, AUX_HEAD, loss_weight=0.4),)
+    # keras.applications' minimum: 75 leaves a 1x1 grid after the second reduction.
+    return _core.Architecture(dataclasses.replace(row, style=style), default_size=299,
+                              min_size=75, head=_core.pool_head(dropout=DROPOUT),
+                              aux_heads=aux if row.aux_after else ())
 
 
-# keras.applications' minimum: 75 leaves a 1x1 grid after the second reduction.
-MIN_SIZE = 75
-SPEC = dict(family="inception", default_size=299, min_size=MIN_SIZE,
-            # TF-slim, torchvision (transform_input) and timm weights all take [-1, 1] inputs.
-            preprocessing="tf", paper=PAPER)
+OPTIONS = (
+    _core.Option("bn_scale", True,
+                 "False drops BN's scale as keras.applications and TF-slim (for their "
+                 "converted weights)."),
+    _core.Option("avg_pool_counts_padding", False,
+                 "True averages the modules' 'same' pools over the zero padding too, as "
+                 "torchvision's and timm's avg_pool2d(3, 1, padding=1) (TF-slim's 'SAME' "
+                 "pool, the default, leaves it out)."),
+)
+# TF-slim, torchvision (transform_input) and timm weights all take [-1, 1] inputs.
+INCEPTION = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
 
-InceptionV2 = _common.register(
-    "inception_v2", "InceptionV2", _inception_v3,
-    f"""Inception-v2 as printed in Table 1 ({PAPER}).
+InceptionV2 = INCEPTION.register("inception_v2", "InceptionV2", CONFIGS["v2"], """Inception-v2
+    as printed in Table 1.
 
     299x299 input: stem of 3x3 convs to 35x35x288, 3 x Figure 5, grid reduction (Figure 10),
     5 x Figure 6 (n=7), grid reduction, 2 x Figure 7, global average pool, dropout 0.2,
     classifier. Filter counts inside the modules are the released Inception-v3's (the paper
     gives none). No auxiliary classifier option (see InceptionV3).
     For TF-slim's "inception_v2" (the BN paper's network) use BNInception.
-    """,
-    SPEC, config="v2", aux_logits=False)
+    """)
 
-InceptionV3 = _common.register(
-    "inception_v3", "InceptionV3", _inception_v3,
-    f"""Inception-v3 ({PAPER}), the released network (TF-slim, torchvision, timm).
+InceptionV3 = INCEPTION.register("inception_v3", "InceptionV3", CONFIGS["v3"], """Inception-v3,
+    the released network (TF-slim, torchvision, timm).
 
     299x299 input; BN with scale after every conv (torchvision/timm: 23,834,568 trainable
-    parameters). Options for converted weights: bn_scale=False drops BN's scale as
-    keras.applications and TF-slim (23,817,352); avg_pool_counts_padding=True averages the
-    modules' 'same' pools over the zero padding too, as torchvision's and timm's
-    avg_pool2d(3, 1, padding=1) (TF-slim's 'SAME' pool, the default, leaves it out).
-    aux_logits=True returns the training model with outputs [predictions, aux1_predictions],
-    the BN-auxiliary classifier on mixed_6e (+3,326,696 parameters, 27,161,264 in all, as
-    torchvision), loss weight 0.4 (TF-slim's; the paper gives none) in
-    spec.aux_loss_weights; keras_classics.inference_model(model) drops it.
-    """,
-    {**SPEC, "aux_loss_weights": (0.4,)}, config="v3")
+    parameters; bn_scale=False: 23,817,352). aux_logits=True adds the BN-auxiliary classifier
+    on mixed_6e (+3,326,696 parameters, 27,161,264 in all, as torchvision), outputs
+    [predictions, aux1_predictions], loss weight 0.4 (TF-slim's; the paper gives none) in
+    spec.aux_loss_weights.
+    """)

@@ -9,7 +9,7 @@ unpadded, the others 'same'. Layer names are the TF-slim end points (conv_1a_3x3
 
 import keras
 
-from keras_classics.models import _common, _inception
+from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
 
 PAPER = "Szegedy et al. 2017, Inception-v4, Inception-ResNet, Figures 3-9"
@@ -114,35 +114,26 @@ def stem_convs(x, style):
     return _inception.conv_unit(x, Conv(64, 3), "conv_2b_3x3", style)
 
 
-def _inception_v4(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-                  classifier_activation, name):
-    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
-                       classes=classes)
-    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
-                                include_top=include_top, default_size=299, min_size=MIN_SIZE)
-    x = stem_convs(inputs, STYLE)
+def body(x, config):
+    endpoints = {"conv_2b_3x3": stem_convs(x, STYLE)}
+    x = endpoints["conv_2b_3x3"]
     for module_name, branches in MODULES:
-        x = _inception.module(x, branches, module_name, STYLE)
-
-    def top(x):
-        return _inception.top(x, classes=classes, classifier_activation=classifier_activation,
-                              dropout=DROPOUT)
-
-    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
-    return _common.finish(inputs, x, name=name, weights=weights)
+        x = endpoints[module_name] = _inception.module(x, branches, module_name, STYLE)
+    return endpoints
 
 
-# As keras.applications' Inception family: 75 leaves a 1x1 grid after Reduction-B.
-MIN_SIZE = 75
+def configure(row):
+    # As keras.applications' Inception family: 75 leaves a 1x1 grid after Reduction-B.
+    return _core.Architecture(None, default_size=299, min_size=75,
+                              head=_core.pool_head(dropout=DROPOUT))
 
-InceptionV4 = _common.register(
-    "inception_v4", "InceptionV4", _inception_v4,
-    f"""Inception-v4 ({PAPER}).
+
+# TF-slim and timm weights take [-1, 1] inputs.
+INCEPTION_V4 = _core.Family("inception", PAPER, configure, body, mode="tf")
+
+InceptionV4 = INCEPTION_V4.register("inception_v4", "InceptionV4", None, """Inception-v4.
 
     299x299 input; grids 35x35x384 (mixed_5e), 17x17x1024 (mixed_6h), 8x8x1536 (mixed_7d).
     BN with scale after every conv (timm: 42,679,816 trainable parameters; TF-slim drops BN's
     scale: 42,648,232). Global average pool, dropout 0.2 (keep 0.8), classifier.
-    """,
-    # TF-slim and timm weights take [-1, 1] inputs.
-    dict(family="inception", default_size=299, min_size=MIN_SIZE, preprocessing="tf",
-         paper=PAPER))
+    """)

@@ -12,7 +12,7 @@ import keras
 
 from keras_classics.layers import ChannelZeroPad
 from keras_classics.layers.group_conv import conv2d
-from keras_classics.models import _common
+from keras_classics.models import _core
 
 RESNET_PAPER = "He et al. 2016, Deep Residual Learning, Table 1"
 RESNEXT_PAPER = "Xie et al. 2017, Aggregated Residual Transformations (ResNeXt), Table 1"
@@ -148,114 +148,105 @@ def residual_block(x, block):
     return keras.layers.ReLU(name=f"{block.name}_out")(fx)
 
 
-def stem(x):
-    """conv1: 7x7/2, 64; pool1: 3x3/2 max pool (Table 1)."""
-    x = conv_bn(x, 64, 7, 2, "conv1")
-    x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
-    return keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+def body(x, config):
+    """conv1: 7x7/2, 64; pool1: 3x3/2 max pool; conv2_x ... conv5_x (Table 1)."""
+    endpoints = {"conv1": conv_bn(x, 64, 7, 2, "conv1")}
+    x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(endpoints["conv1"])
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    for stage, (depth, planes) in enumerate(zip(config.depths, STAGE_PLANES), start=2):
+        for index in range(1, depth + 1):
+            block = Block(planes=planes, stride=2 if index == 1 and stage > 2 else 1,
+                          name=f"conv{stage}_block{index}", kind=config.kind,
+                          groups=config.groups, width_per_group=config.width_per_group,
+                          shortcut=config.shortcut, downsample_at=config.downsample_at,
+                          form=config.block_form)
+            x = residual_block(x, block)
+        endpoints[f"conv{stage}"] = x
+    return endpoints
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """One row of ResNet Table 1 / ResNeXt Table 1."""
+    """One row of ResNet Table 1 / ResNeXt Table 1, and the options of one build."""
     depths: tuple
     kind: str
     groups: int = 1
     width_per_group: int = 64
     residual: bool = True
     downsample_at: str = "1x1"
+    shortcut: str = None
+    block_form: str = "c"
+
+    @property
+    def depth(self):
+        return 2 + sum(self.depths) * (2 if self.kind == "basic" else 3)
 
 
-def _check_options(config, shortcut, downsample_at, block_form):
-    if not config.residual:
+def configure(row, *, shortcut, downsample_at, block_form):
+    """The row with the caller's options checked and applied (shortcut B by default for
+    residual nets, the row's downsampling position)."""
+    if not row.residual:
         if shortcut is not None:
             raise ValueError(f"shortcut={shortcut!r} is invalid for a plain net; accepted: "
                              "None (plain nets have no shortcuts).")
-    elif shortcut not in SHORTCUTS:
-        raise ValueError(f"shortcut={shortcut!r} is invalid; accepted: {SHORTCUTS}.")
+    else:
+        shortcut = shortcut or "B"
+        if shortcut not in SHORTCUTS:
+            raise ValueError(f"shortcut={shortcut!r} is invalid; accepted: {SHORTCUTS}.")
+    downsample_at = downsample_at or row.downsample_at
     if downsample_at not in DOWNSAMPLE_AT:
         raise ValueError(f"downsample_at={downsample_at!r} is invalid; accepted: "
                          f"{DOWNSAMPLE_AT}.")
-    if block_form not in BLOCK_FORMS or (config.kind == "basic" and block_form != "c"):
-        accepted = BLOCK_FORMS if config.kind == "bottleneck" else ("c",)
-        raise ValueError(f"block_form={block_form!r} is invalid for {config.kind} blocks; "
+    if block_form not in BLOCK_FORMS or (row.kind == "basic" and block_form != "c"):
+        accepted = BLOCK_FORMS if row.kind == "bottleneck" else ("c",)
+        raise ValueError(f"block_form={block_form!r} is invalid for {row.kind} blocks; "
                          f"accepted: {accepted}.")
+    config = dataclasses.replace(row, shortcut=shortcut, downsample_at=downsample_at,
+                                 block_form=block_form)
+    return _core.Architecture(config, default_size=224, min_size=32, head=_core.pool_head())
 
 
-def _resnet(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-            classifier_activation, name, config, shortcut=None, downsample_at=None,
-            block_form="c"):
-    if config.residual:
-        shortcut = shortcut or "B"
-    downsample_at = downsample_at or config.downsample_at
-    _check_options(config, shortcut, downsample_at, block_form)
-    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
-                       classes=classes)
-    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
-                                include_top=include_top, default_size=224, min_size=32)
-    x = stem(inputs)
-    for stage, (depth, planes) in enumerate(zip(config.depths, STAGE_PLANES), start=2):
-        for index in range(1, depth + 1):
-            block = Block(planes=planes, stride=2 if index == 1 and stage > 2 else 1,
-                          name=f"conv{stage}_block{index}", kind=config.kind,
-                          groups=config.groups, width_per_group=config.width_per_group,
-                          shortcut=shortcut, downsample_at=downsample_at, form=block_form)
-            x = residual_block(x, block)
-
-    def top(x):
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        return _common.classifier(x, classes=classes,
-                                  classifier_activation=classifier_activation)
-
-    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
-    return _common.finish(inputs, x, name=name, weights=weights)
-
-
-_OPTIONS_DOC = """
-    Options: shortcut "A" (identity, zero-padded), "B" (projection where the shape changes;
-    the default for residual nets) or "C" (projections everywhere), section 3.3; plain nets
-    take only None.
-    downsample_at "1x1" (the paper's Caffe release; ResNet default) or "3x3" (torchvision's
-    "v1.5"; ResNeXt default). block_form "a", "b" or "c" (ResNeXt Fig. 3; equivalent).
-"""
-
-BOTTLENECK_RESNEXT = dict(kind="bottleneck", downsample_at="3x3")
-
-# (registry name, builder, paper, Config)
-TABLE = (
-    ("resnet18", "ResNet18", RESNET_PAPER, Config((2, 2, 2, 2), "basic")),
-    ("resnet34", "ResNet34", RESNET_PAPER, Config((3, 4, 6, 3), "basic")),
-    ("resnet50", "ResNet50", RESNET_PAPER, Config((3, 4, 6, 3), "bottleneck")),
-    ("resnet101", "ResNet101", RESNET_PAPER, Config((3, 4, 23, 3), "bottleneck")),
-    ("resnet152", "ResNet152", RESNET_PAPER, Config((3, 8, 36, 3), "bottleneck")),
-    ("plainnet18", "PlainNet18", RESNET_PAPER + ", plain",
-     Config((2, 2, 2, 2), "basic", residual=False)),
-    ("plainnet34", "PlainNet34", RESNET_PAPER + ", plain",
-     Config((3, 4, 6, 3), "basic", residual=False)),
-    ("resnext50_32x4d", "ResNeXt50", RESNEXT_PAPER,
-     Config((3, 4, 6, 3), groups=32, width_per_group=4, **BOTTLENECK_RESNEXT)),
-    ("resnext101_32x4d", "ResNeXt101", RESNEXT_PAPER,
-     Config((3, 4, 23, 3), groups=32, width_per_group=4, **BOTTLENECK_RESNEXT)),
-    ("resnext101_64x4d", "ResNeXt101_64x4d", RESNEXT_PAPER,
-     Config((3, 4, 23, 3), groups=64, width_per_group=4, **BOTTLENECK_RESNEXT)),
-    ("resnext101_32x8d", "ResNeXt101_32x8d", RESNEXT_PAPER,
-     Config((3, 4, 23, 3), groups=32, width_per_group=8, **BOTTLENECK_RESNEXT)),
+OPTIONS = (
+    _core.Option("shortcut", None,
+                 'Section 3.3: "A" (identity, zero-padded where the shape changes), "B" '
+                 '(projections where it changes; used when None for residual nets) or "C" '
+                 "(projections everywhere); plain nets take only None."),
+    _core.Option("downsample_at", None,
+                 'Where a bottleneck block strides: "1x1" (the paper\'s Caffe release; the '
+                 'ResNet rows\' when None) or "3x3" (torchvision\'s "v1.5"; the ResNeXt rows\').'),
+    _core.Option("block_form", "c",
+                 'ResNeXt Fig. 3\'s equivalent forms of a bottleneck block: "a" (C summed '
+                 'paths), "b" (early concatenation) or "c" (grouped convolution).'),
 )
 
 
-def _register(name, builder_name, paper, config):
-    depth = 2 + sum(config.depths) * (2 if config.kind == "basic" else 3)
-    what = ("plain" if not config.residual else
-            f"{config.groups}x{config.width_per_group}d ResNeXt" if config.groups > 1
-            else "residual")
-    doc = (f"{depth}-layer {what} net, stages {config.depths} ({paper}).\n"
-           "    224x224 input, global average pooling head.\n" + _OPTIONS_DOC)
-    return _common.register(
-        name, builder_name, _resnet, doc,
-        dict(family="resnext" if config.groups > 1 else "resnet", default_size=224,
-             min_size=32, preprocessing="torch", paper=paper),
-        config=config)
+def summary(row):
+    what = ("plain" if not row.residual else
+            f"{row.groups}x{row.width_per_group}d ResNeXt" if row.groups > 1 else "residual")
+    return (f"{row.depth}-layer {what} net, stages {row.depths} of {row.kind} blocks.\n\n"
+            "224x224 input, global average pooling head.")
 
 
-(ResNet18, ResNet34, ResNet50, ResNet101, ResNet152, PlainNet18, PlainNet34, ResNeXt50,
- ResNeXt101, ResNeXt101_64x4d, ResNeXt101_32x8d) = (_register(*row) for row in TABLE)
+RESNET = _core.Family("resnet", RESNET_PAPER, configure, body, OPTIONS, describe=summary)
+PLAIN = dataclasses.replace(RESNET, paper=RESNET_PAPER + ", plain")
+RESNEXT = dataclasses.replace(RESNET, name="resnext", paper=RESNEXT_PAPER)
+NEXT = dict(kind="bottleneck", downsample_at="3x3")
+
+# ResNet Table 1 and ResNeXt Table 1, a row each: Config(depths, block kind, ...).
+ResNet18 = RESNET.register("resnet18", "ResNet18", Config((2, 2, 2, 2), "basic"))
+ResNet34 = RESNET.register("resnet34", "ResNet34", Config((3, 4, 6, 3), "basic"))
+ResNet50 = RESNET.register("resnet50", "ResNet50", Config((3, 4, 6, 3), "bottleneck"))
+ResNet101 = RESNET.register("resnet101", "ResNet101", Config((3, 4, 23, 3), "bottleneck"))
+ResNet152 = RESNET.register("resnet152", "ResNet152", Config((3, 8, 36, 3), "bottleneck"))
+PlainNet18 = PLAIN.register("plainnet18", "PlainNet18",
+                            Config((2, 2, 2, 2), "basic", residual=False))
+PlainNet34 = PLAIN.register("plainnet34", "PlainNet34",
+                            Config((3, 4, 6, 3), "basic", residual=False))
+ResNeXt50 = RESNEXT.register("resnext50_32x4d", "ResNeXt50",
+                             Config((3, 4, 6, 3), groups=32, width_per_group=4, **NEXT))
+ResNeXt101 = RESNEXT.register("resnext101_32x4d", "ResNeXt101",
+                              Config((3, 4, 23, 3), groups=32, width_per_group=4, **NEXT))
+ResNeXt101_64x4d = RESNEXT.register("resnext101_64x4d", "ResNeXt101_64x4d",
+                                    Config((3, 4, 23, 3), groups=64, width_per_group=4, **NEXT))
+ResNeXt101_32x8d = RESNEXT.register("resnext101_32x8d", "ResNeXt101_32x8d",
+                                    Config((3, 4, 23, 3), groups=32, width_per_group=8, **NEXT))

@@ -2,10 +2,12 @@
 Recognition", ICLR 2015, Table 1 (configurations A, A-LRN, B, C, D, E).
 """
 
+import dataclasses
+
 import keras
 
 from keras_classics.layers import LocalResponseNormalization
-from keras_classics.models import _common
+from keras_classics.models import _core
 
 PAPER = "Simonyan & Zisserman 2015, Very Deep ConvNets, Table 1"
 
@@ -43,59 +45,45 @@ def stage(x, index, kernels, width, batch_norm, lrn):
     return keras.layers.MaxPooling2D(2, strides=2, name=f"pool{index}")(x)
 
 
-def fc_layer(x, units, name):
-    x = keras.layers.Dense(units, activation="relu", name=name)(x)
-    return keras.layers.Dropout(DROPOUT, name=f"{name}_drop")(x)
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One VGG: a Table 1 column, with the paper's LRN variant or torchvision's BN."""
+    column: str
+    lrn: bool = False
+    batch_norm: bool = False
 
 
-def _vgg(*, include_top, weights, input_tensor, input_shape, pooling, classes,
-         classifier_activation, name, config, lrn, batch_norm):
-    _common.check_args(include_top=include_top, weights=weights, pooling=pooling,
-                       classes=classes)
-    inputs = _common.make_input(input_tensor=input_tensor, input_shape=input_shape,
-                                include_top=include_top, default_size=224, min_size=32)
-    x = inputs
-    for index, (kernels, width) in enumerate(zip(CONFIGS[config], WIDTHS), start=1):
-        x = stage(x, index, kernels, width, batch_norm, lrn)
-
-    def top(x):
-        _common.check_grid(x, grid=FINAL_GRID, default_size=224, input_shape=input_shape)
-        x = keras.layers.Flatten(name="flatten")(x)
-        x = fc_layer(x, FC_UNITS, "fc6")
-        x = fc_layer(x, FC_UNITS, "fc7")
-        return _common.classifier(x, classes=classes,
-                                  classifier_activation=classifier_activation)
-
-    x = _common.pooled_or_top(x, include_top=include_top, pooling=pooling, top=top)
-    return _common.finish(inputs, x, name=name, weights=weights)
+def body(x, config):
+    endpoints = {}
+    for index, (kernels, width) in enumerate(zip(CONFIGS[config.column], WIDTHS), start=1):
+        x = endpoints[f"pool{index}"] = stage(x, index, kernels, width, config.batch_norm,
+                                             config.lrn)
+    return endpoints
 
 
-# (registry name, builder, Table 1 column, LRN, BatchNorm)
-TABLE = (
-    ("vgg11", "VGG11", "A", False, False),
-    ("vgg11_lrn", "VGG11LRN", "A", True, False),
-    ("vgg13", "VGG13", "B", False, False),
-    ("vgg16_c", "VGG16C", "C", False, False),
-    ("vgg16", "VGG16", "D", False, False),
-    ("vgg19", "VGG19", "E", False, False),
-    ("vgg11_bn", "VGG11BN", "A", False, True),
-    ("vgg13_bn", "VGG13BN", "B", False, True),
-    ("vgg16_bn", "VGG16BN", "D", False, True),
-    ("vgg19_bn", "VGG19BN", "E", False, True),
-)
+def configure(row):
+    # Section 3.1: fc6 and fc7 of 4096 with ReLU and dropout 0.5, classifier; the 7x7 grid.
+    return _core.Architecture(row, default_size=224, min_size=32,
+                              head=_core.fc_head(FINAL_GRID, FC_UNITS, DROPOUT))
 
 
-def _register(name, builder_name, config, lrn, batch_norm):
-    extras = (" with LRN after conv1_1" if lrn else "") + (
-        ", BatchNorm after every conv (torchvision's *_bn)" if batch_norm else "")
-    doc = (f"VGG configuration {config}{extras} ({PAPER}).\n\n"
-           "    224x224 input; the Flatten + fc6/fc7 head needs the 7x7 final grid.\n")
-    return _common.register(
-        name, builder_name, _vgg, doc,
-        dict(family="vgg", default_size=224, min_size=32, preprocessing="torch",
-             paper=PAPER, fixed_head=True),
-        config=config, lrn=lrn, batch_norm=batch_norm)
+def summary(row):
+    extras = (" with LRN after conv1_1" if row.lrn else "") + (
+        ", BatchNorm after every conv (torchvision's *_bn)" if row.batch_norm else "")
+    return (f"VGG configuration {row.column}{extras}.\n\n"
+            "224x224 input; the Flatten + fc6/fc7 head needs the 7x7 final grid.")
 
 
-VGG11, VGG11LRN, VGG13, VGG16C, VGG16, VGG19, VGG11BN, VGG13BN, VGG16BN, VGG19BN = (
-    _register(*row) for row in TABLE)
+VGG = _core.Family("vgg", PAPER, configure, body, describe=summary)
+
+# Table 1's columns: A (11 weight layers), A-LRN, B (13), C (16, with 1x1s), D (16), E (19).
+VGG11 = VGG.register("vgg11", "VGG11", Config("A"))
+VGG11LRN = VGG.register("vgg11_lrn", "VGG11LRN", Config("A", lrn=True))
+VGG13 = VGG.register("vgg13", "VGG13", Config("B"))
+VGG16C = VGG.register("vgg16_c", "VGG16C", Config("C"))
+VGG16 = VGG.register("vgg16", "VGG16", Config("D"))
+VGG19 = VGG.register("vgg19", "VGG19", Config("E"))
+VGG11BN = VGG.register("vgg11_bn", "VGG11BN", Config("A", batch_norm=True))
+VGG13BN = VGG.register("vgg13_bn", "VGG13BN", Config("B", batch_norm=True))
+VGG16BN = VGG.register("vgg16_bn", "VGG16BN", Config("D", batch_norm=True))
+VGG19BN = VGG.register("vgg19_bn", "VGG19BN", Config("E", batch_norm=True))

@@ -1,0 +1,372 @@
+"""The builder core: what every family's builders share, written once.
+
+A family module holds its paper's tables, its option checks and its body; `Family.register`
+turns one table row into a public builder with the keras.applications signature and a
+registry entry. The core owns, for every family, the standard arguments and their checks,
+the Input (its sizes read once, from the row's `Architecture`), the head (data: `Head`),
+the auxiliary heads, the weights and the model's name, in the keras.applications order:
+check arguments, make the Input, body, head or pooling, Functional model, weights.
+
+A family supplies:
+  configure(row, **options) -> Architecture: checks the family's options and resolves the
+    row: the config its body reads, the default and minimum input size, the head.
+  body(x, config) -> {endpoint name: tensor}: the network up to its final feature map, its
+    stages' (or modules') outputs in order; the last one feeds the head, and auxiliary heads
+    attach to endpoints by name.
+"""
+
+import dataclasses
+import inspect
+import os
+import textwrap
+import warnings
+from typing import Any, Callable, Optional
+
+import keras
+
+from keras_classics.preprocessing import InputConfig
+from keras_classics.registry import ModelSpec, register_model
+
+POOLINGS = (None, "avg", "max")
+
+# The keras.applications signature every public builder starts with, in order.
+STANDARD_ARGS = {
+    "include_top": True,
+    "weights": None,
+    "input_tensor": None,
+    "input_shape": None,
+    "pooling": None,
+    "classes": 1000,
+    "classifier_activation": "softmax",
+    "name": None,
+}
+
+# Their documentation, one template for every builder ({size}, {min_size}, {name} filled in).
+STANDARD_ARGS_DOC = """\
+Args:
+  include_top: True (default) for the classifier head; False for the body's features.
+  weights: None (random initialisation) or the path to a weights file of this architecture
+    (.weights.h5 or .keras), e.g. written by `python -m keras_classics.convert` or by
+    train/main.py; a file that does not fit is a ValueError.
+  input_tensor: a Keras tensor (e.g. keras.Input()) to use as the model's input.
+  input_shape: (height, width, channels), channels last; default ({size}, {size}, 3) with
+    include_top, else (None, None, 3). Height and width must be at least {min_size}.
+  pooling: with include_top=False: None (the final 4D feature map), "avg" or "max" (global
+    pooling to (batch, channels)).
+  classes: classifier outputs (include_top=True), default 1000.
+  classifier_activation: the classifier's activation, "softmax" (default) or None for
+    logits (any Keras activation name).
+  name: the model's name; default {name!r}."""
+
+
+# --- the head as data ----------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class GlobalPool:
+    """Global average pooling (the papers' final average pool over the whole grid)."""
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Flatten:
+    """Flatten for fully connected layers built for one final `grid` (AlexNet, VGG)."""
+    name: str
+    grid: Optional[int] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Dropout:
+    rate: float
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FC:
+    """A fully connected layer with ReLU."""
+    units: int
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Head:
+    """A classifier head: `steps` (GlobalPool, Flatten, Dropout, FC) then the classifier."""
+    steps: tuple
+    classifier: str = "predictions"
+
+    @property
+    def grid(self):
+        """The final grid a Flatten head needs, or None for a pooling head."""
+        return next((s.grid for s in self.steps if isinstance(s, Flatten)), None)
+
+
+def pool_head(pool="avg_pool", dropout=0.0):
+    """Global average pool [+ dropout `{pool}_drop`] + classifier."""
+    return Head((GlobalPool(pool),) + ((Dropout(dropout, f"{pool}_drop"),) if dropout else ()))
+
+
+def fc_head(grid, units, dropout, names=("fc6", "fc7"), dropout_first=False):
+    """Flatten + fully connected ReLU layers `names` with dropout `{name}_drop` after each
+    (before each with dropout_first, as torchvision's AlexNet) + classifier."""
+    steps = [Flatten("flatten", grid)]
+    for name in names:
+        pair = [FC(units, name), Dropout(dropout, f"{name}_drop")]
+        steps += pair[::-1] if dropout_first else pair
+    return Head(tuple(steps))
+
+
+@dataclasses.dataclass(frozen=True)
+class AuxHead:
+    """An auxiliary classifier: the family's `neck(x, config)` on endpoint `after`, then
+    `head`; `loss_weight` its weight in the training loss (ModelSpec.aux_loss_weights)."""
+    after: str
+    neck: Callable
+    head: Head
+    loss_weight: float
+
+
+def apply_head(x, head, *, classes, classifier_activation, default_size, input_shape):
+    for step in head.steps:
+        if isinstance(step, GlobalPool):
+            x = keras.layers.GlobalAveragePooling2D(name=step.name)(x)
+        elif isinstance(step, Flatten):
+            if step.grid is not None:
+                _check_grid(x, step.grid, default_size, input_shape)
+            x = keras.layers.Flatten(name=step.name)(x)
+        elif isinstance(step, Dropout):
+            x = keras.layers.Dropout(step.rate, name=step.name)(x)
+        else:
+            x = keras.layers.Dense(step.units, activation="relu", name=step.name)(x)
+    return keras.layers.Dense(classes, activation=classifier_activation,
+                              name=head.classifier)(x)
+
+
+def _check_grid(x, grid, default_size, input_shape):
+    if tuple(x.shape[1:3]) != (grid, grid):
+        raise ValueError(
+            f"input_shape={input_shape!r} gives a {x.shape[1]}x{x.shape[2]} final feature "
+            f"map, but include_top=True needs the paper's {grid}x{grid} (fully connected "
+            f"head); accepted: input_shape=({default_size}, {default_size}, C), or "
+            "include_top=False with any size at or above the minimum.")
+
+
+# --- a family and its rows ------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """One table row with the caller's options resolved: what the core builds."""
+    config: Any             # what the family's body reads
+    default_size: int       # the paper's input side: the Input's without input_shape
+    min_size: int           # the smallest side the body accepts
+    head: Head
+    aux_heads: tuple = ()   # AuxHead, built with aux_logits=True
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A family option: keyword-only builder argument after the standard ones."""
+    name: str
+    default: Any
+    doc: str
+
+
+AUX_LOGITS = Option(
+    "aux_logits", False,
+    "True returns the training model, outputs [predictions, aux1_predictions, ...]; "
+    "keras_classics.inference_model(model) drops the auxiliary outputs (same weights).")
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    """One family: its body and option checks; `register` makes the builder of a row.
+
+    Attributes:
+      name: the registry family ("resnet", "inception" ...), read by training recipes.
+      paper: the citation of the paper and table the family follows.
+      configure: (row, **options) -> Architecture, raising ValueError for a bad option.
+      body: (x, config) -> {endpoint name: tensor}, in order; the last feeds the head.
+      options: the family's Options, in signature order (aux_logits is added by the core
+        for rows with auxiliary heads).
+      mode: the preprocess_input mode the family's networks take (InputConfig.mode).
+      describe: row -> the summary that opens a row's docstring, when `register` is given
+        none.
+    """
+    name: str
+    paper: str
+    configure: Callable
+    body: Callable
+    options: tuple = ()
+    mode: str = "torch"
+    describe: Optional[Callable] = None
+
+    def register(self, name, builder_name, row, summary=None):
+        """The public builder of table row `row`, registered as `name`.
+
+        `summary` (default `describe(row)`) opens its docstring: the row's paper table entry
+        and what sets it apart; the standard arguments and the family's options follow.
+        """
+        summary = summary if summary is not None else self.describe(row)
+        defaults = {o.name: o.default for o in self.options}
+        arch = self.configure(row, **defaults)
+        options = self.options + ((AUX_LOGITS,) if arch.aux_heads else ())
+        builder = _builder(self, row, builder_name, name, options)
+        builder.__doc__ = _doc(summary, self.paper, name, arch, options)
+        register_model(ModelSpec(
+            name=name, builder=builder, family=self.name, paper=self.paper,
+            input=InputConfig(mode=self.mode, size=arch.default_size),
+            min_size=arch.min_size, fixed_head=arch.head.grid is not None,
+            aux_loss_weights=tuple(a.loss_weight for a in arch.aux_heads)))
+        return builder
+
+
+def _doc(summary, paper, name, arch, options):
+    lines = [inspect.cleandoc(summary), "", f"Reference: {paper}.", "",
+             STANDARD_ARGS_DOC.format(size=arch.default_size, min_size=arch.min_size,
+                                      name=name)]
+    if options:
+        lines += ["", "Options (keyword-only):"]
+        lines += [textwrap.fill(f"{o.name}: {o.doc} Default {o.default!r}.", 92,
+                                initial_indent="  ", subsequent_indent="    ")
+                  for o in options]
+    lines += ["", "Returns:", "  A keras.Model."]
+    return "\n".join(lines)
+
+
+def _builder(family, row, builder_name, default_name, options):
+    accepted = [o.name for o in options]
+
+    def builder(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                pooling=None, classes=1000, classifier_activation="softmax", name=None,
+                **kwargs):
+        unknown = sorted(set(kwargs) - set(accepted))
+        if unknown:
+            raise TypeError(f"{builder_name}() got unexpected keyword arguments {unknown}; "
+                            f"accepted options: {accepted}.")
+        chosen = {o.name: kwargs.get(o.name, o.default) for o in options}
+        aux_logits = chosen.pop(AUX_LOGITS.name, False)
+        arch = family.configure(row, **chosen)
+        _check_aux(aux_logits, include_top)
+        check_args(include_top=include_top, weights=weights, pooling=pooling, classes=classes)
+        inputs = make_input(input_tensor=input_tensor, input_shape=input_shape,
+                            include_top=include_top, default_size=arch.default_size,
+                            min_size=arch.min_size)
+        endpoints = family.body(inputs, arch.config)
+        x = list(endpoints.values())[-1]
+        head_args = dict(classes=classes, classifier_activation=classifier_activation,
+                         default_size=arch.default_size, input_shape=input_shape)
+        aux = [apply_head(a.neck(endpoints[a.after], arch.config, input_shape), a.head,
+                          **head_args) for a in arch.aux_heads] if aux_logits else []
+        if include_top:
+            x = apply_head(x, arch.head, **head_args)
+        elif pooling == "avg":
+            x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        elif pooling == "max":
+            x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+        model = keras.Model(keras.utils.get_source_inputs(inputs), [x, *aux] if aux else x,
+                            name=name or default_name)
+        if weights is not None:
+            load_weights(model, weights)
+        return model
+
+    standard = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
+                for n, d in STANDARD_ARGS.items()]
+    keyword = [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default)
+               for o in options]
+    builder.__signature__ = inspect.Signature(standard + keyword)
+    builder.__name__ = builder.__qualname__ = builder_name
+    return builder
+
+
+# --- the standard arguments ----------------------------------------------------------------
+
+def check_args(*, include_top, weights, pooling, classes):
+    if not isinstance(include_top, bool):
+        raise ValueError(f"include_top={include_top!r} is invalid; accepted: True or False.")
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling={pooling!r} is invalid; accepted: {POOLINGS}.")
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+        raise ValueError(f"classes={classes!r} is invalid; accepted: an integer >= 1.")
+    if weights == "imagenet":
+        raise ValueError(
+            "weights='imagenet' is not available: keras_classics hosts no weight files. "
+            "Accepted: None (random initialisation) or the path to a weights file of this "
+            "architecture, such as one written by `python -m keras_classics.convert` from a "
+            "torchvision, timm or keras.applications checkpoint, or by train/main.py.")
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise ValueError(f"weights={weights!r} is invalid; accepted: None or a path to a "
+                         "weights file.")
+    if weights is not None and not os.path.isfile(weights):
+        raise ValueError(f"weights={str(weights)!r} does not exist; accepted: None or the "
+                         "path to an existing weights file.")
+
+
+def _check_aux(aux_logits, include_top):
+    if not isinstance(aux_logits, bool):
+        raise ValueError(f"aux_logits={aux_logits!r} is invalid; accepted: True or False.")
+    if aux_logits and not include_top:
+        raise ValueError("aux_logits=True needs include_top=True (the auxiliary heads are "
+                         "classifiers); accepted: aux_logits=False with include_top=False.")
+
+
+def make_input(*, input_tensor, input_shape, include_top, default_size, min_size):
+    """The model's Input: from input_tensor, input_shape, or the paper's size."""
+    if keras.config.image_data_format() != "channels_last":
+        raise ValueError(f"image_data_format={keras.config.image_data_format()!r} is not "
+                         "supported; accepted: 'channels_last'.")
+    if input_tensor is not None:
+        if not keras.backend.is_keras_tensor(input_tensor):
+            input_tensor = keras.Input(tensor=input_tensor)
+        input_shape = tuple(input_tensor.shape[1:])
+    elif input_shape is None:
+        size = default_size if include_top else None
+        input_shape = (size, size, 3)
+    _check_input_shape(tuple(input_shape) if isinstance(input_shape, (list, tuple))
+                       else input_shape, min_size)
+    return input_tensor if input_tensor is not None else keras.Input(tuple(input_shape))
+
+
+def _check_input_shape(input_shape, min_size):
+    if not isinstance(input_shape, tuple) or len(input_shape) != 3:
+        raise ValueError(f"input_shape={input_shape!r} is invalid; accepted: "
+                         "(height, width, channels), channels last.")
+    *spatial, channels = input_shape
+    if not isinstance(channels, int) or channels < 1:
+        raise ValueError(f"input_shape={input_shape!r} has channels={channels!r}; "
+                         "accepted: a positive integer number of channels (3 for RGB).")
+    for size in spatial:
+        if size is not None and (not isinstance(size, int) or size < min_size):
+            raise ValueError(f"input_shape={input_shape!r} is too small; this model "
+                             f"accepts height and width >= {min_size} (or None).")
+
+
+def load_weights(model, weights):
+    """Loads a weights file; anything that does not fit the architecture is a ValueError.
+
+    Keras only warns when it skips parts of a file; such a half-loaded model is refused
+    too (the builder then returns nothing). A full-model file may load into the same
+    architecture with include_top=False: its classifier is simply not used.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(weights)
+        except (ValueError, KeyError, TypeError, OSError) as err:
+            raise ValueError(f"weights={str(weights)!r} does not fit architecture "
+                             f"{model.name!r}: {err}") from err
+    skipped = [str(w.message) for w in caught if "Skipping" in str(w.message)
+               or "could not be loaded" in str(w.message)]
+    if skipped:
+        raise ValueError(f"weights={str(weights)!r} does not fit architecture "
+                         f"{model.name!r}: {skipped[0]}")
+
+
+def inference_model(model):
+    """`model` without its auxiliary outputs: the same layer objects, so the same weights.
+
+    For a model built with aux_logits=True returns keras.Model(inputs, main output) under the
+    same name; training either model trains both. Any other model is returned unchanged.
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model={model!r} is invalid; accepted: a keras.Model.")
+    if len(model.outputs) == 1:
+        return model
+    return keras.Model(model.inputs, model.outputs[0], name=model.name)
