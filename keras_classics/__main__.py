@@ -42,7 +42,7 @@ def list_command(args):
     for name in keras_classics.list_models(args.family):
         spec = keras_classics.get_spec(name)
         row = [name, spec.builder.__name__, spec.paper, spec.default_size, spec.min_size,
-               spec.preprocessing]
+               spec.input.mode]
         if args.counts:
             model = spec.build()
             trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
