@@ -4,6 +4,7 @@ CPU machine, MultiWorkerMirroredStrategy when TF_CONFIG names a cluster."""
 import json
 import os
 
+import keras
 import tensorflow as tf
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
@@ -16,7 +17,8 @@ def use_cpu_devices(count):
     """
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+        cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+    )
 
 
 def cluster_size():
@@ -46,14 +48,17 @@ def make_strategy(kind="auto", num_gpus=None):
         # Before anything that initialises the runtime (listing logical devices does):
         # collectives can only be configured at startup.
         if cluster_size() < 1:
-            raise ValueError("strategy='multi_worker' needs TF_CONFIG naming the cluster; "
-                             "accepted: set TF_CONFIG, or strategy 'auto'/'mirrored'.")
+            raise ValueError(
+                "strategy='multi_worker' needs TF_CONFIG naming the cluster; "
+                "accepted: set TF_CONFIG, or strategy 'auto'/'mirrored'."
+            )
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     if num_gpus is not None:
         if num_gpus < 0 or num_gpus > len(gpus):
-            raise ValueError(f"num_gpus={num_gpus} is invalid; accepted: 0 to {len(gpus)} "
-                             "(the visible GPUs).")
+            raise ValueError(
+                f"num_gpus={num_gpus} is invalid; accepted: 0 to {len(gpus)} (the visible GPUs)."
+            )
         gpus = gpus[:num_gpus]
     if kind == "auto":
         kind = "mirrored" if gpus else "one_device"
@@ -61,6 +66,24 @@ def make_strategy(kind="auto", num_gpus=None):
         cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(gpus or cpus)
     return tf.distribute.OneDeviceStrategy(gpus[0] if gpus else "/cpu:0")
+
+
+def synchronized_batchnorm(model):
+    """The same model with BatchNormalization computing statistics over the global batch.
+
+    Under MirroredStrategy each replica otherwise normalises with its own share of the batch;
+    synchronised statistics make N replicas compute what one device does with the whole batch.
+    """
+
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            config["synchronized"] = True
+        return layer.__class__.from_config(config)
+
+    clone_ = keras.models.clone_model(model, clone_function=clone)
+    clone_.set_weights(model.get_weights())
+    return clone_
 
 
 def is_multi_worker(strategy):
@@ -89,15 +112,20 @@ def fit_under_multi_worker(model, strategy):
     if not is_multi_worker(strategy):
         return
     from keras.src.backend.tensorflow import trainer as keras_trainer
+
     _wrap_reduce_per_replica(keras_trainer)
 
     def build_from_local_batch(self, iterator=None, data_batch=None):
         if iterator is not None:
             for _, _, batches in iterator:
                 data_batch = tf.nest.map_structure(
-                    lambda v: (strategy.experimental_local_results(v)[0]
-                               if isinstance(v, tf.distribute.DistributedValues) else v),
-                    next(batches))
+                    lambda v: (
+                        strategy.experimental_local_results(v)[0]
+                        if isinstance(v, tf.distribute.DistributedValues)
+                        else v
+                    ),
+                    next(batches),
+                )
                 break
         with self.distribute_strategy.scope():
             self._symbolic_build(data_batch=data_batch)
@@ -112,11 +140,18 @@ def _wrap_reduce_per_replica(keras_trainer):
 
     def reduce_per_replica(values, strategy, reduction):
         if reduction in ("auto", "mean") and is_multi_worker(strategy):
+
             def scalar(v):
                 return strategy.experimental_local_results(v)[0].shape.rank == 0
+
             return tf.nest.map_structure(
-                lambda v: (strategy.reduce("MEAN", v, axis=None) if scalar(v)
-                           else original(v, strategy, reduction)), values)
+                lambda v: (
+                    strategy.reduce("MEAN", v, axis=None)
+                    if scalar(v)
+                    else original(v, strategy, reduction)
+                ),
+                values,
+            )
         return original(values, strategy, reduction)
 
     reduce_per_replica.keras_classics_wrapped = True

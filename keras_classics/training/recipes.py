@@ -16,17 +16,17 @@ RECIPE_KINDS = ("paper", "modern")
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     source: str
-    optimizer: str                 # "sgd" or "rmsprop"
-    learning_rate: float           # for `batch_size` images
+    optimizer: str  # "sgd" or "rmsprop"
+    learning_rate: float  # for `batch_size` images
     batch_size: int
     epochs: int
-    schedule: str                  # "plateau", "steps", "exponential", "cosine"
+    schedule: str  # "plateau", "steps", "exponential", "cosine"
     weight_decay: float
     momentum: float = 0.9
-    milestones: tuple = ()         # epochs where "steps" divides the LR by 10
-    decay_rate: float = 0.1        # "exponential": factor per decay_epochs
+    milestones: tuple = ()  # epochs where "steps" divides the LR by 10
+    decay_rate: float = 0.1  # "exponential": factor per decay_epochs
     decay_epochs: float = 1.0
-    plateau_patience: int = 3      # "plateau": epochs without val top-1 gain before LR / 10
+    plateau_patience: int = 3  # "plateau": epochs without val top-1 gain before LR / 10
     decay_norm_and_bias: bool = True
     label_smoothing: float = 0.0
     clip_norm: Optional[float] = None
@@ -38,39 +38,70 @@ class Recipe:
 PAPER_RECIPES = {
     # Krizhevsky et al. 2012, section 5: SGD momentum 0.9, batch 128, weight decay 5e-4, LR 0.01
     # divided by 10 when the validation error stopped improving, ~90 epochs.
-    "alexnet": Recipe("Krizhevsky et al. 2012, section 5", "sgd", 0.01, 128, 90, "plateau",
-                      5e-4),
+    "alexnet": Recipe("Krizhevsky et al. 2012, section 5", "sgd", 0.01, 128, 90, "plateau", 5e-4),
     # Simonyan & Zisserman 2015, section 3.1: batch 256, momentum 0.9, weight decay 5e-4,
     # LR 0.01 / 10 on plateau (3 times), 74 epochs.
-    "vgg": Recipe("Simonyan & Zisserman 2015, section 3.1", "sgd", 0.01, 256, 74, "plateau",
-                  5e-4),
+    "vgg": Recipe("Simonyan & Zisserman 2015, section 3.1", "sgd", 0.01, 256, 74, "plateau", 5e-4),
     # Szegedy et al. 2015, section 6: momentum 0.9, LR decreased 4% every 8 epochs. Base LR,
     # batch and decay are not in the paper: the BVLC Caffe solver's (0.01, 32, 2e-4).
-    "googlenet": Recipe("Szegedy et al. 2015, section 6; BVLC solver", "sgd", 0.01, 32, 250,
-                        "exponential", 2e-4, decay_rate=0.96, decay_epochs=8),
+    "googlenet": Recipe(
+        "Szegedy et al. 2015, section 6; BVLC solver",
+        "sgd",
+        0.01,
+        32,
+        250,
+        "exponential",
+        2e-4,
+        decay_rate=0.96,
+        decay_epochs=8,
+    ),
     # Szegedy et al. 2016 (Rethinking), section 8: RMSProp decay 0.9, epsilon 1.0, LR 0.045
     # decayed by 0.94 every 2 epochs, gradient clipping 2.0, batch 32 per replica, 100 epochs.
     # Weight decay 4e-5 is TF-slim's (the paper gives none). Also used for v4, Inception-ResNet
     # (Szegedy et al. 2017 train the same way) and BN-Inception (TF-slim's defaults).
-    "inception": Recipe("Szegedy et al. 2016, section 8; TF-slim", "rmsprop", 0.045, 32, 100,
-                        "exponential", 4e-5, decay_rate=0.94, decay_epochs=2, clip_norm=2.0),
+    "inception": Recipe(
+        "Szegedy et al. 2016, section 8; TF-slim",
+        "rmsprop",
+        0.045,
+        32,
+        100,
+        "exponential",
+        4e-5,
+        decay_rate=0.94,
+        decay_epochs=2,
+        clip_norm=2.0,
+    ),
     # He et al. 2016, section 3.4 and the tf-models/fb.resnet.torch schedule: SGD 0.9, LR 0.1 per
     # 256 images, / 10 at epochs 30, 60, 80, weight decay 1e-4 not on BN parameters and biases,
     # 90 epochs. Xie et al. 2017 train ResNeXt identically.
-    "resnet": Recipe("He et al. 2016, section 3.4", "sgd", 0.1, 256, 90, "steps", 1e-4,
-                     milestones=(30, 60, 80), decay_norm_and_bias=False),
+    "resnet": Recipe(
+        "He et al. 2016, section 3.4",
+        "sgd",
+        0.1,
+        256,
+        90,
+        "steps",
+        1e-4,
+        milestones=(30, 60, 80),
+        decay_norm_and_bias=False,
+    ),
 }
-PAPER_RECIPES["resnext"] = dataclasses.replace(PAPER_RECIPES["resnet"],
-                                               source="Xie et al. 2017, section 4")
+PAPER_RECIPES["resnext"] = dataclasses.replace(
+    PAPER_RECIPES["resnet"], source="Xie et al. 2017, section 4"
+)
 
 # The papers' small-image recipes, for the bundled Fashion-MNIST (28x28 images, like CIFAR's
 # 32x32 ones; trained with the same 4-pixel pad-and-crop). He et al. 2016, section 4.2: SGD 0.9,
 # batch 128, LR 0.1 / 10 at 32k and 48k of 64k iterations (~182 epochs of 45k images), weight
 # decay 1e-4. A short run keeps the milestones at 50% and 75% of its length.
 SMALL_IMAGE_RECIPES = {
-    "resnet": dataclasses.replace(PAPER_RECIPES["resnet"],
-                                  source="He et al. 2016, section 4.2 (CIFAR-10)",
-                                  batch_size=128, epochs=182, milestones=(91, 136.5)),
+    "resnet": dataclasses.replace(
+        PAPER_RECIPES["resnet"],
+        source="He et al. 2016, section 4.2 (CIFAR-10)",
+        batch_size=128,
+        epochs=182,
+        milestones=(91, 136.5),
+    ),
 }
 SMALL_IMAGE_DATASETS = ("fashion_mnist",)
 
@@ -84,9 +115,18 @@ MODEL_RECIPES = {
 # "modern": one recipe for every model (Goyal et al. 2017; He et al. 2019 "Bag of Tricks"):
 # SGD 0.9, LR 0.1 per 256 with 5 warm-up epochs, cosine decay, label smoothing 0.1,
 # weight decay 5e-5 not on BN parameters and biases.
-MODERN = Recipe("Goyal et al. 2017; He et al. 2019 (Bag of Tricks)", "sgd", 0.1, 256, 90,
-                "cosine", 5e-5, decay_norm_and_bias=False, label_smoothing=0.1,
-                warmup_epochs=5)
+MODERN = Recipe(
+    "Goyal et al. 2017; He et al. 2019 (Bag of Tricks)",
+    "sgd",
+    0.1,
+    256,
+    90,
+    "cosine",
+    5e-5,
+    decay_norm_and_bias=False,
+    label_smoothing=0.1,
+    warmup_epochs=5,
+)
 
 
 def recipe_for(spec, kind="paper", dataset="imagenet"):
@@ -104,6 +144,7 @@ def recipe_for(spec, kind="paper", dataset="imagenet"):
 @dataclasses.dataclass(frozen=True)
 class Resolved:
     """A recipe in the numbers of one run; saved as recipe.json in the model_dir."""
+
     model: str
     kind: str
     source: str
@@ -111,10 +152,10 @@ class Resolved:
     global_batch_size: int
     epochs: int
     steps_per_epoch: int
-    base_learning_rate: float      # after linear scaling with the global batch
+    base_learning_rate: float  # after linear scaling with the global batch
     schedule: str
-    boundaries_steps: tuple        # "steps": where the LR drops / 10
-    decay_steps: int               # "exponential": steps per decay
+    boundaries_steps: tuple  # "steps": where the LR drops / 10
+    decay_steps: int  # "exponential": steps per decay
     decay_rate: float
     warmup_steps: int
     plateau_patience: int
@@ -131,35 +172,59 @@ class Resolved:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
 
 
-def resolve(spec, *, kind="paper", dataset="imagenet", global_batch_size=None, epochs=None,
-            steps_per_epoch, learning_rate=None, weight_decay=None, label_smoothing=None):
+def resolve(
+    spec,
+    *,
+    kind="paper",
+    dataset="imagenet",
+    global_batch_size=None,
+    epochs=None,
+    steps_per_epoch,
+    learning_rate=None,
+    weight_decay=None,
+    label_smoothing=None,
+):
     """The recipe of `spec` on `dataset` for a run of `epochs` x `steps_per_epoch` at
     `global_batch_size`."""
     recipe = recipe_for(spec, kind, dataset)
     batch = global_batch_size or recipe.batch_size
     epochs = epochs or recipe.epochs
-    for arg, value in (("global_batch_size", batch), ("epochs", epochs),
-                       ("steps_per_epoch", steps_per_epoch)):
+    for arg, value in (
+        ("global_batch_size", batch),
+        ("epochs", epochs),
+        ("steps_per_epoch", steps_per_epoch),
+    ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{arg}={value!r} is invalid; accepted: an integer >= 1.")
     stretch = epochs / recipe.epochs
-    lr = learning_rate if learning_rate is not None else (
-        recipe.learning_rate * batch / recipe.batch_size)
+    lr = (
+        learning_rate
+        if learning_rate is not None
+        else (recipe.learning_rate * batch / recipe.batch_size)
+    )
     # Goyal et al.: warm up large-batch runs over 5 epochs (shrunk with short runs).
     warmup = recipe.warmup_epochs or (5.0 if batch > recipe.batch_size else 0.0)
     return Resolved(
-        model=spec.name, kind=kind, source=recipe.source, optimizer=recipe.optimizer,
-        global_batch_size=batch, epochs=epochs, steps_per_epoch=steps_per_epoch,
-        base_learning_rate=lr, schedule=recipe.schedule,
-        boundaries_steps=tuple(round(m * stretch * steps_per_epoch)
-                               for m in recipe.milestones),
+        model=spec.name,
+        kind=kind,
+        source=recipe.source,
+        optimizer=recipe.optimizer,
+        global_batch_size=batch,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        base_learning_rate=lr,
+        schedule=recipe.schedule,
+        boundaries_steps=tuple(round(m * stretch * steps_per_epoch) for m in recipe.milestones),
         decay_steps=max(1, round(recipe.decay_epochs * steps_per_epoch)),
         decay_rate=recipe.decay_rate,
         warmup_steps=round(min(warmup * stretch, epochs) * steps_per_epoch),
         plateau_patience=recipe.plateau_patience,
         weight_decay=recipe.weight_decay if weight_decay is None else weight_decay,
-        decay_norm_and_bias=recipe.decay_norm_and_bias, momentum=recipe.momentum,
-        label_smoothing=(recipe.label_smoothing if label_smoothing is None
-                         else label_smoothing),
-        clip_norm=recipe.clip_norm, rmsprop_rho=recipe.rmsprop_rho,
-        rmsprop_epsilon=recipe.rmsprop_epsilon, aux_loss_weights=tuple(spec.aux_loss_weights))
+        decay_norm_and_bias=recipe.decay_norm_and_bias,
+        momentum=recipe.momentum,
+        label_smoothing=(recipe.label_smoothing if label_smoothing is None else label_smoothing),
+        clip_norm=recipe.clip_norm,
+        rmsprop_rho=recipe.rmsprop_rho,
+        rmsprop_epsilon=recipe.rmsprop_epsilon,
+        aux_loss_weights=tuple(spec.aux_loss_weights),
+    )

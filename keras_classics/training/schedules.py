@@ -19,8 +19,17 @@ class RecipeSchedule(keras.optimizers.schedules.LearningRateSchedule):
     warmup(step) = min(1, (step + 1) / warmup_steps), linear (Goyal et al. 2017).
     """
 
-    def __init__(self, base, kind, total_steps, boundaries=(), decay_steps=1, decay_rate=1.0,
-                 warmup_steps=0, plateau_scale=1.0):
+    def __init__(
+        self,
+        base,
+        kind,
+        total_steps,
+        boundaries=(),
+        decay_steps=1,
+        decay_rate=1.0,
+        warmup_steps=0,
+        plateau_scale=1.0,
+    ):
         if kind not in SCHEDULES:
             raise ValueError(f"schedule kind={kind!r} is invalid; accepted: {SCHEDULES}.")
         self.base = float(base)
@@ -30,13 +39,15 @@ class RecipeSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.decay_steps = int(decay_steps)
         self.decay_rate = float(decay_rate)
         self.warmup_steps = int(warmup_steps)
-        self.plateau_scale = tf.Variable(float(plateau_scale), trainable=False,
-                                         dtype=tf.float32, name="plateau_scale")
+        self.plateau_scale = tf.Variable(
+            float(plateau_scale), trainable=False, dtype=tf.float32, name="plateau_scale"
+        )
 
     def _shape(self, step):
         if self.kind == "steps":
-            passed = tf.reduce_sum(tf.cast(step >= tf.constant(self.boundaries or (2**62,),
-                                                               tf.float32), tf.float32))
+            passed = tf.reduce_sum(
+                tf.cast(step >= tf.constant(self.boundaries or (2**62,), tf.float32), tf.float32)
+            )
             return tf.pow(0.1, passed)
         if self.kind == "exponential":
             return tf.pow(self.decay_rate, tf.floor(step / self.decay_steps))
@@ -48,22 +59,33 @@ class RecipeSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     def __call__(self, step):
         step = tf.cast(step, tf.float32)
-        warmup = (tf.minimum(1.0, (step + 1.0) / self.warmup_steps) if self.warmup_steps
-                  else 1.0)
+        warmup = tf.minimum(1.0, (step + 1.0) / self.warmup_steps) if self.warmup_steps else 1.0
         return self.base * warmup * self._shape(step) * self.plateau_scale
 
     def get_config(self):
-        return {"base": self.base, "kind": self.kind, "total_steps": self.total_steps,
-                "boundaries": list(self.boundaries), "decay_steps": self.decay_steps,
-                "decay_rate": self.decay_rate, "warmup_steps": self.warmup_steps,
-                "plateau_scale": float(self.plateau_scale.numpy())}
+        return {
+            "base": self.base,
+            "kind": self.kind,
+            "total_steps": self.total_steps,
+            "boundaries": list(self.boundaries),
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "warmup_steps": self.warmup_steps,
+            "plateau_scale": float(self.plateau_scale.numpy()),
+        }
 
 
 def from_resolved(r):
     """The schedule of a resolved recipe (keras_classics.training.recipes.Resolved)."""
-    return RecipeSchedule(r.base_learning_rate, r.schedule, r.epochs * r.steps_per_epoch,
-                          boundaries=r.boundaries_steps, decay_steps=r.decay_steps,
-                          decay_rate=r.decay_rate, warmup_steps=r.warmup_steps)
+    return RecipeSchedule(
+        r.base_learning_rate,
+        r.schedule,
+        r.epochs * r.steps_per_epoch,
+        boundaries=r.boundaries_steps,
+        decay_steps=r.decay_steps,
+        decay_rate=r.decay_rate,
+        warmup_steps=r.warmup_steps,
+    )
 
 
 class PlateauDecay(keras.callbacks.Callback):
@@ -94,9 +116,14 @@ class PlateauDecay(keras.callbacks.Callback):
         if int(self.wait.numpy()) >= self.patience and scale * self.factor >= self.min_scale:
             self.schedule.plateau_scale.assign(scale * self.factor)
             self.wait.assign(0)
-            print(f"\nEpoch {epoch + 1}: {self.monitor} stalled for {self.patience} epochs; "
-                  f"learning rate x {self.factor}")
+            print(
+                f"\nEpoch {epoch + 1}: {self.monitor} stalled for {self.patience} epochs; "
+                f"learning rate x {self.factor}"
+            )
 
     def variables(self):
-        return {"plateau_scale": self.schedule.plateau_scale, "plateau_best": self.best,
-                "plateau_wait": self.wait}
+        return {
+            "plateau_scale": self.schedule.plateau_scale,
+            "plateau_best": self.best,
+            "plateau_wait": self.wait,
+        }

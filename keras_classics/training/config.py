@@ -1,0 +1,163 @@
+"""RunConfig, the settings of one training run, and the checks that need no TensorFlow devices.
+
+Each field carries its command-line help (and its accepted values, where they are a list) in
+its metadata: keras_classics/training/cli.py makes one flag per field from them.
+"""
+
+import dataclasses
+import importlib
+import os
+from typing import Optional
+
+import keras_classics
+import keras_classics.data
+from keras_classics.training import defaults, distribute, recipes
+
+SOURCES = ("fashion_mnist", "imagenet", "folder")
+
+
+def _field(default, help_text, choices=None):
+    return dataclasses.field(default=default, metadata={"help": help_text, "choices": choices})
+
+
+@dataclasses.dataclass
+class RunConfig:
+    model: str = dataclasses.field(
+        metadata={"help": "Registry name of the model.", "choices": keras_classics.list_models}
+    )
+    dataset: str = _field(
+        "fashion_mnist",
+        f"One of {SOURCES} or tfds:NAME (imagenet = TFRecord shards in "
+        "--data_dir, folder = class sub-folders in --data_dir).",
+    )
+    data_dir: Optional[str] = _field(None, "Directory of the dataset (imagenet, folder, tfds).")
+    model_dir: Optional[str] = _field(None, "Checkpoints, logs, results. Default: runs/<model>.")
+    epochs: Optional[int] = _field(None, "Epochs (default: the recipe's; 3 on fashion_mnist).")
+    batch_size: Optional[int] = _field(
+        None,
+        "Global batch size, split across replicas (default: the recipe's; 128 on fashion_mnist).",
+    )
+    image_size: Optional[int] = _field(
+        None,
+        "Square input size (default: the model's; on fashion_mnist 32 or the model's minimum).",
+    )
+    augmentation: Optional[str] = _field(
+        None,
+        "Training augmentation: inception, inception_color, vgg, resnet, alexnet, "
+        "pad_crop, none (default: the family's paper's; none on fashion_mnist).",
+    )
+    recipe: Optional[str] = _field(
+        None,
+        "paper: the model's paper recipe (the default); modern: cosine, warm-up, label "
+        "smoothing (the default on fashion_mnist, whose 3-epoch run needs them).",
+        choices=recipes.RECIPE_KINDS,
+    )
+    learning_rate: Optional[float] = _field(
+        None, "Base learning rate override (after batch scaling)."
+    )
+    weight_decay: Optional[float] = _field(None, "Weight decay override.")
+    mixed_precision: bool = _field(False, "mixed_float16 compute (GPUs).")
+    jit_compile: bool = _field(False, "XLA-compile the training step.")
+    sync_batchnorm: bool = _field(
+        False, "BatchNorm statistics over the global batch, across replicas."
+    )
+    strategy: str = _field(
+        "auto",
+        "auto: multi_worker with a TF_CONFIG cluster, mirrored on GPUs, else one device.",
+        choices=distribute.STRATEGIES,
+    )
+    num_gpus: Optional[int] = _field(None, "Use only the first N visible GPUs.")
+    steps_per_epoch: Optional[int] = _field(None, "Steps per epoch (default: one pass).")
+    max_steps: Optional[int] = _field(None, "Stop after this many steps in all (smoke runs).")
+    validation_steps: Optional[int] = _field(None, "Validation batches (default: the whole split).")
+    seed: int = _field(0, "Random seed: weights, data order, augmentation.")
+    deterministic: bool = _field(False, "Deterministic ops and data (slower).")
+    skip_errors: bool = _field(False, "Drop unreadable records, counted per epoch.")
+    label_offset: Optional[int] = _field(
+        None, "Subtracted from TFRecord labels (1 for the 1-based ImageNet build scripts)."
+    )
+    export: bool = _field(False, "Export the trained model for TF Serving afterwards.")
+    eval_only: bool = _field(False, "Only evaluate --checkpoint on the validation split.")
+    checkpoint: Optional[str] = _field(None, "Weights file to evaluate with --eval_only.")
+
+
+def recipe_kind(cfg):
+    """--recipe, or the dataset's default (the bundled one: "modern"), or "paper"."""
+    return cfg.recipe or defaults.for_dataset(cfg.dataset).recipe
+
+
+def model_dir_of(cfg):
+    return cfg.model_dir or os.path.join("runs", cfg.model)
+
+
+# Integer fields and the smallest value each accepts.
+_INTEGERS = {
+    "epochs": 1,
+    "batch_size": 1,
+    "image_size": 1,
+    "steps_per_epoch": 1,
+    "max_steps": 1,
+    "validation_steps": 1,
+    "num_gpus": 0,
+}
+
+
+def check_config(cfg):
+    """Every refusal that does not need TensorFlow devices; returns the model's spec."""
+    spec = keras_classics.get_spec(cfg.model)
+    if cfg.dataset not in SOURCES and not cfg.dataset.startswith("tfds:"):
+        raise ValueError(f"dataset={cfg.dataset!r} is invalid; accepted: {SOURCES} or 'tfds:NAME'.")
+    if cfg.dataset in ("imagenet", "folder"):
+        if not cfg.data_dir or not os.path.isdir(cfg.data_dir):
+            raise ValueError(
+                f"data_dir={cfg.data_dir!r} is not a directory; dataset "
+                f"{cfg.dataset!r} needs the directory that holds it."
+            )
+    for arg, low in _INTEGERS.items():
+        value = getattr(cfg, arg)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < low
+        ):
+            what = "a positive integer" if low else "an integer >= 0"
+            raise ValueError(f"{arg}={value!r} is invalid; accepted: {what}.")
+    if cfg.image_size is not None:
+        check_image_size(cfg.image_size, spec)
+    if cfg.eval_only != bool(cfg.checkpoint):
+        raise ValueError(
+            f"eval_only={cfg.eval_only} with checkpoint={cfg.checkpoint!r} "
+            "conflict; accepted: --eval_only together with --checkpoint PATH."
+        )
+    if cfg.checkpoint and not os.path.isfile(cfg.checkpoint):
+        raise ValueError(f"checkpoint={cfg.checkpoint!r} does not exist.")
+    if cfg.eval_only and cfg.export:
+        raise ValueError("--eval_only and --export conflict; accepted: one of them.")
+    if cfg.learning_rate is not None and not cfg.learning_rate > 0:
+        raise ValueError(f"learning_rate={cfg.learning_rate} is invalid; accepted: > 0.")
+    if cfg.weight_decay is not None and not cfg.weight_decay >= 0:
+        raise ValueError(f"weight_decay={cfg.weight_decay} is invalid; accepted: >= 0.")
+    recipes.recipe_for(spec, recipe_kind(cfg))
+    if cfg.augmentation is not None:
+        keras_classics.data.train_preprocessing.check_augmentation(cfg.augmentation)
+    if cfg.export:
+        try:
+            importlib.import_module("keras_classics.export")
+        except ImportError as err:
+            raise ValueError(
+                f"--export needs keras_classics.export, which is not available here ({err})."
+            ) from err
+    return spec
+
+
+def check_image_size(size, spec):
+    """A fixed (Flatten + Dense) head takes exactly its paper's size; other models any size
+    from their minimum."""
+    if spec.fixed_head and size != spec.default_size:
+        raise ValueError(
+            f"image_size={size} is invalid for {spec.name}; accepted: exactly "
+            f"{spec.default_size} (its fully connected head is built for that "
+            "size)."
+        )
+    if size < spec.min_size:
+        raise ValueError(
+            f"image_size={size} is invalid for {spec.name}; accepted: >= {spec.min_size}."
+        )
