@@ -8,9 +8,8 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 import numpy as np
+import pytest
 
 from train_helpers import ROOT, SMOKE, assert_same_weights, read_weights, run_main
 
@@ -27,8 +26,17 @@ def test_mirrored_on_two_devices_matches_one_device(tmp_path):
     common = [*SMOKE, "--max_steps", "1", "--deterministic", "--sync_batchnorm"]
     one = run_main([*common, "--strategy", "one_device", "--model_dir", str(tmp_path / "one")])
     assert one.returncode == 0, one.stderr[-3000:]
-    two = run_main([*common, "--cpu_devices", "2", "--strategy", "mirrored",
-                    "--model_dir", str(tmp_path / "two")])
+    two = run_main(
+        [
+            *common,
+            "--cpu_devices",
+            "2",
+            "--strategy",
+            "mirrored",
+            "--model_dir",
+            str(tmp_path / "two"),
+        ]
+    )
     assert two.returncode == 0, two.stderr[-3000:]
     assert "2 replica(s) of MirroredStrategy" in two.stdout
     assert "1 replica(s) of OneDeviceStrategy" in one.stdout
@@ -55,14 +63,32 @@ def test_two_worker_multi_worker_mirrored_run(tmp_path):
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     procs = []
     for index in range(2):
-        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "TF_CONFIG": json.dumps(
-            {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}
-        procs.append(subprocess.Popen(
-            [sys.executable, os.path.join(ROOT, "train", "main.py"), *SMOKE, "--max_steps", "2",
-             "--model_dir", str(tmp_path / f"worker{index}")],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+        env = {
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_CONFIG": json.dumps(
+                {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+            ),
+        }
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    os.path.join(ROOT, "train", "main.py"),
+                    *SMOKE,
+                    "--max_steps",
+                    "2",
+                    "--model_dir",
+                    str(tmp_path / f"worker{index}"),
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+        )
     outputs = [p.communicate(timeout=600) for p in procs]
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (_, err) in zip(procs, outputs):
         assert proc.returncode == 0, err[-3000:]
     assert "2 replica(s) of MultiWorkerMirroredStrategy" in outputs[0][0]
     chief = tmp_path / "worker0"
@@ -78,10 +104,18 @@ def test_sigkill_mid_run_resumes_to_the_same_weights(tmp_path):
     assert reference.returncode == 0, reference.stderr[-3000:]
 
     run_dir = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "train", "main.py"), *args,
-                             "--model_dir", str(run_dir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(ROOT, "train", "main.py"),
+            *args,
+            "--model_dir",
+            str(run_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     deadline = time.time() + 600
     # Kill during epoch 2: after the first epoch's backup, before the run ends.
     while not (run_dir / "backup" / "checkpoint").exists():
@@ -95,5 +129,9 @@ def test_sigkill_mid_run_resumes_to_the_same_weights(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resuming from" in resumed.stdout
     assert json.loads((run_dir / "results.json").read_text())["epochs"] == 3
-    assert_same_weights(tmp_path / "reference" / "last.weights.h5",
-                        run_dir / "last.weights.h5", rtol=1e-5, atol=1e-6)
+    assert_same_weights(
+        tmp_path / "reference" / "last.weights.h5",
+        run_dir / "last.weights.h5",
+        rtol=1e-5,
+        atol=1e-6,
+    )

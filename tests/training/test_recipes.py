@@ -17,13 +17,19 @@ def lr(schedule, step):
 def test_resnet_paper_schedule_divides_by_ten_at_30_60_80():
     spec = keras_classics.get_spec("resnet50")
     r = recipes.resolve(spec, global_batch_size=256, steps_per_epoch=100)
-    assert (r.optimizer, r.base_learning_rate, r.epochs, r.weight_decay) == ("sgd", 0.1, 90,
-                                                                             1e-4)
+    assert (r.optimizer, r.base_learning_rate, r.epochs, r.weight_decay) == ("sgd", 0.1, 90, 1e-4)
     assert r.boundaries_steps == (3000, 6000, 8000) and r.warmup_steps == 0
     assert not r.decay_norm_and_bias
     s = from_resolved(r)
-    for step, expected in [(0, 0.1), (2999, 0.1), (3000, 0.01), (5999, 0.01), (6000, 0.001),
-                           (8000, 0.0001), (8999, 0.0001)]:
+    for step, expected in [
+        (0, 0.1),
+        (2999, 0.1),
+        (3000, 0.01),
+        (5999, 0.01),
+        (6000, 0.001),
+        (8000, 0.0001),
+        (8999, 0.0001),
+    ]:
         assert lr(s, step) == pytest.approx(expected, rel=1e-5), step
 
 
@@ -31,7 +37,7 @@ def test_learning_rate_scales_with_batch_and_large_batches_warm_up():
     spec = keras_classics.get_spec("resnext50_32x4d")
     r = recipes.resolve(spec, global_batch_size=1024, steps_per_epoch=10)
     assert r.base_learning_rate == pytest.approx(0.4)  # 0.1 x 1024 / 256 (Goyal et al.)
-    assert r.warmup_steps == 50                        # 5 epochs
+    assert r.warmup_steps == 50  # 5 epochs
     s = from_resolved(r)
     assert lr(s, 0) == pytest.approx(0.4 / 50, rel=1e-5)
     assert lr(s, 24) == pytest.approx(0.4 * 25 / 50, rel=1e-5)
@@ -49,8 +55,9 @@ def test_small_images_get_the_cifar_recipe_of_the_resnet_paper():
     """He et al. 2016, section 4.2: LR 0.1 at batch 128, / 10 at 32k and 48k of 64k
     iterations; a 2-epoch Fashion-MNIST run keeps them at 50% and 75%."""
     spec = keras_classics.get_spec("resnet18")
-    r = recipes.resolve(spec, dataset="fashion_mnist", global_batch_size=128, epochs=2,
-                        steps_per_epoch=468)
+    r = recipes.resolve(
+        spec, dataset="fashion_mnist", global_batch_size=128, epochs=2, steps_per_epoch=468
+    )
     assert r.source.startswith("He et al. 2016, section 4.2")
     assert r.base_learning_rate == pytest.approx(0.1) and r.weight_decay == 1e-4
     assert r.boundaries_steps == (468, 702)
@@ -66,31 +73,39 @@ def test_small_images_get_the_cifar_recipe_of_the_resnet_paper():
 def test_inception_v3_rmsprop_exponential_decay_and_label_smoothing():
     spec = keras_classics.get_spec("inception_v3")
     r = recipes.resolve(spec, global_batch_size=32, steps_per_epoch=50)
-    assert (r.optimizer, r.rmsprop_rho, r.rmsprop_epsilon, r.clip_norm) == ("rmsprop", 0.9,
-                                                                            1.0, 2.0)
+    assert (r.optimizer, r.rmsprop_rho, r.rmsprop_epsilon, r.clip_norm) == (
+        "rmsprop",
+        0.9,
+        1.0,
+        2.0,
+    )
     assert r.label_smoothing == 0.1 and r.aux_loss_weights == (0.4,)
     s = from_resolved(r)
     # 0.045 decayed by 0.94 every 2 epochs (staircase).
     for step in (0, 99, 100, 250, 1000):
         assert lr(s, step) == pytest.approx(0.045 * 0.94 ** (step // 100), rel=1e-5)
-    assert recipes.resolve(keras_classics.get_spec("inception_v4"), global_batch_size=32,
-                           steps_per_epoch=50).label_smoothing == 0.0
+    assert (
+        recipes.resolve(
+            keras_classics.get_spec("inception_v4"), global_batch_size=32, steps_per_epoch=50
+        ).label_smoothing
+        == 0.0
+    )
 
 
 def test_googlenet_four_percent_every_eight_epochs_with_aux_weights():
-    r = recipes.resolve(keras_classics.get_spec("googlenet"), global_batch_size=32,
-                        steps_per_epoch=10)
+    r = recipes.resolve(
+        keras_classics.get_spec("googlenet"), global_batch_size=32, steps_per_epoch=10
+    )
     s = from_resolved(r)
     assert r.aux_loss_weights == (0.3, 0.3)
     assert lr(s, 79) == pytest.approx(0.01, rel=1e-5)
     assert lr(s, 80) == pytest.approx(0.0096, rel=1e-5)
-    assert lr(s, 165) == pytest.approx(0.01 * 0.96 ** 2, rel=1e-5)
+    assert lr(s, 165) == pytest.approx(0.01 * 0.96**2, rel=1e-5)
 
 
 def test_modern_recipe_is_cosine_after_warmup():
     spec = keras_classics.get_spec("vgg16")
-    r = recipes.resolve(spec, kind="modern", global_batch_size=256, epochs=10,
-                        steps_per_epoch=100)
+    r = recipes.resolve(spec, kind="modern", global_batch_size=256, epochs=10, steps_per_epoch=100)
     assert r.warmup_steps == round(5 * 10 / 90 * 100) and r.label_smoothing == 0.1
     s = from_resolved(r)
     total, warm = 1000, r.warmup_steps
@@ -100,8 +115,9 @@ def test_modern_recipe_is_cosine_after_warmup():
 
 
 def test_plateau_divides_by_ten_after_patience():
-    r = recipes.resolve(keras_classics.get_spec("alexnet"), global_batch_size=128,
-                        steps_per_epoch=10)
+    r = recipes.resolve(
+        keras_classics.get_spec("alexnet"), global_batch_size=128, steps_per_epoch=10
+    )
     assert (r.schedule, r.base_learning_rate, r.weight_decay) == ("plateau", 0.01, 5e-4)
     s = from_resolved(r)
     plateau = PlateauDecay(s, "val_top1", patience=2)
@@ -114,16 +130,18 @@ def test_plateau_divides_by_ten_after_patience():
 
 def test_schedule_round_trips_through_keras_serialization():
     s = RecipeSchedule(0.1, "steps", 100, boundaries=(10, 20), warmup_steps=5)
-    restored = keras.optimizers.schedules.deserialize(
-        keras.optimizers.schedules.serialize(s))
+    restored = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(s))
     for step in (0, 4, 10, 25):
         assert lr(restored, step) == pytest.approx(lr(s, step))
 
 
-@pytest.mark.parametrize("kwargs,pattern", [
-    ({"kind": "fast"}, r"recipe='fast' .*'paper', 'modern'"),
-    ({"steps_per_epoch": 0}, r"steps_per_epoch=0 .*>= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,pattern",
+    [
+        ({"kind": "fast"}, r"recipe='fast' .*'paper', 'modern'"),
+        ({"steps_per_epoch": 0}, r"steps_per_epoch=0 .*>= 1"),
+    ],
+)
 def test_bad_recipe_arguments(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         recipes.resolve(keras_classics.get_spec("resnet18"), **{"steps_per_epoch": 1, **kwargs})

@@ -1,5 +1,6 @@
 """train/main.py end to end on the bundled Fashion-MNIST: outputs, refusals, every model."""
 
+import csv
 import json
 import os
 
@@ -11,26 +12,83 @@ import tensorflow as tf
 import keras_classics
 from keras_classics.data import eval_preprocess, get_dataset
 from keras_classics.data.sources import fashion_mnist
+from keras_classics.training import callbacks
+from keras_classics.training.config import RunConfig, recipe_kind
+from keras_classics.training.run import train
 from registry_params import ALL_MODELS, model_params
-from keras_classics.training.run import RunConfig, recipe_kind, train
 from train_helpers import SMOKE, run_main
 
 
 def smoke_config(tmp_path, **kwargs):
-    return RunConfig(**{"model": "resnet18", "batch_size": 8, "max_steps": 2,
-                        "validation_steps": 1, "model_dir": str(tmp_path / "run"), **kwargs})
+    return RunConfig(
+        **{
+            "model": "resnet18",
+            "batch_size": 8,
+            "max_steps": 2,
+            "validation_steps": 1,
+            "model_dir": str(tmp_path / "run"),
+            **kwargs,
+        }
+    )
+
+
+def last_row(history_csv):
+    with open(history_csv, newline="", encoding="utf-8") as f:
+        return {k: float(v) for k, v in list(csv.DictReader(f))[-1].items()}
+
+
+def independent_scores(weights, label_smoothing, batch=8):
+    """top-1, top-5, plain and label-smoothed cross-entropy of the saved weights on the first
+    evaluation batch, computed here from the logits."""
+    model = keras_classics.ResNet18(
+        classes=10, input_shape=(32, 32, 3), classifier_activation=None, weights=str(weights)
+    )
+    images, labels = next(
+        iter(
+            get_dataset(
+                "fashion_mnist",
+                "validation",
+                model="resnet18",
+                global_batch_size=batch,
+                training=False,
+                deterministic=True,
+            )[0]
+        )
+    )
+    log_p = tf.nn.log_softmax(model(images)).numpy().astype(np.float64)
+    y = np.eye(10)[labels.numpy()]
+    smoothed = y * (1 - label_smoothing) + label_smoothing / 10
+    top5 = np.argsort(-log_p, axis=1)[:, :5]
+    return {
+        "top1": float(np.mean(log_p.argmax(1) == labels.numpy())),
+        "top5": float(np.mean([lab in row for lab, row in zip(labels.numpy(), top5)])),
+        "cross_entropy": float(np.mean(-(y * log_p).sum(1))),
+        "loss": float(np.mean(-(smoothed * log_p).sum(1))),
+    }
 
 
 def test_run_writes_results_plot_logs_and_checkpoints(tmp_path):
-    results = train(smoke_config(tmp_path))
+    results = train(smoke_config(tmp_path, deterministic=True))
     run = tmp_path / "run"
     on_disk = json.loads((run / "results.json").read_text())
     assert on_disk == results
     assert {"model", "dataset", "epochs", "wall_seconds", "eval"} <= set(results)
     assert (results["model"], results["dataset"], results["image_size"]) == (
-        "resnet18", "fashion_mnist", 32)
-    assert set(results["eval"]) == {"top1", "top5", "loss"}
-    assert 0 <= results["eval"]["top1"] <= results["eval"]["top5"] <= 1
+        "resnet18",
+        "fashion_mnist",
+        32,
+    )
+    assert (results["epochs"], results["steps"], results["global_batch_size"]) == (1, 2, 8)
+    assert set(results["eval"]) == {"top1", "top5", "cross_entropy", "loss"}
+    # One meaning of each name: results.json's eval is the last epoch's validation in
+    # history.csv (same model, same batch), and both match the numbers computed here from the
+    # saved weights: "loss" the label-smoothed objective (0.1), "cross_entropy" the plain one.
+    row = last_row(run / "history.csv")
+    expected = independent_scores(run / "last.weights.h5", label_smoothing=0.1)
+    for name, value in results["eval"].items():
+        assert row[f"val_{name}"] == pytest.approx(value, rel=1e-5), name
+        assert value == pytest.approx(expected[name], rel=1e-4, abs=1e-6), name
+    assert results["eval"]["loss"] != pytest.approx(results["eval"]["cross_entropy"])
     assert results["class_names"][0] == "T-shirt/top" and len(results["class_names"]) == 10
     assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (run / "history.csv").read_text().splitlines()[0].startswith("epoch,")
@@ -40,30 +98,60 @@ def test_run_writes_results_plot_logs_and_checkpoints(tmp_path):
     assert recipe["base_learning_rate"] == pytest.approx(0.1 * 8 / 256)
     assert os.listdir(run / "logs")  # TensorBoard
     for name in ("last.weights.h5", "best.weights.h5"):
-        model = keras_classics.ResNet18(classes=10, input_shape=(32, 32, 3),
-                                        weights=str(run / name))
+        model = keras_classics.ResNet18(
+            classes=10, input_shape=(32, 32, 3), weights=str(run / name)
+        )
         assert model.output_shape == (None, 10)
 
 
 def test_model_dir_of_another_run_is_refused_and_kept(tmp_path):
     train(smoke_config(tmp_path))
     before = (tmp_path / "run" / "run.json").read_text()
-    with pytest.raises(ValueError, match=r"holds another run model: 'resnet18' there, "
-                                         r"'resnet34' here"):
+    with pytest.raises(
+        ValueError,
+        match=r"holds another run model: 'resnet18' there, "
+        r"'resnet34' here",
+    ):
         train(smoke_config(tmp_path, model="resnet34"))
     with pytest.raises(ValueError, match=r"recipe: 'modern' there, 'paper' here"):
         train(smoke_config(tmp_path, recipe="paper"))
     assert (tmp_path / "run" / "run.json").read_text() == before
 
 
-@pytest.mark.parametrize("kwargs,kind", [
-    ({}, "modern"),                                   # the bundled dataset's 3-epoch run
-    ({"recipe": "paper"}, "paper"),
-    ({"dataset": "imagenet", "data_dir": "/data"}, "paper"),
-    ({"dataset": "imagenet", "recipe": "modern"}, "modern"),
-])
+@pytest.mark.parametrize(
+    "kwargs,kind",
+    [
+        ({}, "modern"),  # the bundled dataset's 3-epoch run
+        ({"recipe": "paper"}, "paper"),
+        ({"dataset": "imagenet", "data_dir": "/data"}, "paper"),
+        ({"dataset": "imagenet", "recipe": "modern"}, "modern"),
+    ],
+)
 def test_recipe_kind_defaults_to_paper_except_on_the_bundled_dataset(kwargs, kind):
     assert recipe_kind(RunConfig(model="resnet18", **kwargs)) == kind
+
+
+def test_fit_sees_the_runs_epochs_also_when_resuming(tmp_path, monkeypatch):
+    """Epoch k of N: every fit call is told the run's epoch count (the progress bar prints
+    "Epoch 2/3", not "Epoch 2/2"), also after a resume."""
+    seen = []
+
+    class Recording(callbacks.OneEpoch):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append((epoch, self.params["epochs"], self.params["steps"]))
+
+    monkeypatch.setattr(callbacks, "OneEpoch", Recording)
+    train(smoke_config(tmp_path, epochs=3, steps_per_epoch=2, max_steps=4))
+    assert seen == [(0, 2, 2), (1, 2, 2)]  # 4 steps of 2 a epoch: a 2-epoch run
+    seen.clear()
+    results = train(smoke_config(tmp_path, epochs=3, steps_per_epoch=2, max_steps=None))
+    assert seen == [(2, 3, 2)]
+    assert results["epochs"] == 3
+    assert [int(r["epoch"]) for r in csv.DictReader((tmp_path / "run" / "history.csv").open())] == [
+        0,
+        1,
+        2,
+    ]
 
 
 def test_divergence_ends_with_a_clear_error(tmp_path):
@@ -72,11 +160,22 @@ def test_divergence_ends_with_a_clear_error(tmp_path):
 
 
 def test_eval_only_scores_a_checkpoint(tmp_path):
-    train(smoke_config(tmp_path))
-    results = train(smoke_config(tmp_path, model_dir=str(tmp_path / "eval"), eval_only=True,
-                                 checkpoint=str(tmp_path / "run" / "last.weights.h5")))
+    train(smoke_config(tmp_path, deterministic=True))
+    results = train(
+        smoke_config(
+            tmp_path,
+            model_dir=str(tmp_path / "eval"),
+            eval_only=True,
+            deterministic=True,
+            checkpoint=str(tmp_path / "run" / "last.weights.h5"),
+        )
+    )
     assert json.loads((tmp_path / "eval" / "eval_results.json").read_text()) == results
     assert 0 <= results["eval"]["top1"] <= 1
+    # The same weights on the same batch score what the training run's last validation did.
+    row = last_row(tmp_path / "run" / "history.csv")
+    for name, value in results["eval"].items():
+        assert value == pytest.approx(row[f"val_{name}"], rel=1e-4, abs=1e-6), name
 
 
 def test_export_serves_the_evaluated_whole_frame(tmp_path, monkeypatch):
@@ -86,38 +185,56 @@ def test_export_serves_the_evaluated_whole_frame(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # export_trained writes saved_models/ here
     train(smoke_config(tmp_path, export=True))
     path = tmp_path / "saved_models" / "resnet18" / "1"
-    assert json.loads((path / "assets.extra" / "keras_classics.json").read_text())[
-        "crop_ratio"] == 1.0
-    model = keras_classics.ResNet18(classes=10, input_shape=(32, 32, 3),
-                                    classifier_activation=None,
-                                    weights=str(tmp_path / "run" / "last.weights.h5"))
-    test_set, _ = get_dataset("fashion_mnist", "test", model="resnet18", global_batch_size=1,
-                              training=False, deterministic=True)
+    assert (
+        json.loads((path / "assets.extra" / "keras_classics.json").read_text())["crop_ratio"] == 1.0
+    )
+    model = keras_classics.ResNet18(
+        classes=10,
+        input_shape=(32, 32, 3),
+        classifier_activation=None,
+        weights=str(tmp_path / "run" / "last.weights.h5"),
+    )
+    test_set, _ = get_dataset(
+        "fashion_mnist",
+        "test",
+        model="resnet18",
+        global_batch_size=1,
+        training=False,
+        deterministic=True,
+    )
     evaluated, _ = next(iter(test_set))  # test image 0, as the run evaluated it
     image = np.repeat(fashion_mnist.load_arrays("test")[0][0][:, :, None], 3, axis=2)
-    served = tf.saved_model.load(str(path)).signatures["serving_default"](
-        images=tf.constant(image[None], tf.float32))["probabilities"].numpy()
+    served = (
+        tf.saved_model.load(str(path))
+        .signatures["serving_default"](images=tf.constant(image[None], tf.float32))["probabilities"]
+        .numpy()
+    )
     expected = tf.nn.softmax(model(evaluated)).numpy()
     np.testing.assert_allclose(served, expected, rtol=0, atol=1e-4)
     cropped = eval_preprocess(tf.constant(image), keras_classics.get_spec("resnet18"), 32)
     difference = np.abs(tf.nn.softmax(model(cropped[None])).numpy() - expected).max()
-    print(f"served vs evaluated: {np.abs(served - expected).max():.1e}; the 0.875 crop "
-          f"would differ by {difference:.1e}")
+    print(
+        f"served vs evaluated: {np.abs(served - expected).max():.1e}; the 0.875 crop "
+        f"would differ by {difference:.1e}"
+    )
     assert difference > 1e-3  # the test can tell the two crops apart
 
 
-@pytest.mark.parametrize("kwargs,pattern", [
-    ({"model": "resnet05"}, r"Unknown model name='resnet05'.*Accepted: alexnet, vgg11"),
-    ({"dataset": "mnist"}, r"dataset='mnist' is invalid"),
-    ({"dataset": "imagenet", "data_dir": "/nonexistent"}, r"data_dir='/nonexistent' is not"),
-    ({"image_size": 16}, r"image_size=16 is invalid for resnet18; accepted: >= 32"),
-    ({"model": "vgg11", "image_size": 64}, r"image_size=64 .*exactly 224"),
-    ({"eval_only": True}, r"--eval_only together with --checkpoint"),
-    ({"epochs": 0}, r"epochs=0 is invalid"),
-    ({"recipe": "fast"}, r"recipe='fast' is invalid"),
-    ({"learning_rate": -1.0}, r"learning_rate=-1.0 is invalid"),
-    ({"augmentation": "mixup"}, r"augmentation='mixup' is invalid; accepted: 'inception'"),
-])
+@pytest.mark.parametrize(
+    "kwargs,pattern",
+    [
+        ({"model": "resnet05"}, r"Unknown model name='resnet05'.*Accepted: alexnet, vgg11"),
+        ({"dataset": "mnist"}, r"dataset='mnist' is invalid"),
+        ({"dataset": "imagenet", "data_dir": "/nonexistent"}, r"data_dir='/nonexistent' is not"),
+        ({"image_size": 16}, r"image_size=16 is invalid for resnet18; accepted: >= 32"),
+        ({"model": "vgg11", "image_size": 64}, r"image_size=64 .*exactly 224"),
+        ({"eval_only": True}, r"--eval_only together with --checkpoint"),
+        ({"epochs": 0}, r"epochs=0 is invalid"),
+        ({"recipe": "fast"}, r"recipe='fast' is invalid"),
+        ({"learning_rate": -1.0}, r"learning_rate=-1.0 is invalid"),
+        ({"augmentation": "mixup"}, r"augmentation='mixup' is invalid; accepted: 'inception'"),
+    ],
+)
 def test_bad_input_is_refused_before_training(tmp_path, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         train(smoke_config(tmp_path, **kwargs))
@@ -131,8 +248,19 @@ def test_cli_unknown_model_lists_valid_names():
 
 
 def test_cli_batch_not_divisible_by_replicas(tmp_path):
-    result = run_main([*SMOKE, "--cpu_devices", "2", "--strategy", "mirrored",
-                       "--batch_size", "7", "--model_dir", str(tmp_path / "run")])
+    result = run_main(
+        [
+            *SMOKE,
+            "--cpu_devices",
+            "2",
+            "--strategy",
+            "mirrored",
+            "--batch_size",
+            "7",
+            "--model_dir",
+            str(tmp_path / "run"),
+        ]
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "batch_size=7 is not divisible by the 2 replicas" in result.stderr
     assert not (tmp_path / "run").exists()
@@ -141,8 +269,15 @@ def test_cli_batch_not_divisible_by_replicas(tmp_path):
 # One model per family by default: a full run over the registry (29 models, each with its
 # backups and weight files; about 70 s a model on 2 cores) would take CI past its time budget.
 # KC_TRAIN_ALL=1 runs every registered model.
-ONE_PER_FAMILY = ["alexnet", "vgg11", "googlenet", "inception_v3", "resnet18", "plainnet18",
-                  "resnext50_32x4d"]
+ONE_PER_FAMILY = [
+    "alexnet",
+    "vgg11",
+    "googlenet",
+    "inception_v3",
+    "resnet18",
+    "plainnet18",
+    "resnext50_32x4d",
+]
 TRAINED = ALL_MODELS if os.environ.get("KC_TRAIN_ALL") else ONE_PER_FAMILY
 
 
@@ -156,22 +291,51 @@ def test_trained_models_cover_every_family():
 def test_every_model_trains_two_steps(name, tmp_path):
     """Default flags with --max_steps 2 (and a small batch, so that CI can afford the 224-px
     fixed-head nets): the run completes with a finite loss."""
-    results = train(RunConfig(model=name, max_steps=2, batch_size=4, validation_steps=1,
-                              model_dir=str(tmp_path / name)))
-    assert results["epochs"] == 1
-    assert results["eval"]["loss"] == results["eval"]["loss"]  # not NaN
+    results = train(
+        RunConfig(
+            model=name,
+            max_steps=2,
+            batch_size=4,
+            validation_steps=1,
+            model_dir=str(tmp_path / name),
+        )
+    )
+    assert (results["epochs"], results["steps"]) == (1, 2)
+    assert all(np.isfinite(v) for v in results["eval"].values()), results["eval"]
+    # Ten classes: a barely trained net's cross-entropy is near ln 10 = 2.3, not 0 and not
+    # hundreds.
+    assert 0.5 < results["eval"]["cross_entropy"] < 50, results["eval"]
+    assert results["eval"]["top1"] <= results["eval"]["top5"]
     keras.backend.clear_session()
 
 
 @pytest.mark.slow
 def test_aux_heads_train_with_their_loss_weights(tmp_path):
     """GoogLeNet at its 224 input trains with both auxiliary classifiers (weights 0.3)."""
-    results = train(RunConfig(model="googlenet", image_size=224, max_steps=2, batch_size=2,
-                              validation_steps=1,
-                              model_dir=str(tmp_path / "g")))
+    results = train(
+        RunConfig(
+            model="googlenet",
+            image_size=224,
+            max_steps=2,
+            batch_size=2,
+            validation_steps=1,
+            model_dir=str(tmp_path / "g"),
+        )
+    )
     header = (tmp_path / "g" / "history.csv").read_text().splitlines()[0].split(",")
     assert sum(1 for c in header if c.startswith("aux") and c.endswith("loss")) == 2, header
-    assert results["eval"]["loss"] == results["eval"]["loss"]
+    assert np.isfinite(results["eval"]["loss"]) and np.isfinite(results["eval"]["cross_entropy"])
+    # Both aux heads' losses (x 0.3) are part of the objective, on validation as in training.
+    row = last_row(tmp_path / "g" / "history.csv")
+    heads = {
+        c: v
+        for c, v in row.items()
+        if c.startswith("val_") and c.endswith("_loss") and c != "val_loss"
+    }
+    aux = [v for c, v in heads.items() if c.startswith("val_aux")]
+    main = [v for c, v in heads.items() if not c.startswith("val_aux")]
+    assert len(aux) == 2 and len(main) == 1, row
+    assert row["val_loss"] == pytest.approx(main[0] + 0.3 * sum(aux), rel=1e-4), row
     # The saved weights are the inference model's: they load into the plain builder.
     model = keras_classics.GoogLeNet(classes=10, weights=str(tmp_path / "g" / "last.weights.h5"))
     assert model.output_shape == (None, 10)
