@@ -81,7 +81,7 @@ def main(argv=None):
         rng = np.random.default_rng(0)
         raw = rng.integers(0, 256, (args.batch, size, size, 3)).astype(np.float32)
         spec = keras_classics.get_spec(args.model)
-        pre = keras_classics.preprocess_input(raw, spec.preprocessing)
+        pre = keras_classics.preprocess_input(raw, spec.input.mode)
         latency = {r: [] for r in rows}
         batch = {r: [] for r in rows}
         for fn, wants_raw, _ in rows.values():  # warm-up: tracing, allocation, XNNPACK packing

@@ -39,21 +39,20 @@ class TFLitePredictor:
     """A .tflite file: the eval crop and normalisation of its JSON, then the interpreter."""
 
     def __init__(self, path):
-        import dataclasses
-
         from keras_classics.export import tflite
-        from keras_classics.registry import get_spec
+        from keras_classics.preprocessing import InputConfig
         self.meta = tflite.read_metadata(path)
-        self.spec = dataclasses.replace(get_spec(self.meta["model"]),
-                                        preprocessing=self.meta["preprocessing"],
-                                        crop_ratio=self.meta["crop_ratio"])
+        # Files exported before the interpolation was recorded resized bilinearly.
+        self.input = InputConfig(self.meta["preprocessing"], self.meta["image_size"],
+                                 self.meta["crop_ratio"],
+                                 self.meta.get("interpolation", "bilinear"))
         self.runner = tflite.Runner(path)
 
     def __call__(self, data):
         import numpy as np
 
         from keras_classics.data import eval_preprocess_jpeg
-        x = eval_preprocess_jpeg(data, self.spec, self.meta["image_size"]).numpy()
+        x = eval_preprocess_jpeg(data, self.input).numpy()
         p = self.runner(x[None])[0]
         order = np.argsort(-p, kind="stable")[:min(TOP, len(p))]
         return [(self.meta["class_names"][i], float(p[i])) for i in order]

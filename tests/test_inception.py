@@ -2,7 +2,8 @@
 auxiliary heads and the inference model, the scaled residual layer, options and errors.
 
 Expected values come from the papers' tables and figures and from torchvision/timm counts
-(../shared/REFERENCE.md), never from this package.
+(../shared/REFERENCE.md), never from this package. Full-size builds come from the shared
+`default_model` fixture (conftest.py): one build per model and options for the whole run.
 """
 
 import keras
@@ -11,6 +12,7 @@ import pytest
 
 import keras_classics
 from keras_classics.layers import ScaledResidual
+from registry_params import built, default_size
 
 
 def trainable(model_or_layers):
@@ -34,29 +36,32 @@ GOOGLENET_TABLE1 = {
 }
 
 
-@pytest.mark.parametrize("variant", ["paper", "torchvision"])
-def test_googlenet_table1_sizes(variant):
-    model = keras_classics.GoogLeNet(variant=variant)
+# (inception_3a_5x5 kernel, its bias, the normalisation layer, dropout): true 5x5 convs with
+# biases, LRN and 40% dropout in the paper (section 5), torchvision's 3x3 without bias, BN and
+# its dropout=0.2 (pytorch/vision#906).
+GOOGLENET_VARIANTS = [
+    built("googlenet", ((5, 5, 16, 32), True, "LocalResponseNormalization", 0.4)),
+    built("googlenet", ((3, 3, 16, 32), False, "BatchNormalization", 0.2), variant="torchvision"),
+]
+
+
+@pytest.mark.parametrize("default_model,expected", GOOGLENET_VARIANTS,
+                         indirect=["default_model"])
+def test_googlenet_table1_sizes_and_variants(default_model, expected):
+    model = default_model.model
     assert shapes(model, GOOGLENET_TABLE1) == GOOGLENET_TABLE1
+    kernel, bias, norm, dropout = expected
+    assert model.get_layer("inception_3a_5x5").kernel.shape == kernel
+    assert model.get_layer("inception_3a_5x5").use_bias == bias
+    norms = {type(layer).__name__ for layer in model.layers} & {
+        "LocalResponseNormalization", "BatchNormalization"}
+    assert norms == {norm}
+    assert model.get_layer("pool5_drop").rate == dropout
 
 
-def test_googlenet_variants_differ_as_documented():
-    paper = keras_classics.GoogLeNet()
-    tv = keras_classics.GoogLeNet(variant="torchvision")
-    # True 5x5 convs in the paper, torchvision's 3x3 (pytorch/vision#906).
-    assert paper.get_layer("inception_3a_5x5").kernel.shape == (5, 5, 16, 32)
-    assert tv.get_layer("inception_3a_5x5").kernel.shape == (3, 3, 16, 32)
-    assert paper.get_layer("inception_3a_5x5").use_bias
-    assert not tv.get_layer("inception_3a_5x5").use_bias
-    kinds = lambda m: {type(layer).__name__ for layer in m.layers}  # noqa: E731
-    assert "LocalResponseNormalization" in kinds(paper)
-    assert "BatchNormalization" not in kinds(paper)
-    assert "BatchNormalization" in kinds(tv) and "LocalResponseNormalization" not in kinds(tv)
-    assert paper.get_layer("pool5_drop").rate == 0.4  # section 5: 40% dropout
-
-
-def test_bn_inception_figure5_sizes():
-    model = keras_classics.BNInception()
+@pytest.mark.parametrize("default_model", [built("bn_inception")], indirect=True)
+def test_bn_inception_figure5_sizes(default_model):
+    model = default_model.model
     # BN paper Figure 5, output sizes at 224.
     expected = {"conv1_relu": (112, 112, 64), "pool1": (56, 56, 64),
                 "conv2_relu": (56, 56, 192), "pool2": (28, 28, 192),
@@ -71,15 +76,17 @@ def test_bn_inception_figure5_sizes():
     assert kernels == {(7, 7), (1, 1), (3, 3)}
 
 
-def test_inception_v3_grids():
-    model = keras_classics.InceptionV3()
+@pytest.mark.parametrize("default_model", [built("inception_v3")], indirect=True)
+def test_inception_v3_grids(default_model):
+    model = default_model.model
     expected = {"pool_5a_3x3": (35, 35, 192), "mixed_5d": (35, 35, 288),
                 "mixed_6e": (17, 17, 768), "mixed_7c": (8, 8, 2048)}
     assert shapes(model, expected) == expected
 
 
-def test_inception_v2_follows_table1():
-    model = keras_classics.InceptionV2()
+@pytest.mark.parametrize("default_model", [built("inception_v2")], indirect=True)
+def test_inception_v2_follows_table1(default_model):
+    model = default_model.model
     # Rethinking Table 1, "input size" column: stem output 35x35x288, 3 x Fig. 5 at 35x35x288,
     # 5 x Fig. 6 at 17x17x768, 2 x Fig. 7 from 8x8x1280, pool on 8x8x2048.
     expected = {"conv_1a_3x3_relu": (149, 149, 32), "conv_2a_3x3_relu": (147, 147, 32),
@@ -98,8 +105,9 @@ def test_inception_v2_follows_table1():
     assert [m[-2] for m in modules].count("7") == 3
 
 
-def test_inception_v4_grids():
-    model = keras_classics.InceptionV4()
+@pytest.mark.parametrize("default_model", [built("inception_v4")], indirect=True)
+def test_inception_v4_grids(default_model):
+    model = default_model.model
     # Figure 3 (stem) and the issue's 35x35x384, 17x17x1024, 8x8x1536.
     expected = {"conv_2b_3x3_relu": (147, 147, 64), "mixed_3a": (73, 73, 160),
                 "mixed_4a": (71, 71, 192), "mixed_5a": (35, 35, 384),
@@ -114,8 +122,9 @@ def test_inception_v4_grids():
             model.get_layer(f"mixed_{grid}{'bcdefghi'[count]}")
 
 
-def test_inception_resnet_v1_grids():
-    model = keras_classics.InceptionResNetV1()
+@pytest.mark.parametrize("default_model", [built("inception_resnet_v1")], indirect=True)
+def test_inception_resnet_v1_grids(default_model):
+    model = default_model.model
     # Figure 14 stem 35x35x256, Reduction-A to 17x17x896, Reduction-B to 8x8x1792.
     expected = {"conv_4b_3x3_relu": (35, 35, 256), "block35_5": (35, 35, 256),
                 "mixed_6a": (17, 17, 896), "block17_10": (17, 17, 896),
@@ -123,9 +132,12 @@ def test_inception_resnet_v1_grids():
     assert shapes(model, expected) == expected
 
 
-@pytest.mark.parametrize("depths", [(10, 20, 10), (5, 10, 5)])
-def test_inception_resnet_v2_depths(depths):
-    model = keras_classics.InceptionResNetV2(depths=depths)
+@pytest.mark.parametrize("default_model,depths", [
+    built("inception_resnet_v2", (10, 20, 10)),  # the default: the paper's Figure 18
+    built("inception_resnet_v2", (5, 10, 5), depths=(5, 10, 5)),
+], indirect=["default_model"])
+def test_inception_resnet_v2_depths(default_model, depths):
+    model = default_model.model
     blocks = {grid: sum(1 for layer in model.layers
                         if isinstance(layer, ScaledResidual)
                         and layer.name.startswith(f"block{grid}_"))
@@ -149,23 +161,27 @@ def test_inception_resnet_bad_depths(depths):
         keras_classics.InceptionResNetV2(depths=depths)
 
 
-# Aux heads: (name, kwargs, parameters of each head, trainable params without them).
+# Aux heads: the training model, (parameters of each head, trainable params without them).
+# (The plain builds' single "predictions" output: test_models.py.)
 AUX_CASES = [
-    ("googlenet", {}, (3_188_840, 3_190_888), 6_998_552),
+    built("googlenet", (3_188_840, 3_190_888), 6_998_552, aux_logits=True),
     # torchvision: 13,004,888 - 6,624,904 in all; its aux conv has BN instead of a bias.
-    ("googlenet", {"variant": "torchvision"}, (3_188_968, 3_191_016), 6_624_904),
-    ("inception_v3", {}, (27_161_264 - 23_834_568,), 23_834_568),
+    built("googlenet", (3_188_968, 3_191_016), 6_624_904, aux_logits=True,
+          variant="torchvision"),
+    built("inception_v3", (27_161_264 - 23_834_568,), 23_834_568, aux_logits=True),
 ]
 
 
-@pytest.mark.parametrize("name,kwargs,head_params,main_params", AUX_CASES)
-def test_aux_heads_and_inference_model(name, kwargs, head_params, main_params):
-    spec = keras_classics.get_spec(name)
-    plain = keras_classics.get_model(name, **kwargs)
-    assert plain.output_names == ["predictions"]
-    keras.backend.clear_session()
+def log_softmax(logits):
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
-    model = keras_classics.get_model(name, aux_logits=True, **kwargs)
+
+@pytest.mark.parametrize("default_model,head_params,main_params", AUX_CASES,
+                         indirect=["default_model"])
+def test_aux_heads_and_inference_model(default_model, head_params, main_params):
+    name, _, model = default_model
+    spec = keras_classics.get_spec(name)
     aux_names = [f"aux{i}_predictions" for i in range(1, len(spec.aux_loss_weights) + 1)]
     assert model.output_names == ["predictions", *aux_names]
     assert len(head_params) == len(spec.aux_loss_weights)
@@ -184,14 +200,22 @@ def test_aux_heads_and_inference_model(name, kwargs, head_params, main_params):
     assert {id(v) for v in inference.weights} <= training_vars
     assert keras_classics.inference_model(inference) is inference
 
-    size = spec.default_size
+    size = default_size(name)
     x = np.random.default_rng(2).uniform(-1, 1, (1, size, size, 3)).astype("float32")
-    outputs = model(x, training=False)
-    assert len(outputs) == 1 + len(aux_names)
-    np.testing.assert_allclose(np.asarray(inference(x, training=False)),
-                               np.asarray(outputs[0]), rtol=1e-5, atol=1e-6)
-    for out in outputs:  # every head is a softmax classifier
-        np.testing.assert_allclose(np.asarray(out).sum(), 1.0, rtol=1e-4)
+    classifiers = [model.get_layer(n) for n in model.output_names]
+    probe = keras.Model(model.inputs[0], [*model.outputs, *(c.input for c in classifiers)])
+    results = [np.asarray(t, np.float64) for t in probe(x, training=False)]
+    outputs, features = results[:len(classifiers)], results[len(classifiers):]
+    np.testing.assert_allclose(np.asarray(inference(x, training=False)), outputs[0],
+                               rtol=1e-5, atol=1e-6)
+    # Every head is a softmax classifier: its output is the log-softmax of its own Dense
+    # logits (NumPy), and the heads differ (each reads its own features).
+    for classifier, out, feature in zip(classifiers, outputs, features):
+        kernel, bias = (np.asarray(w, np.float64) for w in classifier.get_weights())
+        logits = feature @ kernel + bias
+        np.testing.assert_allclose(np.log(out), log_softmax(logits),
+                                   atol=1e-4 * max(1.0, np.ptp(logits)))
+    assert all(np.abs(outputs[0] - out).max() > 0 for out in outputs[1:])
 
 
 def test_aux_loss_weights_in_specs():
@@ -212,9 +236,16 @@ def test_training_model_trains_with_spec_loss_weights():
     rng = np.random.default_rng(3)
     x = rng.uniform(-1, 1, (2, 224, 224, 3)).astype("float32")
     y = np.array([1, 3])
+    # The loss is the spec-weighted sum of each head's cross-entropy (NumPy, from the heads'
+    # probabilities; test_on_batch runs in inference mode, as this call does).
+    probabilities = [np.asarray(p, np.float64) for p in model(x, training=False)]
+    weights = [1.0, *spec.aux_loss_weights]
+    expected = sum(w * -np.log(p[np.arange(len(y)), y]).mean()
+                   for w, p in zip(weights, probabilities))
+    logs = model.test_on_batch(x, [y, y, y], return_dict=True)
+    assert logs["loss"] == pytest.approx(expected, rel=1e-4)
     before = keras.ops.convert_to_numpy(model.get_layer("aux1_fc").kernel).copy()
-    logs = model.train_on_batch(x, [y, y, y], return_dict=True)
-    assert np.isfinite(logs["loss"])
+    model.train_on_batch(x, [y, y, y])
     # The aux head received gradients, and the inference model sees the updated body.
     assert not np.allclose(keras.ops.convert_to_numpy(model.get_layer("aux1_fc").kernel),
                            before)
@@ -267,7 +298,7 @@ def test_converted_weights_options():
                                   "inception_resnet_v2"])
 def test_minimum_input_size(name):
     spec = keras_classics.get_spec(name)
-    assert (spec.min_size, spec.default_size, spec.preprocessing) == (75, 299, "tf")
+    assert (spec.min_size, spec.input.size, spec.input.mode) == (75, 299, "tf")
     with pytest.raises(ValueError, match=">= 75"):
         keras_classics.get_model(name, include_top=False, input_shape=(74, 74, 3))
 
@@ -275,7 +306,7 @@ def test_minimum_input_size(name):
 def test_small_family_specs():
     for name in ("googlenet", "bn_inception"):
         spec = keras_classics.get_spec(name)
-        assert (spec.min_size, spec.default_size, spec.preprocessing) == (32, 224, "tf")
+        assert (spec.min_size, spec.input.size, spec.input.mode) == (32, 224, "tf")
     with pytest.raises(ValueError, match=">= 32"):
         keras_classics.GoogLeNet(include_top=False, input_shape=(31, 31, 3))
     # The minimum gives the 1x1 final grid.

@@ -29,7 +29,7 @@ def list_command():
             row = get_conversion(source, name)
             options = ", ".join(f"{k}={v!r}" for k, v in row.builder_kwargs.items())
             print(f"{source:20s} {name:20s} -> {row.model}"
-                  + (f" ({options})" if options else "") + f"; preprocessing {row.preprocessing}")
+                  + (f" ({options})" if options else "") + f"; preprocessing {row.input.mode}")
 
 
 def convert_command(args):
@@ -40,8 +40,9 @@ def convert_command(args):
     options = ", ".join(f"{k}={v!r}" for k, v in info.builder_kwargs.items())
     print(f"wrote {args.output}: {info.source} {info.source_model} -> keras_classics "
           f"{info.model!r} ({options or 'default options'})")
-    print(f"preprocessing: preprocess_input(x, {info.preprocessing!r}); input "
-          f"{info.input_size}x{info.input_size}, centre crop {info.crop_ratio}")
+    print(f"preprocessing: preprocess_input(x, {info.input.mode!r}); input "
+          f"{info.input.size}x{info.input.size}, centre crop {info.input.crop_ratio}, "
+          f"{info.input.interpolation} resize")
     print(f"load: keras_classics.convert.load_converted({args.output!r}), or "
           f"keras_classics.get_model({info.model!r}"
           + "".join(f", {k}={v!r}" for k, v in info.builder_kwargs.items())

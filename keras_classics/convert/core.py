@@ -19,12 +19,16 @@ from typing import Callable, Mapping
 import numpy as np
 
 from keras_classics.convert.checkpoint import read_checkpoint
+from keras_classics.preprocessing import InputConfig
 
 # How many offending keys an error message lists per kind.
 SHOWN = 8
 # Root attribute of a converted .weights.h5 file holding `WeightsInfo` as JSON.
 INFO_ATTRIBUTE = "keras_classics_conversion"
-INFO_FORMAT = 1
+# Format 2 records the source's InputConfig as one "input" object; format 1 (flat
+# preprocessing / input_size / crop_ratio fields) is still read.
+INFO_FORMAT = 2
+READABLE_FORMATS = (1, 2)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,10 +51,11 @@ class Conversion:
       name: the model's name in that library ("resnext50_32x4d", "ResNet50").
       model: our registry name of the same architecture.
       plan: model -> {layer name: tuple of Take}, covering every layer with weights.
-      preprocessing: `preprocess_input` mode the source's weights were trained with.
+      input: how the source's weights want their input prepared (InputConfig: the
+        `preprocess_input` mode they were trained with, the source's eval resolution,
+        centre-crop fraction and resize interpolation).
       builder_kwargs: options that make our builder the source's variant; a caller may not
         override them.
-      input_size, crop_ratio: the source's eval resolution and centre-crop fraction.
       head: source key prefixes of the classifier, unused (not an error) when the model is
         built with include_top=False.
       aux: source key prefixes of the auxiliary classifiers, unused (not an error) when the
@@ -63,10 +68,8 @@ class Conversion:
     name: str
     model: str
     plan: Callable
-    preprocessing: str
+    input: InputConfig
     builder_kwargs: Mapping = dataclasses.field(default_factory=dict)
-    input_size: int = 224
-    crop_ratio: float = 0.875
     head: tuple = ()
     aux: tuple = ()
     ignored: tuple = ()
@@ -201,16 +204,15 @@ class WeightsInfo:
       model: our registry name; build with `get_model(model, **builder_kwargs, weights=path)`.
       builder_kwargs: the builder options the weights were converted for (variant,
         downsample_at, include_top, classes ...), JSON values only.
-      preprocessing: the `preprocess_input` mode the weights expect ("torch", "caffe", "tf").
-      input_size: the training resolution of the source weights.
-      crop_ratio: the eval centre-crop fraction of the source.
+      input: the InputConfig the weights expect (the source's preprocessing mode, eval
+        resolution, crop and interpolation): what eval_preprocess, the data pipeline and
+        the export take in place of the registry spec's (keras.applications' ResNet weights
+        want "caffe" where our ResNet50 spec says "torch").
       source, source_model: where the weights came from ("torchvision", "resnet50").
     """
     model: str
     builder_kwargs: dict
-    preprocessing: str
-    input_size: int
-    crop_ratio: float
+    input: InputConfig
     source: str
     source_model: str
     format: int = INFO_FORMAT
@@ -221,15 +223,22 @@ class WeightsInfo:
 
         return get_model(self.model, **{**self.builder_kwargs, **kwargs}, weights=weights)
 
-    def spec(self):
-        """The registry spec of `model` with the preprocessing, input size and crop these
-        weights expect: what `keras_classics.export.export_model` takes to build the serving
-        graph (the registry's own may differ: keras.applications' ResNet weights want
-        "caffe", our ResNet50 spec says "torch")."""
-        from keras_classics.registry import get_spec
+    def to_json(self):
+        return json.dumps({**dataclasses.asdict(self), "input": self.input.to_dict()})
 
-        return dataclasses.replace(get_spec(self.model), preprocessing=self.preprocessing,
-                                   default_size=self.input_size, crop_ratio=self.crop_ratio)
+    @classmethod
+    def from_json(cls, text, path):
+        fields = json.loads(text)
+        if fields.get("format") not in READABLE_FORMATS:
+            raise ValueError(f"weights={path!r} records conversion info format "
+                             f"{fields.get('format')!r}; this keras_classics reads formats "
+                             f"{READABLE_FORMATS}.")
+        if fields["format"] == 1:
+            fields["input"] = dict(mode=fields.pop("preprocessing"),
+                                   size=fields.pop("input_size"),
+                                   crop_ratio=fields.pop("crop_ratio"))
+        return cls(**{**fields, "input": InputConfig(**fields["input"]),
+                      "format": INFO_FORMAT})
 
 
 def check_output(path):
@@ -250,12 +259,11 @@ def save_weights(model, row, path, kwargs):
     if not_json:
         raise ValueError(f"builder options {not_json} cannot be recorded in a weights file; "
                          "accepted: JSON values (str, int, float, bool, None, lists).")
-    info = WeightsInfo(model=row.model, builder_kwargs=recorded,
-                       preprocessing=row.preprocessing, input_size=row.input_size,
-                       crop_ratio=row.crop_ratio, source=row.source, source_model=row.name)
+    info = WeightsInfo(model=row.model, builder_kwargs=recorded, input=row.input,
+                       source=row.source, source_model=row.name)
     model.save_weights(path)
     with h5py.File(path, "a") as f:
-        f.attrs[INFO_ATTRIBUTE] = json.dumps(dataclasses.asdict(info))
+        f.attrs[INFO_ATTRIBUTE] = info.to_json()
     return info
 
 
@@ -270,8 +278,8 @@ def _is_json(value):
 def read_weights_info(path):
     """The `WeightsInfo` a converted weights file records, or None for any other weights file.
 
-    Its `spec()` gives eval_preprocess and export the preprocessing the weights were trained
-    with; `python -m keras_classics.export --weights FILE` reads it.
+    Its `input` gives eval_preprocess, get_dataset and export the preprocessing the weights
+    were trained with; `python -m keras_classics.export --weights FILE` reads it.
     """
     import h5py
 
@@ -283,9 +291,4 @@ def read_weights_info(path):
         text = f.attrs.get(INFO_ATTRIBUTE)
     if text is None:
         return None
-    fields = json.loads(text)
-    if fields.get("format") != INFO_FORMAT:
-        raise ValueError(f"weights={path!r} records conversion info format "
-                         f"{fields.get('format')!r}; this keras_classics reads format "
-                         f"{INFO_FORMAT}.")
-    return WeightsInfo(**fields)
+    return WeightsInfo.from_json(text, path)

@@ -29,6 +29,7 @@ import numpy as np
 from keras_classics.convert.core import Conversion, Take, convert, find, table
 from keras_classics.models._inception import operation_at
 from keras_classics.models.resnet import BN as RESNET_BN
+from keras_classics.preprocessing import InputConfig
 
 SOURCE = "keras.applications"
 KERAS_APPLICATIONS_BN_EPSILON = 1.001e-5
@@ -158,14 +159,19 @@ def inception_resnet_v2_named(name):
             "predictions": "predictions"}.get(name)
 
 
-def _row(name, model, plan, head, preprocessing="caffe", **fields):
-    return Conversion(source=SOURCE, name=name, model=model, plan=plan,
-                      preprocessing=preprocessing, head=head, **fields)
+# keras.applications' preprocess_input: "caffe" (BGR, mean pixel) for ResNet and VGG at 224,
+# "tf" ([-1, 1]) for the Inception nets at 299; it documents no eval crop, so the papers'
+# 0.875 centre crop with a bilinear resize.
+CAFFE_224 = InputConfig("caffe", 224)
 
 
-# InceptionV3 has no aux head (aux_logits=True is refused); both Inception nets take [-1, 1]
-# input at 299.
-_INCEPTION = dict(preprocessing="tf", input_size=299, rename=rank_auto_named)
+def _row(name, model, plan, head, input=CAFFE_224, **fields):  # noqa: A002
+    return Conversion(source=SOURCE, name=name, model=model, plan=plan, input=input,
+                      head=head, **fields)
+
+
+# InceptionV3 has no aux head (aux_logits=True is refused).
+_INCEPTION = dict(input=InputConfig("tf", 299), rename=rank_auto_named)
 
 ROWS = table(
     *(_row(f"ResNet{depth}", f"resnet{depth}", resnet_plan, ("predictions/",),
@@ -192,6 +198,6 @@ def from_keras_applications(name, checkpoint, **builder_kwargs):
     Returns:
       the keras.Model, taking NHWC input preprocessed as keras.applications' own: "caffe"
       (BGR, ImageNet mean pixel subtracted) for ResNet and VGG, "tf" ([-1, 1]) for the
-      Inception nets (`preprocess_input(x, row.preprocessing)`).
+      Inception nets (`preprocess_input(x, row.input.mode)`).
     """
     return convert(find(ROWS, SOURCE, name), checkpoint, **builder_kwargs)

@@ -14,6 +14,7 @@ from keras_classics.convert import torch_layout
 from keras_classics.convert.core import convert, find, table
 from keras_classics.convert.torchvision import INCEPTION_V3_PLAN, RESNET_PLAN
 from keras_classics.models._inception import operation_at
+from keras_classics.preprocessing import InputConfig
 
 SOURCE = "timm"
 
@@ -90,7 +91,13 @@ def inception_resnet_v2_module(name, branches):
     return branch_module(prefix, operation, branches)
 
 
-_row = functools.partial(torch_layout.row, SOURCE, preprocessing="tf", input_size=299)
+# timm's pretrained configs (timm.models.get_pretrained_cfg): mean = std = 0.5 ([-1, 1],
+# "tf"), 299, crop 0.875 (Inception-ResNet-v2: 0.8975), bicubic resize; inception_v3.gluon_in1k
+# and resnext101_32x4d take ImageNet mean/std ("torch"). resnext101_32x4d's default tag
+# (gluon_in1k) resizes bicubically, its fb_ssl/fb_swsl tags bilinearly.
+TF_299 = InputConfig("tf", 299, interpolation="bicubic")
+TORCH_299 = InputConfig("torch", 299, interpolation="bicubic")
+_row = functools.partial(torch_layout.row, SOURCE, input=TF_299)
 
 
 # timm's Inception-v3 pools as torchvision's (padding counted); its tv_in1k checkpoint holds
@@ -99,18 +106,15 @@ _INCEPTION_V3 = dict(plan=INCEPTION_V3_PLAN, head=("fc.",), aux=("AuxLogits.",),
                      avg_pool_counts_padding=True)
 
 ROWS = table(
-    # timm "resnext101_32x4d" (gluon / fb_ssl / fb_swsl tags): ImageNet mean/std, 224, 0.875.
-    _row("resnext101_32x4d", "resnext101_32x4d", RESNET_PLAN, ("fc.",), preprocessing="torch",
-         input_size=224, downsample_at="3x3"),
-    # Pretrained configs: mean = std = 0.5 ([-1, 1], "tf"), 299, crop 0.875 (Inception-ResNet-
-    # v2: 0.8975); inception_v3.gluon_in1k alone uses ImageNet mean/std.
+    _row("resnext101_32x4d", "resnext101_32x4d", RESNET_PLAN, ("fc.",),
+         input=InputConfig("torch", 224, interpolation="bicubic"), downsample_at="3x3"),
     _row("inception_v3", "inception_v3", **_INCEPTION_V3),
-    _row("inception_v3.gluon_in1k", "inception_v3", preprocessing="torch", **_INCEPTION_V3),
+    _row("inception_v3.gluon_in1k", "inception_v3", input=TORCH_299, **_INCEPTION_V3),
     _row("inception_v4", "inception_v4",
          torch_layout.plan(torch_layout.unit_names(inception_v4_module)), ("last_linear.",)),
     _row("inception_resnet_v2", "inception_resnet_v2",
          torch_layout.plan(torch_layout.unit_names(inception_resnet_v2_module)), ("classif.",),
-         crop_ratio=0.8975),
+         input=TF_299.replace(crop_ratio=0.8975)),
 )
 
 

@@ -146,10 +146,7 @@ def unit_names(module_of):
     return names
 
 
-def row(source, name, model, plan, head, *, preprocessing, aux=(), input_size=224,
-        crop_ratio=0.875, **builder_kwargs):
+def row(source, name, model, plan, head, *, input, aux=(), **builder_kwargs):  # noqa: A002
     """A `Conversion` row of a torch source (its state dicts count num_batches_tracked)."""
-    return Conversion(source=source, name=name, model=model, plan=plan,
-                      preprocessing=preprocessing, builder_kwargs=builder_kwargs,
-                      input_size=input_size, crop_ratio=crop_ratio, head=head, aux=aux,
-                      ignored=IGNORED)
+    return Conversion(source=source, name=name, model=model, plan=plan, input=input,
+                      builder_kwargs=builder_kwargs, head=head, aux=aux, ignored=IGNORED)

@@ -12,6 +12,7 @@ import re
 from keras_classics.convert import torch_layout
 from keras_classics.convert.core import convert, find, table
 from keras_classics.models._inception import operation_at
+from keras_classics.preprocessing import InputConfig
 
 SOURCE = "torchvision"
 _RESNET_LAYER = re.compile(r"conv(\d)_block(\d+)_(\d)_(conv|bn)")
@@ -103,7 +104,10 @@ ALEXNET_PLAN = torch_layout.plan(torch_layout.sequential_names((1, 4, 6)))
 VGG_PLAN = torch_layout.plan(torch_layout.sequential_names((0, 3, 6)))
 
 
-_row = functools.partial(torch_layout.row, SOURCE, preprocessing="torch")
+# torchvision's ImageClassification eval transform: bilinear resize to 256 (Inception-v3: 342),
+# centre crop 224 (299), ImageNet mean/std.
+TORCH_224 = InputConfig("torch", 224)
+_row = functools.partial(torch_layout.row, SOURCE, input=TORCH_224)
 
 
 # ResNet v1.5: torchvision strides the bottleneck's 3x3 conv, not the paper's first 1x1.
@@ -119,13 +123,13 @@ ROWS = table(
     # input: preprocessing "tf" equals torchvision's model on its own "torch" normalisation.
     # GoogLeNet's aux heads (aux1., aux2.) pool adaptively to 4x4 where ours pool 5x5/3 (the
     # paper's), and torchvision never trained them: not converted, aux_logits=True refused.
-    _row("googlenet", "googlenet", GOOGLENET_PLAN, ("fc.",), preprocessing="tf",
+    _row("googlenet", "googlenet", GOOGLENET_PLAN, ("fc.",), input=InputConfig("tf", 224),
          aux=("aux1.", "aux2."), variant="torchvision", aux_logits=False),
     # Inception-v3: 342 -> 299 centre crop; AuxLogits converts into our aux head when the
     # model is built with aux_logits=True. Its modules' avg_pool2d(3, 1, padding=1) count the
     # padding.
-    _row("inception_v3", "inception_v3", INCEPTION_V3_PLAN, ("fc.",), preprocessing="tf",
-         aux=("AuxLogits.",), input_size=299, crop_ratio=299 / 342,
+    _row("inception_v3", "inception_v3", INCEPTION_V3_PLAN, ("fc.",),
+         input=InputConfig("tf", 299, crop_ratio=299 / 342), aux=("AuxLogits.",),
          avg_pool_counts_padding=True),
     _row("resnet18", "resnet18", RESNET_PLAN, ("fc.",)),
     _row("resnet34", "resnet34", RESNET_PLAN, ("fc.",)),

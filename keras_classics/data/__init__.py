@@ -1,4 +1,4 @@
-"""tf.data input pipelines for the classic ImageNet CNNs (issue 4); docs/data.md has examples.
+"""tf.data input pipelines for the classic ImageNet CNNs; docs/data.md has examples.
 
     ds, info = keras_classics.data.get_dataset(
         "imagenet", "train", model="resnet50", global_batch_size=256, training=True,
@@ -12,9 +12,12 @@ pipeline (get_dataset), build_tfrecords (the converter).
 from keras_classics.data.eval_preprocessing import (eval_preprocess, eval_preprocess_jpeg,
                                                     ten_crop_predict, ten_crop_preprocess)
 from keras_classics.data.pipeline import DatasetInfo, find_bad_records, get_dataset
+from keras_classics.data.sources import SourceDefaults
+from keras_classics.data.sources import defaults as source_defaults
 from keras_classics.data.train_preprocessing import (AUGMENTATIONS, FAMILY_AUGMENTATION,
                                                      default_augmentation, train_preprocess)
 
-__all__ = ["AUGMENTATIONS", "DatasetInfo", "FAMILY_AUGMENTATION", "default_augmentation",
-           "eval_preprocess", "eval_preprocess_jpeg", "find_bad_records", "get_dataset",
-           "ten_crop_predict", "ten_crop_preprocess", "train_preprocess"]
+__all__ = ["AUGMENTATIONS", "DatasetInfo", "FAMILY_AUGMENTATION", "SourceDefaults",
+           "default_augmentation", "eval_preprocess", "eval_preprocess_jpeg",
+           "find_bad_records", "get_dataset", "source_defaults", "ten_crop_predict",
+           "ten_crop_preprocess", "train_preprocess"]

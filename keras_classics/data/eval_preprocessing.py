@@ -16,48 +16,54 @@ import tensorflow as tf
 from keras_classics.data import decoders
 from keras_classics.data.normalization import normalize
 from keras_classics.data.train_preprocessing import center_window
+from keras_classics.preprocessing import InputConfig
 
 
-def _ratio(spec, crop_ratio):
-    ratio = spec.crop_ratio if crop_ratio is None else crop_ratio
-    if not 0 < ratio <= 1:
-        raise ValueError(f"crop_ratio={ratio!r} is invalid; accepted: a number in (0, 1].")
-    return ratio
+def input_config(config, image_size=None, crop_ratio=None):
+    """The InputConfig of `config` (an InputConfig, or a ModelSpec's `input`) with the given
+    size and crop in place of its own (checked as the record checks them)."""
+    config = getattr(config, "input", config)
+    if not isinstance(config, InputConfig):
+        raise TypeError(f"config={config!r} is invalid; accepted: an InputConfig or a "
+                        "ModelSpec.")
+    changes = {k: v for k, v in (("size", image_size), ("crop_ratio", crop_ratio))
+               if v is not None}
+    return config.replace(**changes) if changes else config
 
 
-def center_crop(image, image_size, crop_ratio):
+def center_crop(image, image_size, crop_ratio, interpolation="bilinear"):
     """Encoded bytes or uint8 [H, W, 3] -> float32 [image_size, image_size, 3] in [0, 255]."""
     window = center_window(decoders.image_shape(image), crop_ratio)
     crop = decoders.decode_crop(image, window)
-    return tf.image.resize(crop, [image_size, image_size])
+    return tf.image.resize(crop, [image_size, image_size], method=interpolation)
 
 
-def eval_preprocess(image, spec, image_size=None, crop_ratio=None):
+def eval_preprocess(image, config, image_size=None, crop_ratio=None):
     """One decoded uint8 [H, W, 3] image -> the model's float32 [S, S, 3] input.
 
     Args:
       image: uint8 tensor [H, W, 3] (or encoded bytes; see eval_preprocess_jpeg).
-      spec: the model's ModelSpec: crop ratio and preprocessing mode.
-      image_size: output side; the spec's default_size when None.
-      crop_ratio: overrides spec.crop_ratio (1.0 = the whole shorter side).
+      config: the model's InputConfig (or its ModelSpec): size, crop ratio, interpolation
+        and preprocessing mode.
+      image_size, crop_ratio: in place of the config's (crop 1.0 = the whole shorter side).
     """
-    size = spec.default_size if image_size is None else image_size
+    config = input_config(config, image_size, crop_ratio)
     image = tf.convert_to_tensor(image)
     if image.dtype not in (tf.uint8, tf.string):
         raise TypeError(f"image has dtype {image.dtype.name}; accepted: uint8 [H, W, 3] pixels "
                         "or encoded image bytes (tf.string).")
-    x = center_crop(image, size, _ratio(spec, crop_ratio))
-    return normalize(x, spec.preprocessing)
+    x = center_crop(image, config.size, config.crop_ratio, config.interpolation)
+    return normalize(x, config.mode)
 
 
-def eval_preprocess_jpeg(data, spec, image_size=None, crop_ratio=None):
+def eval_preprocess_jpeg(data, config, image_size=None, crop_ratio=None):
     """Encoded image bytes (JPEG decoded only inside the crop; PNG/GIF/BMP decoded whole) ->
     the model's float32 [S, S, 3] input."""
     data = tf.convert_to_tensor(data, tf.string)
-    return eval_preprocess(data, spec, image_size, crop_ratio)
+    return eval_preprocess(data, config, image_size, crop_ratio)
 
 
-def ten_crop(image, image_size, crop_ratio):
+def ten_crop(image, image_size, crop_ratio, interpolation="bilinear"):
     """Encoded bytes or uint8 [H, W, 3] -> float32 [10, S, S, 3] in [0, 255] (module doc)."""
     if image.dtype == tf.string:
         image = decoders.decode_image(image)
@@ -66,7 +72,7 @@ def ten_crop(image, image_size, crop_ratio):
     scale = tf.cast(short, tf.float32) / tf.cast(tf.minimum(h, w), tf.float32)
     new_h = tf.maximum(tf.cast(tf.round(tf.cast(h, tf.float32) * scale), tf.int32), short)
     new_w = tf.maximum(tf.cast(tf.round(tf.cast(w, tf.float32) * scale), tf.int32), short)
-    x = tf.image.resize(image, [new_h, new_w])
+    x = tf.image.resize(image, [new_h, new_w], method=interpolation)
     s = image_size
     corners = [(0, 0), (0, new_w - s), (new_h - s, 0), (new_h - s, new_w - s),
                ((new_h - s) // 2, (new_w - s) // 2)]
@@ -76,11 +82,12 @@ def ten_crop(image, image_size, crop_ratio):
     return crops
 
 
-def ten_crop_preprocess(image, spec, image_size=None, crop_ratio=None):
+def ten_crop_preprocess(image, config, image_size=None, crop_ratio=None):
     """Encoded bytes or uint8 [H, W, 3] -> the model's float32 [10, S, S, 3] inputs."""
-    size = spec.default_size if image_size is None else image_size
-    crops = ten_crop(tf.convert_to_tensor(image), size, _ratio(spec, crop_ratio))
-    return normalize(crops, spec.preprocessing)
+    config = input_config(config, image_size, crop_ratio)
+    crops = ten_crop(tf.convert_to_tensor(image), config.size, config.crop_ratio,
+                     config.interpolation)
+    return normalize(crops, config.mode)
 
 
 def ten_crop_predict(model, dataset):

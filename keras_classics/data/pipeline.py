@@ -17,13 +17,11 @@ from typing import Optional
 import tensorflow as tf
 
 from keras_classics.data import decoders, eval_preprocessing, sources, train_preprocessing
+from keras_classics.preprocessing import InputConfig
 from keras_classics.registry import ModelSpec, get_spec
 
 AUTOTUNE = tf.data.AUTOTUNE
 DEFAULT_SHUFFLE_BUFFER = 10_000
-# Fashion-MNIST's 28x28 objects: ImageNet's crops would cut them up; see docs/data.md.
-FASHION_MNIST_AUGMENTATION = "pad_crop"
-FASHION_MNIST_MIN_SIZE = 32
 
 
 @dataclasses.dataclass
@@ -32,14 +30,22 @@ class DatasetInfo:
     num_classes: int
     class_names: list
     num_examples: Optional[int]
-    image_size: int
+    # How this run's inputs are prepared: the model's InputConfig at the run's image size,
+    # with the source's evaluation crop (1.0 for whole-frame sources such as Fashion-MNIST).
+    # Training records it and the export serves the same.
+    input: InputConfig
     augmentation: Optional[str]
     source: str
     split: str
-    # The evaluation centre crop used for this source: 1.0 for whole-frame sources such as
-    # Fashion-MNIST, else the spec's. The export serves the same crop.
-    crop_ratio: Optional[float] = None
     _counters: Optional[dict] = dataclasses.field(default=None, repr=False)
+
+    @property
+    def image_size(self):
+        return self.input.size
+
+    @property
+    def crop_ratio(self):
+        return self.input.crop_ratio
 
     def skipped(self):
         """{reason: records dropped so far} with skip_errors (cumulative over epochs; exact
@@ -124,22 +130,22 @@ def _unpack(fn, raw):
 def get_dataset(source, split, *, model, global_batch_size, training, image_size=None,
                 data_dir=None, augmentation=None, seed=None, epoch=None, deterministic=False,
                 skip_errors=False, label_offset=None, ten_crop=False, input_context=None,
-                shuffle_buffer=DEFAULT_SHUFFLE_BUFFER):
+                shuffle_buffer=DEFAULT_SHUFFLE_BUFFER, input_config=None):
     """Batched (images, labels) for model.fit, preprocessed as the model's spec asks.
 
     Args:
       source: "fashion_mnist" (bundled default), "imagenet" (TFRecord shards in data_dir),
         "folder" (class sub-folders in data_dir) or "tfds:NAME".
       split: "train", "validation" or "test".
-      model: registry name or ModelSpec: input size, crop ratio, preprocessing mode and the
-        family's default augmentation.
+      model: registry name or ModelSpec: its InputConfig (size, crop ratio, interpolation,
+        preprocessing mode) and the family's default augmentation.
       global_batch_size: batch size over all replicas (MirroredStrategy splits it); with
         `input_context` (distribute_datasets_from_function) the per-replica share is used.
       training: shuffle, augment, drop the last partial batch; else the eval centre crop.
-      image_size: input side; default the spec's default_size (Fashion-MNIST: max(32,
-        min_size)).
-      augmentation: a key of train_preprocessing.AUGMENTATIONS; default the family's
-        (Fashion-MNIST: "pad_crop").
+      image_size: input side; default the spec's input size, or the source's
+        (SourceDefaults: Fashion-MNIST's max(32, min_size)).
+      augmentation: a key of train_preprocessing.AUGMENTATIONS; default the source's
+        (Fashion-MNIST: "pad_crop"), else the family's.
       seed: with deterministic=True, equal seeds give equal datasets, epoch by epoch.
       epoch: with training, the data of that one epoch: order and augmentation are a pure
         function of (seed, epoch), however often or by whom the dataset is iterated (a
@@ -152,6 +158,9 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
       ten_crop: eval only: images [B, 10, S, S, 3] (eval_preprocessing.ten_crop_predict).
       input_context: tf.distribute.InputContext: shard by input pipeline.
       shuffle_buffer: records in the shuffle buffer (ImageNet: about 110 kB each).
+      input_config: the InputConfig to prepare images with in place of the spec's (a
+        converted weights file's WeightsInfo.input); image_size and the source's crop still
+        apply.
     Returns:
       (tf.data.Dataset of (float32 [B, S, S, 3], int32 [B]), DatasetInfo).
     """
@@ -165,19 +174,21 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
     _positive_int("shuffle_buffer", shuffle_buffer)
     src = sources.load(source, split, data_dir, label_offset=label_offset, training=training,
                        seed=seed, input_context=input_context, deterministic=deterministic)
+    base = spec.input if input_config is None else input_config
     if image_size is None:
-        image_size = (max(FASHION_MNIST_MIN_SIZE, spec.min_size) if src.full_frame
-                      else spec.default_size)
+        image_size = (base.size if src.defaults.image_size is None
+                      else max(src.defaults.image_size, spec.min_size))
     if isinstance(image_size, bool) or not isinstance(image_size, int) \
             or image_size < spec.min_size:
         raise ValueError(f"image_size={image_size!r} is invalid for {spec.name}; accepted: an "
                          f"integer >= {spec.min_size} (the model's min_size).")
     if training:
         if augmentation is None:
-            augmentation = (FASHION_MNIST_AUGMENTATION if src.full_frame
-                            else train_preprocessing.default_augmentation(spec))
+            augmentation = (src.defaults.augmentation
+                            or train_preprocessing.default_augmentation(spec))
         train_preprocessing.check_augmentation(augmentation)
-    crop_ratio = 1.0 if src.full_frame else spec.crop_ratio
+    config = base.replace(size=image_size, crop_ratio=src.defaults.crop_ratio
+                          or base.crop_ratio)
     batch_size = global_batch_size
     if input_context is not None:
         batch_size = input_context.get_per_replica_batch_size(global_batch_size)
@@ -202,11 +213,11 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
 
     def preprocess(image, seed):
         if training:
-            return train_preprocessing.train_preprocess(image, spec, image_size, augmentation,
-                                                        seed, crop_ratio)
+            return train_preprocessing.train_preprocess(image, config, image_size,
+                                                        augmentation, seed)
         if ten_crop:
-            return eval_preprocessing.ten_crop_preprocess(image, spec, image_size, crop_ratio)
-        return eval_preprocessing.eval_preprocess(image, spec, image_size, crop_ratio)
+            return eval_preprocessing.ten_crop_preprocess(image, config)
+        return eval_preprocessing.eval_preprocess(image, config)
 
     def process(raw, seed):
         deps = [counters["seen"].assign_add(1)] if skip_errors else []
@@ -253,9 +264,9 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
         # Already sharded here; strategies must not shard again.
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     ds = ds.with_options(options)
-    info = DatasetInfo(src.num_classes, list(src.class_names), src.num_examples, image_size,
+    info = DatasetInfo(src.num_classes, list(src.class_names), src.num_examples, config,
                        augmentation if training else None, src.name, split,
-                       crop_ratio=crop_ratio, _counters=counters)
+                       _counters=counters)
     return ds, info
 
 

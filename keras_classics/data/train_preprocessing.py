@@ -181,17 +181,22 @@ def augment(image, augmentation, image_size, seed, crop_ratio=0.875):
     return x
 
 
-def train_preprocess(image, spec, image_size, augmentation, seed, crop_ratio=None):
-    """The training entry point: augment, then normalise with the spec's preprocessing mode
-    (get_dataset normalises after batching instead: same values, one op per batch).
+def train_preprocess(image, config, image_size, augmentation, seed, crop_ratio=None):
+    """The training entry point: augment, then normalise with the config's preprocessing mode.
+
+    The training resize stays bilinear whatever the config's (evaluation) interpolation: the
+    papers' pipelines resize their random crops bilinearly.
 
     Args:
       image: encoded image bytes (scalar tf.string) or a decoded uint8 [H, W, 3] tensor.
-      spec: the model's ModelSpec (preprocessing mode, crop ratio for "none"/"pad_crop").
+      config: the model's InputConfig or ModelSpec (preprocessing mode, crop ratio for the
+        augmentations that take the evaluation crop: "none", "pad_crop").
       image_size: output height = width.
       augmentation: a key of AUGMENTATIONS.
       seed: int32/int64 [2] stateless seed; equal seeds give equal outputs.
+      crop_ratio: in place of the config's.
     """
-    ratio = spec.crop_ratio if crop_ratio is None else crop_ratio
+    config = getattr(config, "input", config)
+    ratio = config.crop_ratio if crop_ratio is None else crop_ratio
     x = augment(image, augmentation, image_size, seed, ratio)
-    return normalize(x, spec.preprocessing)
+    return normalize(x, config.mode)

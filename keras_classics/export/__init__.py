@@ -35,12 +35,14 @@ def check_options(format, quantize, version):  # noqa: A002
 
 def export_model(model, spec, *, format="saved_model", quantize="none",  # noqa: A002
                  output_dir=DEFAULT_OUTPUT_DIR, version=None, class_names=None,
-                 image_size=None, crop_ratio=None, representative_data=None, name=None):
+                 image_size=None, crop_ratio=None, representative_data=None, name=None,
+                 input_config=None):
     """Exports a Keras classifier; returns the SavedModel version folder or the .tflite path.
 
     Args:
       model: keras.Model ending in softmax or logits (auxiliary heads are dropped).
-      spec: the model's ModelSpec or registry name (preprocessing, crop).
+      spec: the model's ModelSpec or registry name (its name, and its InputConfig unless
+        input_config).
       format: "saved_model" (<output_dir>/<name>/<version>/) or "tflite"
         (<output_dir>/<name>/tflite/<name>_<quantize>.tflite).
       quantize: TFLite only: "none", "float16", "dynamic" or "int8".
@@ -50,22 +52,27 @@ def export_model(model, spec, *, format="saved_model", quantize="none",  # noqa:
       representative_data: int8 only: tf.data.Dataset of preprocessed images
         (tflite.representative_images draws them from the training pipeline).
       name: folder and TF Serving model name; default the spec's name.
+      input_config: the InputConfig the served images are prepared with; default spec.input
+        (a converted weights file's WeightsInfo.input, a training run's DatasetInfo.input).
     """
     from keras_classics.registry import get_spec
     check_options(format, quantize, version)
     spec = get_spec(spec) if isinstance(spec, str) else spec
-    classifier = Classifier(model, spec, class_names, image_size, crop_ratio)
+    classifier = Classifier(model, spec, class_names, image_size, crop_ratio, input_config)
     if format == "tflite":
         return tflite.write(classifier, output_dir, quantize, representative_data, name)
     return saved_model.write(classifier, output_dir, name=name, version=version)
 
 
 def export_trained(model, spec, class_names=None, image_size=None, *,
-                   output_dir=DEFAULT_OUTPUT_DIR, version=None, crop_ratio=None):
+                   output_dir=DEFAULT_OUTPUT_DIR, version=None, crop_ratio=None,
+                   input_config=None):
     """train/main.py --export: the trained model as the next SavedModel version of its spec
-    under output_dir (saved_models/<name>/<version>/); prints and returns the folder."""
+    under output_dir (saved_models/<name>/<version>/), serving the run's input record
+    (DatasetInfo.input); prints and returns the folder."""
     path = export_model(model, spec, output_dir=output_dir, version=version,
-                        class_names=class_names, image_size=image_size, crop_ratio=crop_ratio)
+                        class_names=class_names, image_size=image_size, crop_ratio=crop_ratio,
+                        input_config=input_config)
     print(f"exported SavedModel: {path}")
     return path
 

@@ -30,7 +30,7 @@ def read_class_names(path):
 
 def converted(spec, weights):
     """The WeightsInfo of a converted weights file (None for any other file), checked against
-    --model: its spec() carries the source's preprocessing, input size and crop."""
+    --model: its `input` is the source's InputConfig (preprocessing, size, crop)."""
     if weights is None or not weights.endswith(".weights.h5") or not os.path.isfile(weights):
         return None  # a missing file is refused by load_model, naming what is accepted
     from keras_classics.convert import read_weights_info
@@ -51,7 +51,7 @@ def load_model(spec, weights, classes, image_size, info=None):
         raise ValueError(f"weights={weights!r} does not exist; accepted: the path to a "
                          ".weights.h5 or .keras file of this architecture.")
     if info is not None:
-        size = image_size or info.input_size
+        size = image_size or info.input.size
         return info.build(weights=weights, input_shape=(size, size, 3),
                           **({"classes": classes} if classes else {}))
     if weights is not None and weights.endswith(".keras"):
@@ -69,7 +69,7 @@ def run(args):
 
     spec = keras_classics.get_spec(args.model)
     info = converted(spec, args.weights)
-    spec = info.spec() if info is not None else spec
+    input_config = info.input if info is not None else spec.input
     # Every refusal before the (slow) model build.
     export.check_options(args.format, args.quantize, args.version)
     if args.version is not None:
@@ -82,13 +82,15 @@ def run(args):
     model = load_model(spec, args.weights, classes, args.image_size, info)
     representative = None
     if args.format == "tflite" and args.quantize == "int8":
-        size = int(model.inputs[0].shape[1] or args.image_size or spec.default_size)
+        size = int(model.inputs[0].shape[1] or args.image_size or input_config.size)
         representative = export.tflite.representative_images(
-            spec, size, args.dataset, args.data_dir, args.calibration_steps, args.label_offset)
+            spec, size, args.dataset, args.data_dir, args.calibration_steps, args.label_offset,
+            input_config=input_config)
     path = export.export_model(model, spec, format=args.format, quantize=args.quantize,
                                output_dir=args.output_dir, version=args.version,
                                class_names=class_names, image_size=args.image_size,
-                               crop_ratio=args.crop_ratio, representative_data=representative)
+                               crop_ratio=args.crop_ratio, representative_data=representative,
+                               input_config=input_config)
     print(path)
 
 

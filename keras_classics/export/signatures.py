@@ -21,6 +21,7 @@ import tensorflow as tf
 from keras_classics import imagenet
 from keras_classics.data import decoders, eval_preprocessing
 from keras_classics.models._core import inference_model
+from keras_classics.preprocessing import InputConfig
 
 TOP_K = 5
 IMAGES = "images"
@@ -73,19 +74,23 @@ def class_names_for(num_classes, class_names=None):
 
 
 class Classifier:
-    """A Keras classifier with what serving needs: its spec, input size, crop and class names.
+    """A Keras classifier with what serving needs: its spec, input record and class names.
 
     Args:
       model: keras.Model with one [N, classes] output (auxiliary heads are dropped).
-      spec: the model's ModelSpec (preprocessing mode, default crop).
+      spec: the model's ModelSpec (its name, and its InputConfig unless `input_config`).
       class_names: one name per class; default ImageNet's names for 1000 classes.
-      image_size: the model's input side; default the model's fixed input size, else
-        spec.default_size.
-      crop_ratio: eval centre-crop fraction; default spec.crop_ratio (1.0 for models trained
-        on whole frames, like the Fashion-MNIST pipeline's).
+      image_size: the model's input side; default the model's fixed input size, else the
+        input record's size.
+      crop_ratio: eval centre-crop fraction; default the input record's (1.0 for models
+        trained on whole frames, like the Fashion-MNIST pipeline's).
+      input_config: the InputConfig the served images are prepared with (mode, size, crop,
+        interpolation); default spec.input. A converted weights file's WeightsInfo.input
+        goes here (its source's preprocessing), and a training run's DatasetInfo.input.
     """
 
-    def __init__(self, model, spec, class_names=None, image_size=None, crop_ratio=None):
+    def __init__(self, model, spec, class_names=None, image_size=None, crop_ratio=None,
+                 input_config=None):
         if not isinstance(model, keras.Model):
             raise TypeError(f"model={model!r} is invalid; accepted: a keras.Model.")
         model = inference_model(model)
@@ -102,16 +107,26 @@ class Classifier:
         self.spec = spec
         self.num_classes = int(shape[1])
         self.class_names = class_names_for(self.num_classes, class_names)
-        self.image_size = self._image_size(image_size)
-        self.crop_ratio = spec.crop_ratio if crop_ratio is None else float(crop_ratio)
-        if not 0 < self.crop_ratio <= 1:
-            raise ValueError(f"crop_ratio={crop_ratio!r} is invalid; accepted: a number in "
-                             "(0, 1].")
+        config = spec.input if input_config is None else input_config
+        if not isinstance(config, InputConfig):
+            raise TypeError(f"input_config={input_config!r} is invalid; accepted: an "
+                            "InputConfig or None (the spec's).")
+        self.input = eval_preprocessing.input_config(
+            config, self._image_size(image_size, config.size),
+            None if crop_ratio is None else float(crop_ratio))
         self.applies_softmax = not outputs_probabilities(model)
         self.top_k = min(TOP_K, self.num_classes)
         self._probabilities_fn = None
 
-    def _image_size(self, image_size):
+    @property
+    def image_size(self):
+        return self.input.size
+
+    @property
+    def crop_ratio(self):
+        return self.input.crop_ratio
+
+    def _image_size(self, image_size, default):
         fixed = tuple(self.model.inputs[0].shape[1:3])
         if image_size is not None and (isinstance(image_size, bool)
                                        or not isinstance(image_size, int) or image_size < 1):
@@ -123,13 +138,14 @@ class Classifier:
                                  f"{fixed[0]}x{fixed[1]}; accepted: None or {fixed[0]} (a "
                                  "square input).")
             return int(fixed[0])
-        return image_size or self.spec.default_size
+        return image_size or default
 
     def metadata(self):
         """What the export records beside the graph (JSON-serialisable)."""
         return {"model": self.spec.name, "keras_name": self.model.name,
                 "image_size": self.image_size, "crop_ratio": self.crop_ratio,
-                "preprocessing": self.spec.preprocessing, "num_classes": self.num_classes,
+                "preprocessing": self.input.mode, "interpolation": self.input.interpolation,
+                "num_classes": self.num_classes,
                 "class_names": self.class_names, "top_k": self.top_k,
                 "model_outputs": "logits" if self.applies_softmax else "probabilities"}
 
@@ -174,7 +190,7 @@ class Classifier:
         """float32 RGB [N, H, W, 3] in [0, 255] -> outputs dict (module doc)."""
         pixels = tf.saturate_cast(tf.round(images), tf.uint8)
         x = self._preprocess_each(pixels, lambda image: eval_preprocessing.eval_preprocess(
-            image, self.spec, self.image_size, self.crop_ratio))
+            image, self.input))
         return self.outputs(x)
 
     def serving_bytes(self, image_bytes):
@@ -187,8 +203,7 @@ class Classifier:
                                                             detail])
             with tf.control_dependencies([check]):
                 data = tf.identity(data)
-            return eval_preprocessing.eval_preprocess_jpeg(data, self.spec, self.image_size,
-                                                           self.crop_ratio)
+            return eval_preprocessing.eval_preprocess_jpeg(data, self.input)
         return self.outputs(self._preprocess_each(image_bytes, one))
 
     def input_signatures(self):

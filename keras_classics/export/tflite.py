@@ -36,9 +36,11 @@ def check_quantize(quantize):
 
 
 def representative_images(spec, image_size, source="fashion_mnist", data_dir=None,
-                          steps=DEFAULT_CALIBRATION_STEPS, label_offset=None):
+                          steps=DEFAULT_CALIBRATION_STEPS, label_offset=None,
+                          input_config=None):
     """Calibration images for int8: `steps` preprocessed images of the training split, through
-    the training pipeline's own get_dataset with the evaluation crop (what inference sees).
+    the training pipeline's own get_dataset with the evaluation crop (what inference sees),
+    prepared as `input_config` says (default the spec's InputConfig).
 
     Returns a tf.data.Dataset of float32 [S, S, 3].
     """
@@ -47,7 +49,7 @@ def representative_images(spec, image_size, source="fashion_mnist", data_dir=Non
         raise ValueError(f"steps={steps!r} is invalid; accepted: a positive integer.")
     ds, _ = get_dataset(source, "train", model=spec, global_batch_size=1, training=False,
                         image_size=image_size, data_dir=data_dir, label_offset=label_offset,
-                        seed=0)
+                        seed=0, input_config=input_config)
     return ds.unbatch().map(lambda image, label: image).take(steps)
 
 

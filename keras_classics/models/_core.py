@@ -261,8 +261,11 @@ def _builder(family, row, builder_name, default_name, options):
             x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
         elif pooling == "max":
             x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
-        model = keras.Model(keras.utils.get_source_inputs(inputs), [x, *aux] if aux else x,
-                            name=name or default_name)
+        # One Input is passed bare, not as get_source_inputs' list: a model built on [Input]
+        # expects a list, and Keras warns on every call with a bare tensor.
+        sources = keras.utils.get_source_inputs(inputs)
+        model = keras.Model(sources[0] if len(sources) == 1 else sources,
+                            [x, *aux] if aux else x, name=name or default_name)
         if weights is not None:
             load_weights(model, weights)
         return model

@@ -38,7 +38,7 @@ def photos():
     return np.stack([getattr(skimage_data, name)()[:SIDE, :SIDE, :3] for name in PHOTOS])
 
 
-# resnet18: the Python API (export_model with info.spec()); resnet50: the export command line,
+# resnet18: the Python API (export_model with input_config=info.input); resnet50: the export command line,
 # which must apply the recorded torchvision options (downsample_at="3x3", not the registry's
 # paper default: same weight shapes, other outputs) by itself.
 CHAINS = [("resnet18", "api"), pytest.param("resnet50", "cli", marks=pytest.mark.slow)]
@@ -59,7 +59,8 @@ def test_checkpoint_to_serving_signature(name, route, tmp_path, capsys):
     if route == "api":
         info = convert.read_weights_info(weights)
         model = keras_classics.get_model(name, weights=str(weights), **info.builder_kwargs)
-        path = export.export_model(model, info.spec(), output_dir=str(saved_models))
+        path = export.export_model(model, name, output_dir=str(saved_models),
+                                   input_config=info.input)
     else:
         assert export_main(["--model", name, "--weights", str(weights),
                             "--output_dir", str(saved_models)]) == 0

@@ -48,9 +48,10 @@ def test_cli_round_trip_from_a_pth_file(tmp_path):
     assert_parity(ours(model, x), expected, "CLI torchvision resnet18 (softmax at 64)")
 
     info = convert.read_weights_info(output)
-    assert (info.model, info.preprocessing, info.source, info.source_model) == (
+    assert (info.model, info.input.mode, info.source, info.source_model) == (
         "resnet18", "torch", "torchvision", "resnet18")
-    assert (info.input_size, info.crop_ratio) == (224, 0.875)
+    assert (info.input.size, info.input.crop_ratio, info.input.interpolation) == (
+        224, 0.875, "bilinear")
     rebuilt = convert.load_converted(output, input_shape=(64, 64, 3))
     np.testing.assert_array_equal(ours(rebuilt, x), ours(model, x))
 
@@ -68,7 +69,7 @@ def test_cli_records_builder_options(tmp_path, capsys):
     assert "preprocess_input(x, 'caffe')" in capsys.readouterr().out
     info = convert.read_weights_info(output)
     assert info.builder_kwargs == {"include_top": False}
-    assert info.preprocessing == "caffe"
+    assert info.input.mode == "caffe"
     x = nhwc_input(32, seed=6)
     model = keras_classics.VGG19(include_top=False, weights=str(output), input_shape=(32, 32, 3))
     assert_parity(ours(model, x), ours(source, x), "CLI keras.applications VGG19 (features)")

@@ -36,7 +36,7 @@ def test_every_row_names_a_registered_model_and_real_builder_options():
             spec = keras_classics.get_spec(row.model)
             options = inspect.signature(spec.builder).parameters
             assert set(row.builder_kwargs) <= set(options), (source, name)
-            assert row.preprocessing in keras_classics.preprocessing.MODES
+            assert row.input.mode in keras_classics.preprocessing.MODES
 
 
 def test_flattened_dense_kernel_reorders_nchw_to_nhwc():
@@ -106,8 +106,8 @@ def test_timm_pretrained_tags_pick_the_architecture_row():
     assert convert.get_conversion("timm", "inception_v3.tf_in1k") is \
         convert.get_conversion("timm", "inception_v3")
     # timm's pretrained configs: gluon_in1k alone uses ImageNet mean/std.
-    assert convert.get_conversion("timm", "inception_v3").preprocessing == "tf"
-    assert convert.get_conversion("timm", "inception_v3.gluon_in1k").preprocessing == "torch"
+    assert convert.get_conversion("timm", "inception_v3").input.mode == "tf"
+    assert convert.get_conversion("timm", "inception_v3.gluon_in1k").input.mode == "torch"
 
 
 def test_keras_auto_names_rank_by_creation_order():
@@ -131,13 +131,20 @@ def test_googlenet_aux_heads_are_not_converted():
         convert.from_torchvision("googlenet", "never-read.pth", aux_logits=True)
 
 
-def test_weights_info_spec_carries_the_recorded_preprocessing():
-    """What export builds the serving graph from: the weights' preprocessing and crop, not
-    the registry's defaults (which stay as they are)."""
-    info = convert.WeightsInfo(model="inception_v3", builder_kwargs={}, preprocessing="torch",
-                               input_size=299, crop_ratio=299 / 342, source="timm",
-                               source_model="inception_v3.gluon_in1k")
-    spec = info.spec()
-    assert (spec.name, spec.preprocessing, spec.default_size, spec.crop_ratio) == (
-        "inception_v3", "torch", 299, 299 / 342)
-    assert keras_classics.get_spec("inception_v3").preprocessing == "tf"
+def test_weights_info_input_is_the_source_record_and_format_1_still_reads():
+    """What export builds the serving graph from: the weights' input record (preprocessing,
+    size, crop, interpolation), not the registry's (which stays as it is). A file written
+    before the record existed (format 1, flat fields) reads as the same record."""
+    from keras_classics.preprocessing import InputConfig
+
+    row = convert.get_conversion("timm", "inception_v3.gluon_in1k")
+    assert row.input == InputConfig("torch", 299, 0.875, "bicubic")
+    info = convert.WeightsInfo(model="inception_v3", builder_kwargs={}, input=row.input,
+                               source="timm", source_model=row.name)
+    assert convert.WeightsInfo.from_json(info.to_json(), "f.weights.h5") == info
+    old = ('{"model": "inception_v3", "builder_kwargs": {}, "preprocessing": "torch", '
+           '"input_size": 299, "crop_ratio": 0.875, "source": "timm", '
+           '"source_model": "inception_v3.gluon_in1k", "format": 1}')
+    assert convert.WeightsInfo.from_json(old, "f.weights.h5").input == InputConfig(
+        "torch", 299, 0.875, "bilinear")
+    assert keras_classics.get_spec("inception_v3").input == InputConfig("tf", 299)

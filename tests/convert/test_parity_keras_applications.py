@@ -81,7 +81,7 @@ def test_keras_applications_parity(name, tmp_path):
     model = convert.from_keras_applications(name, as_checkpoint(source, form, tmp_path),
                                             include_top=include_top,
                                             input_shape=(size, size, 3), **top)
-    x = preprocess_input(images, convert.get_conversion("keras.applications", name).preprocessing)
+    x = preprocess_input(images, convert.get_conversion("keras.applications", name).input.mode)
     what = (f"keras.applications {name} ({'logits' if include_top else 'features'} at "
             f"{size}, {form})")
     assert_parity(ours(model, x), reference, what)

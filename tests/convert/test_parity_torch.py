@@ -55,7 +55,7 @@ def check(row, source, seed, source_mode="torch"):
     features = spec.fixed_head and row.name not in HEAD_AT_224
     size = 224 if row.name in HEAD_AT_224 else 32 if features else SIZE.get(row.name, 64)
     images = rgb_images(size, seed=seed)
-    x = preprocess_input(images, row.preprocessing)
+    x = preprocess_input(images, row.input.mode)
     reference = torch_forward(source, preprocess_input(images, source_mode), features=features)
     kwargs = (dict(include_top=False) if features else dict(classifier_activation=None))
     model = row_function(row)(row.name, source.state_dict(), input_shape=(size, size, 3),

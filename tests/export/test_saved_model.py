@@ -66,7 +66,8 @@ def test_metadata_is_recorded_beside_the_graph(tmp_path):
     import json
     meta = json.load(open(os.path.join(path, saved_model.METADATA)))
     assert meta == {"model": "resnet18", "keras_name": "tiny", "image_size": 32,
-                    "crop_ratio": 1.0, "preprocessing": "torch", "num_classes": 10,
+                    "crop_ratio": 1.0, "preprocessing": "torch", "interpolation": "bilinear",
+                    "num_classes": 10,
                     "class_names": list("abcdefghij"), "top_k": 5, "model_outputs": "logits"}
 
 

@@ -182,7 +182,8 @@ def test_crop_ratio_override_is_served(tmp_path, photos):
 
 
 def test_caffe_mode_model_is_served_with_its_preprocessing(tmp_path, photos):
-    spec = spec_with("resnet18", preprocessing="caffe")
+    spec = spec_with("resnet18", input=keras_classics.get_spec("resnet18").input.replace(
+        mode="caffe"))
     model = tiny_classifier(size=32)
     path = export.export_model(model, spec, output_dir=str(tmp_path))
     fn = tf.saved_model.load(path).signatures["serving_default"]

@@ -2,9 +2,16 @@
 Fashion-MNIST. Each `load(split, data_dir, ...)` returns a base.Source."""
 
 from keras_classics.data.sources import fashion_mnist, folder, tfds, tfrecord
-from keras_classics.data.sources.base import Source
+from keras_classics.data.sources.base import Source, SourceDefaults
 
 NAMED = {"imagenet": tfrecord.load, "folder": folder.load, "fashion_mnist": fashion_mnist.load}
+# Sources whose images ask for other run defaults than the model's (SourceDefaults).
+DEFAULTS = {"fashion_mnist": fashion_mnist.DEFAULTS}
+
+
+def defaults(source):
+    """The SourceDefaults of a get_dataset `source` string, without reading its data."""
+    return DEFAULTS.get(source, SourceDefaults())
 
 
 def load(source, split, data_dir, **kwargs):
@@ -17,4 +24,4 @@ def load(source, split, data_dir, **kwargs):
     return NAMED[source](split, data_dir, **kwargs)
 
 
-__all__ = ["Source", "load"]
+__all__ = ["Source", "SourceDefaults", "defaults", "load"]

@@ -15,6 +15,23 @@ import tensorflow as tf
 SPLITS = ("train", "validation", "test")
 
 
+@dataclasses.dataclass(frozen=True)
+class SourceDefaults:
+    """What a source's images ask of a run whose caller does not say.
+
+    Attributes:
+      image_size: None: the model's input size (InputConfig.size); else the source's images
+        are small and a run uses max(image_size, the model's min_size).
+      augmentation: None: the model family's (train_preprocessing.FAMILY_AUGMENTATION);
+        else a key of train_preprocessing.AUGMENTATIONS.
+      crop_ratio: None: the model's evaluation crop (InputConfig.crop_ratio); 1.0 for images
+        that are whole small objects, evaluated on the whole frame.
+    """
+    image_size: Optional[int] = None
+    augmentation: Optional[str] = None
+    crop_ratio: Optional[float] = None
+
+
 @dataclasses.dataclass
 class Source:
     records: tf.data.Dataset
@@ -23,8 +40,7 @@ class Source:
     class_names: list
     num_examples: Optional[int]
     encoded: bool
-    # The images are whole small objects (Fashion-MNIST): eval uses the whole frame.
-    full_frame: bool = False
+    defaults: SourceDefaults = SourceDefaults()
     # records are already sharded for the input_context (file-level sharding).
     sharded: bool = False
     check_synset: bool = False
