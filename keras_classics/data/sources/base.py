@@ -8,7 +8,7 @@ A record dict holds "image" (encoded bytes, tf.string scalar, or decoded uint8 [
 
 import dataclasses
 import os
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 import tensorflow as tf
 
@@ -26,10 +26,14 @@ class SourceDefaults:
         else a key of train_preprocessing.AUGMENTATIONS.
       crop_ratio: None: the model's evaluation crop (InputConfig.crop_ratio); 1.0 for images
         that are whole small objects, evaluated on the whole frame.
+      run: what a training run (train/main.py) uses on this source where its command says
+        nothing: keys of keras_classics.training.defaults.RunDefaults (recipe, epochs,
+        batch_size, augmentation); empty: the paper's recipe with its epochs and batch.
     """
     image_size: Optional[int] = None
     augmentation: Optional[str] = None
     crop_ratio: Optional[float] = None
+    run: Mapping = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -40,7 +44,7 @@ class Source:
     class_names: list
     num_examples: Optional[int]
     encoded: bool
-    defaults: SourceDefaults = SourceDefaults()
+    defaults: SourceDefaults = dataclasses.field(default_factory=SourceDefaults)
     # records are already sharded for the input_context (file-level sharding).
     sharded: bool = False
     check_synset: bool = False
