@@ -41,7 +41,7 @@ def list_command(args):
     rows = []
     for name in keras_classics.list_models(args.family):
         spec = keras_classics.get_spec(name)
-        row = [name, spec.builder.__name__, spec.paper, spec.default_size, spec.min_size,
+        row = [name, spec.builder.__name__, spec.paper, spec.input.size, spec.min_size,
                spec.input.mode]
         if args.counts:
             model = spec.build()
@@ -57,9 +57,9 @@ def summary_command(args):
     from keras_classics.analysis import stage_table
 
     spec = keras_classics.get_spec(args.name)
-    size = args.input_size or spec.default_size
+    size = args.input_size or spec.input.size
     options = dict(args.set or [])
-    if size != spec.default_size:
+    if size != spec.input.size:
         options.setdefault("input_shape", (size, size, 3))
         if spec.fixed_head:
             options.setdefault("include_top", False)

@@ -59,7 +59,7 @@ def load_model(spec, weights, classes, image_size, info=None):
             raise ValueError("--classes and --image_size conflict with a .keras file, which "
                              "holds its own architecture; accepted: neither.")
         return keras.saving.load_model(weights)
-    size = image_size or spec.default_size
+    size = image_size or spec.input.size
     return spec.build(weights=weights, classes=classes or 1000, input_shape=(size, size, 3))
 
 

@@ -151,10 +151,10 @@ def check_config(cfg):
 def check_image_size(size, spec):
     """A fixed (Flatten + Dense) head takes exactly its paper's size; other models any size
     from their minimum."""
-    if spec.fixed_head and size != spec.default_size:
+    if spec.fixed_head and size != spec.input.size:
         raise ValueError(
             f"image_size={size} is invalid for {spec.name}; accepted: exactly "
-            f"{spec.default_size} (its fully connected head is built for that "
+            f"{spec.input.size} (its fully connected head is built for that "
             "size)."
         )
     if size < spec.min_size:

@@ -46,7 +46,7 @@ def global_batch_size(cfg, spec):
 def requested_image_size(cfg, spec):
     """--image_size; else a fixed head's only size; else None: the data library's choice for
     the model and source (DatasetInfo.image_size)."""
-    return cfg.image_size or (spec.default_size if spec.fixed_head else None)
+    return cfg.image_size or (spec.input.size if spec.fixed_head else None)
 
 
 def make_plan(cfg, spec, info, replicas):
@@ -89,6 +89,6 @@ def make_plan(cfg, spec, info, replicas):
         total_steps=total,
         # The auxiliary heads (GoogLeNet, Inception-v3) are built for the paper's input size;
         # smaller images (the bundled dataset) train the main head alone.
-        use_aux=bool(spec.aux_loss_weights) and info.image_size >= spec.default_size,
+        use_aux=bool(spec.aux_loss_weights) and info.image_size >= spec.input.size,
         resolved=resolved,
     )

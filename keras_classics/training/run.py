@@ -236,14 +236,13 @@ class Run:
     def export(self, model, plan, info):
         from keras_classics import export
 
-        # The pipeline's eval crop (1.0 for whole-frame Fashion-MNIST), so that the served
-        # predictions are the evaluated ones.
+        # The pipeline's input record (its size, the source's eval crop: 1.0 for whole-frame
+        # Fashion-MNIST), so that the served predictions are the evaluated ones.
         export.export_trained(
             keras_classics.inference_model(model),
             self.spec,
             class_names=info.class_names,
-            image_size=plan.image_size,
-            crop_ratio=info.crop_ratio,
+            input_config=info.input,
         )
 
 
