@@ -1,6 +1,7 @@
 """Model registry: one spec per architecture name, read by the CLI, the tests, training and export.
 
-Adding a model is one table row in its family module plus one `register_model` call there.
+Adding a model is one table row in its family module: `Family.register` (the builder core,
+keras_classics/models/_core.py) makes its builder and registers its spec.
 """
 
 import dataclasses

@@ -2,7 +2,7 @@
 
 Single crop: resize the shorter side to image_size / crop_ratio and take the central
 image_size square, done as "crop the central crop_ratio * shorter side, then resize" so that JPEG
-bytes are decoded only inside the crop. The export issue reuses `eval_preprocess` inside the
+bytes are decoded only inside the crop. keras_classics.export reuses `eval_preprocess` inside the
 serving graph, so it is a plain function of one image without dataset state.
 
 10-crop (AlexNet section 4.1, ResNet section 3.4 "standard 10-crop testing"): the shorter side

@@ -1,4 +1,5 @@
-"""Model families, one module each; importing them fills the registry in the article's order."""
+"""Model families, one module each; importing them fills the registry in the README table's
+order (AlexNet, VGG, GoogLeNet and the Inception line, ResNet, ResNeXt)."""
 
 from keras_classics.models._core import inference_model
 from keras_classics.models.alexnet import AlexNet
