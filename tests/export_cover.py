@@ -1,0 +1,128 @@
+"""The export cover: which registered models tests/export/test_coverage.py exports, and what a
+model's graph is made of, read from its layers (tests/test_models.py checks that every
+registered model is made only of kinds these representatives export, so a new family made of
+something else fails until it gets a representative here).
+
+Three kinds, each read from a built model and nothing else:
+- layer kinds: the class of every layer, with the package it comes from (keras_classics'
+  Conv2D is not keras' Conv2D);
+- block kinds: the layers of one block (named by the naming rule: `conv3_block2_*`,
+  `inception_4a_*`, `mixed_6b_*`, `block35_3_*`, `conv4_2*`) as the set of what each traces to
+  in a graph: its class and the attributes that choose the TensorFlow op (kernel size,
+  strides, padding, groups, pool size). Widths and repeats do not make a new kind;
+- the head kind: the classes, in order, of the layers after the last feature map (outputs of
+  rank 2: Flatten or global pooling, Dropout, Dense).
+"""
+
+import re
+
+import keras
+
+import keras_classics
+from keras_classics.analysis import stage_of
+
+# The least set of registered models whose exports hold every layer, block and head kind of
+# the registry, found by exact set cover over kinds() of every model's default build against
+# kinds() of each model's export build (alexnet, vgg11_lrn, vgg16_c, googlenet, bn_inception,
+# inception_v4 and inception_resnet_v2 each alone hold some kind; the other five cover the
+# rest, the smallest of each choice). One model of each family-like group runs in the quick
+# loop (`-m "not slow"`).
+EXPORTED = (
+    "alexnet",
+    "vgg11_lrn",
+    "vgg16_c",
+    "googlenet",
+    "bn_inception",
+    "inception_v2",
+    "inception_v4",
+    "inception_resnet_v2",
+    "resnet18",
+    "resnet50",
+    "plainnet18",
+    "resnext50_32x4d",
+)
+QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18", "resnext50_32x4d"}
+# Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
+# fixed head of the registry that is exported (VGG's is the same kind).
+FULL_HEAD = {"alexnet"}
+
+
+def build_for_export(name):
+    """(model, image size) of `name` as the export tests export it: at its smallest input
+    (max(32, min_size)) with a 10-class logits head; the fixed-head models other than
+    FULL_HEAD export their convolutional body under a "predictions" Dense layer."""
+    spec = keras_classics.get_spec(name)
+    if name in FULL_HEAD:
+        return spec.build(), spec.input.size
+    size = max(32, spec.min_size)
+    shape = (size, size, 3)
+    if spec.fixed_head:
+        body = spec.build(include_top=False, pooling="avg", input_shape=shape)
+        outputs = keras.layers.Dense(10, name="predictions")(body.output)
+        return keras.Model(body.inputs[0], outputs, name=body.name), size
+    return spec.build(classes=10, classifier_activation=None, input_shape=shape), size
+
+
+# A block index right after the stage: conv3_block2_..., block35_3_..., conv4_2 (VGG's conv4_2).
+_BLOCK_INDEX = re.compile(r"_(?:block)?\d+(?=_|$)")
+_OP_ATTRIBUTES = ("kernel_size", "strides", "padding", "pool_size", "dilation_rate")
+
+
+def block_of(layer_name):
+    """The block a layer belongs to: 'conv3_block2_1_conv' -> 'conv3_block2',
+    'inception_4a_3x3_reduce' -> 'inception_4a', 'block35_3_branch_1' -> 'block35_3'."""
+    stage = stage_of(layer_name)
+    index = _BLOCK_INDEX.match(layer_name[len(stage) :])
+    return stage + (index.group(0) if index else "")
+
+
+def layer_kind(layer):
+    return f"{type(layer).__module__.split('.')[0]}.{type(layer).__name__}"
+
+
+def op_kind(layer):
+    """The layer's class and the attributes that choose the op it traces to."""
+    attributes = tuple((a, _plain(getattr(layer, a))) for a in _OP_ATTRIBUTES if hasattr(layer, a))
+    groups = getattr(layer, "groups", 1)
+    return (layer_kind(layer), *attributes, *((("grouped", True),) if groups > 1 else ()))
+
+
+def _plain(value):
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _rank(layer):
+    output = layer.output
+    return len((output[0] if isinstance(output, (list, tuple)) else output).shape)
+
+
+def kinds(model):
+    """{"layer": set of layer kinds, "block": set of block kinds, "head": {head kind}}."""
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    blocks = {}
+    for layer in layers:
+        if _rank(layer) == 4:
+            blocks.setdefault(block_of(layer.name), set()).add(op_kind(layer))
+    head = tuple(type(layer).__name__ for layer in layers if _rank(layer) == 2)
+    return {
+        "layer": {layer_kind(layer) for layer in layers},
+        "block": {frozenset(ops) for ops in blocks.values()},
+        "head": {head},
+    }
+
+
+def uncovered(model_kinds, covered):
+    """What of `model_kinds` is not in `covered` (both as kinds() returns them)."""
+    return {
+        k: model_kinds[k] - covered.get(k, set())
+        for k in model_kinds
+        if model_kinds[k] - covered.get(k, set())
+    }
+
+
+def union(all_kinds):
+    out = {"layer": set(), "block": set(), "head": set()}
+    for k in all_kinds:
+        for key in out:
+            out[key] |= k[key]
+    return out
