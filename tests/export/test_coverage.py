@@ -1,23 +1,23 @@
-"""Every registered model exports to a SavedModel and to TFLite float32 that agree with Keras.
+"""The registry's models export to a SavedModel and to TFLite float32 that agree with Keras.
 
-One test over the registry, every model in every CI run; one model per family runs unmarked
-(the quick `-m "not slow"` set), the rest are marked slow. Each model is exported once, at its
-smallest input (max(32, min_size)) with a 10-class logits head: one signatures.Classifier
-serves both the SavedModel writer and the TFLite converter, so the model is traced once. The
-cost that is left is TensorFlow's own per model (saving ~1,000 variables twice, the converter),
-and it grows with the model's depth, not with the input size.
+What is exported are representatives (tests/export_cover.py EXPORTED): together they hold
+every layer, block and head kind of the registry's models, and tests/test_models.py checks
+each registered model against what they export, so a model made of a kind none of them
+exports fails there until it gets a representative. Five of them run unmarked (the quick
+`-m "not slow"` set), the rest are marked slow.
 
+Each is exported once, at its smallest input (max(32, min_size)) with a 10-class logits head:
+one signatures.Classifier serves both the SavedModel writer and the TFLite converter, so the
+model is traced once. The cost that is left is TensorFlow's own per model (saving ~1,000
+variables twice, the converter), and it grows with the model's depth, not with the input size.
 AlexNet keeps its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax, ImageNet
-names); the other fixed-head models export their convolutional body at 32x32 under a
-"predictions" layer. The representatives of the families are also loaded and run through both
-signatures, here and in a subprocess without keras (ResNet-18's is also read by saved_model_cli);
-the other models' SavedModels are written and checked by the writer (no PyFunc, no XLA) and
-deleted.
+names); the other fixed-head models export their convolutional body under a "predictions"
+layer. Every export is also loaded and run through both signatures, here and in a subprocess
+without keras (ResNet-18's is also read by saved_model_cli).
 """
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -27,38 +27,22 @@ import pytest
 import tensorflow as tf
 
 import keras_classics
+from export_cover import EXPORTED, QUICK, build_for_export
+from export_helpers import assert_close, keras_probabilities, preprocess_bytes, preprocess_pixels
 from keras_classics import export
 from keras_classics.export import graph_check, saved_model, tflite
 
-from export_helpers import assert_close, keras_probabilities, preprocess_bytes, preprocess_pixels
-
-# The unmarked set: one model per family, and between them LRN (alexnet, vgg11_lrn, googlenet),
-# GroupConv2D (alexnet, resnext) and the fixed head (alexnet).
-REPRESENTATIVES = {"alexnet": "alexnet", "vgg": "vgg11_lrn", "inception": "googlenet",
-                   "resnet": "resnet18", "resnext": "resnext50_32x4d"}
-FULL_HEAD = {"alexnet"}
-SLOW = set(keras_classics.list_models()) - set(REPRESENTATIVES.values())
-_EXPORTED = {}  # the representatives' records, for the tests after the registry test
+SLOW = set(EXPORTED) - QUICK
+# The two groups the later tests take (each group one subprocess), the slow one marked.
+GROUPS = [
+    pytest.param(sorted(QUICK), id="quick"),
+    pytest.param(sorted(SLOW), id="slow", marks=pytest.mark.slow),
+]
+_EXPORTED = {}  # the records of the exports, for the tests after the first
 
 
-def test_representatives_cover_every_family():
-    families = {keras_classics.get_spec(n).family for n in keras_classics.list_models()}
-    assert set(REPRESENTATIVES) == families
-    assert all(keras_classics.get_spec(n).family == f for f, n in REPRESENTATIVES.items())
-
-
-def build_for_export(name):
-    """(model, image_size) of `name` small enough for CI, as the module doc says."""
-    spec = keras_classics.get_spec(name)
-    if name in FULL_HEAD:
-        return spec.build(), spec.default_size
-    size = max(32, spec.min_size)
-    shape = (size, size, 3)
-    if spec.fixed_head:
-        body = spec.build(include_top=False, pooling="avg", input_shape=shape)
-        outputs = keras.layers.Dense(10, name="predictions")(body.output)
-        return keras.Model(body.inputs, outputs, name=body.name), size
-    return spec.build(classes=10, classifier_activation=None, input_shape=shape), size
+def test_quick_representatives_are_exported():
+    assert QUICK <= set(EXPORTED) <= set(keras_classics.list_models())
 
 
 @pytest.fixture(scope="module")
@@ -86,26 +70,26 @@ def export_and_compare(name, root, inputs):
     expected = keras_probabilities(classifier.model, x)  # one eager Keras call for both
     tflite.check_builtin(content)
     assert_close(tflite.Runner(content)(x), expected)
-    return {"name": name, "path": path, "ops": tflite.op_names(content), "size": size,
-            "pixels": pixels.astype(np.float32), "bytes": np.array(data, dtype=object),
-            "expected_pixels": expected[:len(pixels)], "expected_bytes": expected[len(pixels):],
-            "classes": classifier.num_classes}
+    return {
+        "name": name,
+        "path": path,
+        "ops": tflite.op_names(content),
+        "size": size,
+        "pixels": pixels.astype(np.float32),
+        "bytes": np.array(data, dtype=object),
+        "expected_pixels": expected[: len(pixels)],
+        "expected_bytes": expected[len(pixels) :],
+        "classes": classifier.num_classes,
+    }
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
-                                  for n in keras_classics.list_models()])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in EXPORTED]
+)
 def test_export_matches_keras(name, export_root, inputs):
-    r = export_and_compare(name, export_root, inputs)
+    r = exported(name, export_root, inputs)
     signatures = graph_check.read_saved_model(r["path"]).meta_graphs[0].signature_def
     assert {"serving_default", "serving_bytes"} <= set(signatures)
-    if name in SLOW:
-        # Written and checked by the writer (no PyFunc, no XLA); loading and running it costs
-        # up to 10 s per large model and tests nothing model-specific that the TFLite
-        # comparison (the same traced model function) and the family's representative
-        # (preprocessing, both signatures, TF-only loading) do not.
-        shutil.rmtree(r["path"])
-        return
-    _EXPORTED[name] = r
     loaded = tf.saved_model.load(r["path"])
     out = loaded.signatures["serving_default"](images=tf.constant(r["pixels"]))
     assert_close(out["probabilities"].numpy(), r["expected_pixels"])
@@ -115,32 +99,34 @@ def test_export_matches_keras(name, export_root, inputs):
 
 
 def exported(name, export_root, inputs):
-    """The record of representative `name`, exported by the registry test or now (when this
-    test runs alone)."""
+    """The record of representative `name`, exported once: by the first test that asks."""
     if name not in _EXPORTED:
         _EXPORTED[name] = export_and_compare(name, export_root, inputs)
     return _EXPORTED[name]
 
 
-def representatives(export_root, inputs):
-    return [exported(n, export_root, inputs) for n in REPRESENTATIVES.values()]
-
-
 def test_alexnet_export_has_paper_head_and_imagenet_names(export_root, inputs):
     r = exported("alexnet", export_root, inputs)
-    meta = json.load(open(os.path.join(r["path"], "assets.extra", "keras_classics.json")))
-    assert (meta["image_size"], meta["num_classes"], meta["model_outputs"]) == \
-        (227, 1000, "probabilities")
+    with open(os.path.join(r["path"], "assets.extra", "keras_classics.json")) as f:
+        meta = json.load(f)
+    assert (meta["image_size"], meta["num_classes"], meta["model_outputs"]) == (
+        227,
+        1000,
+        "probabilities",
+    )
     out = tf.saved_model.load(r["path"]).signatures["serving_bytes"](
-        image_bytes=tf.constant(list(r["bytes"][:1])))
+        image_bytes=tf.constant(list(r["bytes"][:1]))
+    )
     names = [n for _, n in keras_classics.imagenet.class_index()]
     top = out["top_k_classes"].numpy()[0]
     assert [n.decode() for n in out["top_k_names"].numpy()[0]] == [names[i] for i in top]
 
 
 def test_custom_layers_convert_to_tflite_builtins(export_root, inputs):
-    ops = {n: set(exported(n, export_root, inputs)["ops"])
-           for n in ("alexnet", "resnext50_32x4d", "googlenet")}
+    ops = {
+        n: set(exported(n, export_root, inputs)["ops"])
+        for n in ("alexnet", "resnext50_32x4d", "googlenet")
+    }
     # AlexNet: LRN and the two-GPU grouped convolutions; ResNeXt: cardinality-32 GroupConv2D.
     assert "LOCAL_RESPONSE_NORMALIZATION" in ops["alexnet"]
     assert "LOCAL_RESPONSE_NORMALIZATION" in ops["googlenet"]
@@ -154,28 +140,46 @@ def _walk_graph(path):
     """(op types, XLA-compile attributes) of saved_model.pb, read here independently of
     keras_classics.export.graph_check."""
     from tensorflow.core.protobuf import saved_model_pb2
+
     proto = saved_model_pb2.SavedModel()
-    proto.ParseFromString(open(os.path.join(path, "saved_model.pb"), "rb").read())
+    with open(os.path.join(path, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
     ops, xla = set(), []
     for meta in proto.meta_graphs:
         nodes = list(meta.graph_def.node)
         for fn in meta.graph_def.library.function:
             nodes += list(fn.node_def)
-            xla += [fn.signature.name for a in ("_XlaMustCompile", "_XlaCompile")
-                    if a in fn.attr and fn.attr[a].b]
+            xla += [
+                fn.signature.name
+                for a in ("_XlaMustCompile", "_XlaCompile")
+                if a in fn.attr and fn.attr[a].b
+            ]
         ops.update(n.op for n in nodes)
-        xla += [n.name for n in nodes if any(a in n.attr and n.attr[a].b
-                                             for a in ("_XlaMustCompile", "_XlaCompile"))]
+        xla += [
+            n.name
+            for n in nodes
+            if any(a in n.attr and n.attr[a].b for a in ("_XlaMustCompile", "_XlaCompile"))
+        ]
     return ops, xla
 
 
-def test_saved_models_hold_no_pyfunc_and_no_xla(export_root, inputs):
-    for r in representatives(export_root, inputs):
+@pytest.mark.parametrize("names", GROUPS)
+def test_saved_models_hold_no_pyfunc_and_no_xla(names, export_root, inputs):
+    for r in (exported(n, export_root, inputs) for n in names):
         ops, xla = _walk_graph(r["path"])
-        assert not ops & {"PyFunc", "PyFuncStateless", "EagerPyFunc", "XlaLaunch",
-                          "_XlaCompile", "_XlaRun"}, r["name"]
+        assert not ops & {
+            "PyFunc",
+            "PyFuncStateless",
+            "EagerPyFunc",
+            "XlaLaunch",
+            "_XlaCompile",
+            "_XlaRun",
+        }, r["name"]
         assert not xla, (r["name"], xla)
         assert not [op for op in ops if op.startswith("Xla")], r["name"]
+
+
+def test_lrn_is_traced_to_tensorflows_op(export_root, inputs):
     alexnet = _walk_graph(exported("alexnet", export_root, inputs)["path"])[0]
     assert "LRN" in alexnet  # LocalResponseNormalization traced to TensorFlow's own op
 
@@ -219,28 +223,41 @@ print(json.dumps(report))
 """
 
 
-def test_saved_models_load_with_tensorflow_alone(export_root, inputs, tmp_path):
+@pytest.mark.parametrize("names", GROUPS)
+def test_saved_models_load_with_tensorflow_alone(names, export_root, inputs, tmp_path):
     cases = []
-    for r in sorted(representatives(export_root, inputs), key=lambda r: r["name"] != "resnet18"):
+    records = [exported(n, export_root, inputs) for n in names]
+    for r in sorted(records, key=lambda r: r["name"] != "resnet18"):
         npz = tmp_path / f"{r['name']}.npz"
-        np.savez(npz, pixels=r["pixels"], bytes=r["bytes"],
-                 expected_pixels=r["expected_pixels"], expected_bytes=r["expected_bytes"])
+        np.savez(
+            npz,
+            pixels=r["pixels"],
+            bytes=r["bytes"],
+            expected_pixels=r["expected_pixels"],
+            expected_bytes=r["expected_bytes"],
+        )
         cases.append({"name": r["name"], "path": r["path"], "npz": str(npz)})
     (tmp_path / "cases.json").write_text(json.dumps(cases))
     (tmp_path / "tf_only.py").write_text(TF_ONLY)
     for blocked in ("keras", "keras_classics", "tf_keras"):
         (tmp_path / "blocked" / blocked).mkdir(parents=True)
         (tmp_path / "blocked" / blocked / "__init__.py").write_text(
-            f"raise ImportError('{blocked} is blocked: the SavedModel must not need it')\n")
+            f"raise ImportError('{blocked} is blocked: the SavedModel must not need it')\n"
+        )
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "blocked"), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    result = subprocess.run([sys.executable, str(tmp_path / "tf_only.py"),
-                             str(tmp_path / "cases.json")], capture_output=True, text=True,
-                            cwd=tmp_path, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "tf_only.py"), str(tmp_path / "cases.json")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report.pop("modules") == []
-    assert set(report) == set(REPRESENTATIVES.values())
-    assert len(report["resnet18"]) == 4  # the v1 Session and TF2's loader
+    assert set(report) == set(names)
+    assert len(report[cases[0]["name"]]) == 4  # the v1 Session and TF2's loader
     for name, diffs in report.items():
         assert max(diffs) <= 1e-4, (name, diffs)
 
@@ -248,22 +265,31 @@ def test_saved_models_load_with_tensorflow_alone(export_root, inputs, tmp_path):
 def test_saved_model_cli_lists_both_predict_signatures(export_root, inputs):
     r = exported("resnet18", export_root, inputs)  # the smallest graph: the tool loads it
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    result = subprocess.run([cli, "show", "--dir", r["path"], "--all"], capture_output=True,
-                            text=True, timeout=300,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    result = subprocess.run(
+        [cli, "show", "--dir", r["path"], "--all"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     blocks = {}
     for block in result.stdout.split("signature_def['")[1:]:
         blocks[block.split("'")[0]] = block
     assert {"serving_default", "serving_bytes"} <= set(blocks)
-    for name, input_name, dtype in (("serving_default", "images", "DT_FLOAT"),
-                                    ("serving_bytes", "image_bytes", "DT_STRING")):
+    for name, input_name, dtype in (
+        ("serving_default", "images", "DT_FLOAT"),
+        ("serving_bytes", "image_bytes", "DT_STRING"),
+    ):
         block = blocks[name]
         assert "Method name is: tensorflow/serving/predict" in block
         assert f"inputs['{input_name}'] tensor_info:\n        dtype: {dtype}" in block
-        for output, out_dtype in (("probabilities", "DT_FLOAT"), ("top_k_classes", "DT_INT32"),
-                                  ("top_k_scores", "DT_FLOAT"),
-                                  ("top_k_names", "DT_STRING")):
+        for output, out_dtype in (
+            ("probabilities", "DT_FLOAT"),
+            ("top_k_classes", "DT_INT32"),
+            ("top_k_scores", "DT_FLOAT"),
+            ("top_k_names", "DT_STRING"),
+        ):
             assert f"outputs['{output}'] tensor_info:\n        dtype: {out_dtype}" in block
 
 
