@@ -20,20 +20,26 @@ import pytest
 import tensorflow as tf
 
 import keras_classics
+from export_helpers import assert_close
 from keras_classics import export
 from keras_classics.data import get_dataset
 from keras_classics.export import tflite
 from keras_classics.layers import GroupConv2D, LocalResponseNormalization
-
-from export_helpers import assert_close
 
 NAME, SIZE, STEPS, BATCH = "resnet18", 32, 300, 64
 SPEC = keras_classics.get_spec(NAME)
 
 
 def conv_bn(x, filters, name, stride=1, groups=1, relu=True):
-    x = GroupConv2D(filters, 3, strides=stride, padding="same", use_bias=False, groups=groups,
-                    name=f"{name}_conv")(x)
+    x = GroupConv2D(
+        filters,
+        3,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        groups=groups,
+        name=f"{name}_conv",
+    )(x)
     # momentum 0.9 as the registry's ResNets (PyTorch's 0.1): after a few hundred steps
     # Keras' default 0.99 leaves the moving statistics far behind the weights.
     x = keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_bn")(x)
@@ -59,18 +65,37 @@ def trained():
     """(Keras model ending in logits, its Classifier, test images preprocessed by the
     pipeline, labels, Keras probabilities)."""
     keras.utils.set_random_seed(0)
-    train, info = get_dataset("fashion_mnist", "train", model=NAME, global_batch_size=BATCH,
-                              training=True, image_size=SIZE, seed=0,
-                              augmentation="none")  # as train/main.py's short bundled run
+    train, info = get_dataset(
+        "fashion_mnist",
+        "train",
+        model=NAME,
+        global_batch_size=BATCH,
+        training=True,
+        image_size=SIZE,
+        seed=0,
+        augmentation="none",
+    )  # as train/main.py's short bundled run
     model = small_cnn(info.num_classes)
-    model.compile(keras.optimizers.Adam(3e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.Adam(3e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     start = time.perf_counter()
-    model.fit(train.repeat(), steps_per_epoch=STEPS, epochs=1, verbose=0)
-    print(f"\ntrained {model.name} for {STEPS} steps of {BATCH} in "
-          f"{time.perf_counter() - start:.0f} s")
-    test, _ = get_dataset("fashion_mnist", "test", model=NAME, global_batch_size=500,
-                          training=False, image_size=SIZE, deterministic=True)
+    # shuffle=False: the pipeline shuffles; Keras ignores shuffle for a Dataset, but warns
+    # when it is True (its default).
+    model.fit(train.repeat(), steps_per_epoch=STEPS, epochs=1, verbose=0, shuffle=False)
+    print(
+        f"\ntrained {model.name} for {STEPS} steps of {BATCH} in "
+        f"{time.perf_counter() - start:.0f} s"
+    )
+    test, _ = get_dataset(
+        "fashion_mnist",
+        "test",
+        model=NAME,
+        global_batch_size=500,
+        training=False,
+        image_size=SIZE,
+        deterministic=True,
+    )
     batches = [(b.numpy(), lb.numpy()) for b, lb in test]  # one pass: images with labels
     x = np.concatenate([b for b, _ in batches])
     y = np.concatenate([lb for _, lb in batches])
@@ -82,7 +107,7 @@ def trained():
 
 
 def agreement(runner, x, reference, batch=500):
-    p = np.concatenate([runner(x[i:i + batch]) for i in range(0, len(x), batch)])
+    p = np.concatenate([runner(x[i : i + batch]) for i in range(0, len(x), batch)])
     return float(np.mean(p.argmax(1) == reference.argmax(1))), p
 
 
@@ -90,8 +115,11 @@ def weight_dtypes(runner):
     """The dtypes of the weights (second input) of every CONV_2D and FULLY_CONNECTED op."""
     interpreter = runner.interpreter
     tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
-    return {tensors[op["inputs"][1]]["dtype"] for op in interpreter._get_ops_details()
-            if op["op_name"] in ("CONV_2D", "FULLY_CONNECTED")}
+    return {
+        tensors[op["inputs"][1]]["dtype"]
+        for op in interpreter._get_ops_details()
+        if op["op_name"] in ("CONV_2D", "FULLY_CONNECTED")
+    }
 
 
 def test_model_learned_something(trained):
@@ -122,8 +150,10 @@ def test_tflite_float32_matches_keras(trained):
     runner = tflite.Runner(tflite.convert(classifier, "none"), num_threads=2)
     top1, q = agreement(runner, x[:2000], p[:2000])
     dp, dl = assert_close(q, p[:2000])
-    print(f"\nTFLite float32 vs Keras, 2,000 test images: max |dp| {dp:.2e}, "
-          f"max |dlog p| {dl:.2e}, top-1 agreement {top1:.4f}")
+    print(
+        f"\nTFLite float32 vs Keras, 2,000 test images: max |dp| {dp:.2e}, "
+        f"max |dlog p| {dl:.2e}, top-1 agreement {top1:.4f}"
+    )
 
 
 def test_float16_agreement(trained):
@@ -137,8 +167,9 @@ def test_float16_agreement(trained):
 
 def test_dynamic_range_agreement(trained):
     _, classifier, x, _, p = trained
-    top1, _ = agreement(tflite.Runner(tflite.convert(classifier, "dynamic"), num_threads=2),
-                        x[:2000], p[:2000])
+    top1, _ = agreement(
+        tflite.Runner(tflite.convert(classifier, "dynamic"), num_threads=2), x[:2000], p[:2000]
+    )
     print(f"\nTFLite dynamic-range top-1 agreement, 2,000 test images: {top1:.4f}")
     assert top1 >= 0.97
 
@@ -152,8 +183,10 @@ def test_int8_agreement(trained):
     assert runner.input["dtype"] == np.int8 and runner.output["dtype"] == np.int8
     assert weight_dtypes(runner) == {np.int8}
     top1, q = agreement(runner, x, p)
-    print(f"\nTFLite int8 top-1 agreement, 10,000 test images: {top1:.4f}; int8 accuracy "
-          f"{np.mean(q.argmax(1) == y):.4f} vs Keras {np.mean(p.argmax(1) == y):.4f}")
+    print(
+        f"\nTFLite int8 top-1 agreement, 10,000 test images: {top1:.4f}; int8 accuracy "
+        f"{np.mean(q.argmax(1) == y):.4f} vs Keras {np.mean(p.argmax(1) == y):.4f}"
+    )
     assert top1 >= 0.97
 
 
