@@ -28,7 +28,7 @@ CASES = {
     "InceptionV3": (75, True, "published_h5", "inception_v3"),
     "InceptionResNetV2": (75, True, "weights_h5", "inception_resnet_v2"),
 }
-SLOW = {"ResNet152", "VGG16", "InceptionResNetV2"}
+SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2"}
 
 
 def test_every_row_has_a_case():
@@ -66,25 +66,35 @@ def as_checkpoint(model, form, tmp_path):
     return str(path)
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
-                                  for n in CASES])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in CASES]
+)
 def test_keras_applications_parity(name, tmp_path):
     size, include_top, form, module = CASES[name]
     keras.utils.set_random_seed(0)
     build = getattr(keras.applications, name)
     top = dict(classifier_activation=None) if include_top else {}
-    source = randomise_keras(build(weights=None, include_top=include_top,
-                                   input_shape=(size, size, 3), **top))
+    source = randomise_keras(
+        build(weights=None, include_top=include_top, input_shape=(size, size, 3), **top)
+    )
     images = rgb_images(size, seed=3)
     # keras.applications' caffe preprocessing works in place: give it a copy.
     reference = ours(source, getattr(keras.applications, module).preprocess_input(images.copy()))
-    model = convert.from_keras_applications(name, as_checkpoint(source, form, tmp_path),
-                                            include_top=include_top,
-                                            input_shape=(size, size, 3), **top)
+    model = convert.from_keras_applications(
+        name,
+        as_checkpoint(source, form, tmp_path),
+        include_top=include_top,
+        input_shape=(size, size, 3),
+        **top,
+    )
     x = preprocess_input(images, convert.get_conversion("keras.applications", name).input.mode)
-    what = (f"keras.applications {name} ({'logits' if include_top else 'features'} at "
-            f"{size}, {form})")
+    what = (
+        f"keras.applications {name} ({'logits' if include_top else 'features'} at {size}, {form})"
+    )
     assert_parity(ours(model, x), reference, what)
     if name.startswith("ResNet"):  # the conv biases went into the BN means (see fold tests)
-        assert not any(getattr(layer, "use_bias", False) for layer in model.layers
-                       if layer.name.endswith("_conv"))
+        assert not any(
+            getattr(layer, "use_bias", False)
+            for layer in model.layers
+            if layer.name.endswith("_conv")
+        )
