@@ -120,6 +120,15 @@ def module(x, branches, name, style, concat_name: Optional[str] = None):
     return keras.layers.Concatenate(name=concat_name or name)(outs)
 
 
+def modules(endpoints, table, style):
+    """The modules of `table` ((name, branches), ...) on the last endpoint, each output added
+    to `endpoints` under its name; returns `endpoints` (a family body's result)."""
+    x = list(endpoints.values())[-1]
+    for name, branches in table:
+        x = endpoints[name] = module(x, branches, name, style)
+    return endpoints
+
+
 @dataclasses.dataclass(frozen=True)
 class Operation:
     """Where a layer named by the module naming rule sits: module, branch (from 0), position

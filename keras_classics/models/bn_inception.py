@@ -68,11 +68,7 @@ def stem(x):
 
 
 def body(x, config):
-    endpoints = {"pool2": stem(x)}
-    x = endpoints["pool2"]
-    for module_name, branches in MODULES:
-        x = endpoints[module_name] = _inception.module(x, branches, module_name, STYLE)
-    return endpoints
+    return _inception.modules({"pool2": stem(x)}, MODULES, STYLE)
 
 
 def configure(row):

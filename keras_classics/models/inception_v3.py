@@ -156,9 +156,7 @@ def body(x, config):
         x = endpoints[layer_name] = (
             _inception.conv_unit(x, op, layer_name, config.style) if isinstance(op, Conv)
             else _inception.pool(x, op, layer_name, config.style))
-    for module_name, branches in config.modules:
-        x = endpoints[module_name] = _inception.module(x, branches, module_name, config.style)
-    return endpoints
+    return _inception.modules(endpoints, config.modules, config.style)
 
 
 def configure(row, *, bn_scale, avg_pool_counts_padding):

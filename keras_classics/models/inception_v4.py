@@ -115,11 +115,7 @@ def stem_convs(x, style):
 
 
 def body(x, config):
-    endpoints = {"conv_2b_3x3": stem_convs(x, STYLE)}
-    x = endpoints["conv_2b_3x3"]
-    for module_name, branches in MODULES:
-        x = endpoints[module_name] = _inception.module(x, branches, module_name, STYLE)
-    return endpoints
+    return _inception.modules({"conv_2b_3x3": stem_convs(x, STYLE)}, MODULES, STYLE)
 
 
 def configure(row):
