@@ -25,20 +25,30 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-from keras_classics import get_spec, preprocess_input  # noqa: E402
-from keras_classics.data import build_tfrecords, get_dataset  # noqa: E402
-from keras_classics.data import train_preprocessing as tp  # noqa: E402
-from keras_classics.data.decoders import IMAGENET_FEATURES  # noqa: E402
+from keras_classics import get_spec, preprocess_input
+from keras_classics.data import build_tfrecords, get_dataset
+from keras_classics.data import train_preprocessing as tp
+from keras_classics.data.decoders import IMAGENET_FEATURES
 
-PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field",
-          "retina", "cat", "colorwheel")
+PHOTOS = (
+    "astronaut",
+    "chelsea",
+    "coffee",
+    "rocket",
+    "immunohistochemistry",
+    "hubble_deep_field",
+    "retina",
+    "cat",
+    "colorwheel",
+)
 
 
 def write_shards(out, count, num_shards):
     import skimage.data
+
     rng = np.random.default_rng(0)
     src = [getattr(skimage.data, n)()[..., :3] for n in PHOTOS]
     folder = os.path.join(out, "folder", "n01440764")
@@ -48,13 +58,13 @@ def write_shards(out, count, num_shards):
         h, w = image.shape[:2]
         ch, cw = int(h * rng.uniform(0.7, 1)), int(w * rng.uniform(0.7, 1))
         y, x = rng.integers(0, h - ch + 1), rng.integers(0, w - cw + 1)
-        crop = tf.image.resize(image[y:y + ch, x:x + cw], (375, 500)).numpy()
+        crop = tf.image.resize(image[y : y + ch, x : x + cw], (375, 500)).numpy()
         with open(os.path.join(folder, f"{i:06d}.JPEG"), "wb") as f:
-            f.write(tf.io.encode_jpeg(crop.round().clip(0, 255).astype(np.uint8),
-                                      quality=90).numpy())
+            f.write(
+                tf.io.encode_jpeg(crop.round().clip(0, 255).astype(np.uint8), quality=90).numpy()
+            )
     shards = os.path.join(out, "shards")
-    build_tfrecords.build(os.path.join(out, "folder"), shards, "train", num_shards,
-                          verbose=False)
+    build_tfrecords.build(os.path.join(out, "folder"), shards, "train", num_shards, verbose=False)
     return shards
 
 
@@ -70,9 +80,12 @@ def _options(ds):
 def _records(shards):
     """The shard reading of sources/tfrecord.py: interleave 16 files, AUTOTUNE, unordered."""
     files = tf.data.Dataset.list_files(os.path.join(shards, "train-*"), shuffle=False)
-    return files.interleave(lambda f: tf.data.TFRecordDataset(f, buffer_size=8 << 20),
-                            cycle_length=16, num_parallel_calls=tf.data.AUTOTUNE,
-                            deterministic=False)
+    return files.interleave(
+        lambda f: tf.data.TFRecordDataset(f, buffer_size=8 << 20),
+        cycle_length=16,
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=False,
+    )
 
 
 def _encoded(serialized):
@@ -83,8 +96,11 @@ def stage_dataset(shards, batch, fn):
     """read + parse + fn(encoded, seed) per image, same map parallelism, batch, prefetch."""
     seeds = tf.data.Dataset.random(seed=0).batch(2)
     ds = tf.data.Dataset.zip((_records(shards), seeds))
-    ds = ds.map(lambda s, seed: fn(_encoded(s), seed), num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=False)
+    ds = ds.map(
+        lambda s, seed: fn(_encoded(s), seed),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=False,
+    )
     return _options(ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
 
 
@@ -93,7 +109,9 @@ def decode_only(shards, batch):
     that the decoded images, of different sizes, can be batched)."""
     ds = _records(shards).map(
         lambda s: tf.shape(tf.io.decode_jpeg(_encoded(s), channels=3))[0],
-        num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=False,
+    )
     return _options(ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
 
 
@@ -105,19 +123,21 @@ def _window(data, seed, size=224):
 # Cumulative stages of the inception training path (train_preprocessing.augment on JPEG
 # bytes, then normalization.normalize), to show where the time goes (--stages).
 STAGES = {
-    "decode-and-crop (inception window)":
-        lambda data, seed: tf.shape(tf.image.decode_and_crop_jpeg(
-            data, _window(data, seed), channels=3))[0],
-    "+ resize 224 (bilinear, float32)":
-        lambda data, seed: tf.image.resize(tf.image.decode_and_crop_jpeg(
-            data, _window(data, seed), channels=3), [224, 224]),
-    "+ flip of the uint8 crop (= augment)":
-        lambda data, seed: tp.augment(data, "inception", 224, seed),
-    "+ normalise per image, preprocess_input (before)":
-        lambda data, seed: preprocess_input(tp.augment(data, "inception", 224, seed), "torch"),
-    "+ normalise per image, fused (train_preprocess)":
-        lambda data, seed: tp.train_preprocess(data, get_spec("resnet50"), 224, "inception",
-                                               seed),
+    "decode-and-crop (inception window)": lambda data, seed: tf.shape(
+        tf.image.decode_and_crop_jpeg(data, _window(data, seed), channels=3)
+    )[0],
+    "+ resize 224 (bilinear, float32)": lambda data, seed: tf.image.resize(
+        tf.image.decode_and_crop_jpeg(data, _window(data, seed), channels=3), [224, 224]
+    ),
+    "+ flip of the uint8 crop (= augment)": lambda data, seed: tp.augment(
+        data, "inception", 224, seed
+    ),
+    "+ normalise per image, preprocess_input (before)": lambda data, seed: preprocess_input(
+        tp.augment(data, "inception", 224, seed), "torch"
+    ),
+    "+ normalise per image, fused (train_preprocess)": lambda data, seed: tp.train_preprocess(
+        data, get_spec("resnet50"), 224, "inception", seed
+    ),
 }
 
 
@@ -142,39 +162,59 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2, help="alternating measurement rounds")
-    parser.add_argument("--stages", action="store_true",
-                        help="also measure the cumulative stages of the inception path")
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="also measure the cumulative stages of the inception path",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         shards = write_shards(tmp, args.images, args.shards)
 
-        pipeline, _ = get_dataset("imagenet", "train", model="resnet50", training=True,
-                                  global_batch_size=args.batch, data_dir=shards,
-                                  augmentation="inception", shuffle_buffer=1024)
+        pipeline, _ = get_dataset(
+            "imagenet",
+            "train",
+            model="resnet50",
+            training=True,
+            global_batch_size=args.batch,
+            data_dir=shards,
+            augmentation="inception",
+            shuffle_buffer=1024,
+        )
         runs = {"limit": decode_only(shards, args.batch), "train": pipeline}
         if args.stages:
-            runs.update((name, stage_dataset(shards, args.batch, fn))
-                        for name, fn in STAGES.items())
+            runs.update(
+                (name, stage_dataset(shards, args.batch, fn)) for name, fn in STAGES.items()
+            )
         rates = {name: [] for name in runs}
         for _ in range(args.rounds):  # alternate so a noisy neighbour hits all alike
             for name, ds in runs.items():
                 rates[name].append(rate(ds, args.epochs))
     best = {name: max(r[0] for r in rs) for name, rs in rates.items()}
     cpu = {name: max(r[1] for r in rs) for name, rs in rates.items()}
-    print(f"\n{os.cpu_count()} CPU cores, {args.images} JPEGs 500x375 in {args.shards} shards, "
-          f"best of {args.rounds} rounds x {args.epochs} epochs, batch {args.batch}\n")
+    print(
+        f"\n{os.cpu_count()} CPU cores, {args.images} JPEGs 500x375 in {args.shards} shards, "
+        f"best of {args.rounds} rounds x {args.epochs} epochs, batch {args.batch}\n"
+    )
     print("| pipeline | images/s | of decode-only | images/CPU-s | of decode-only |")
     print("|---|---:|---:|---:|---:|")
-    names = {"limit": "decode-only limit (read + parse + decode_jpeg)",
-             "train": "training: read + decode-and-crop + inception aug + normalise + batch "
-                      f"{args.batch}"}
+    names = {
+        "limit": "decode-only limit (read + parse + decode_jpeg)",
+        "train": "training: read + decode-and-crop + inception aug + normalise + batch "
+        f"{args.batch}",
+    }
     names.update((name, f"stage: {name}") for name in STAGES)
     for name in rates:
-        print(f"| {names[name]} | {best[name]:.0f} | {100 * best[name] / best['limit']:.0f}% "
-              f"| {cpu[name]:.0f} | {100 * cpu[name] / cpu['limit']:.0f}% |")
-    print("\nall rounds (images/s, images/CPU-s): " + "; ".join(
-        f"{name}: {', '.join(f'{w:.0f}/{c:.0f}' for w, c in rates[name])}"
-        for name in rates))
+        print(
+            f"| {names[name]} | {best[name]:.0f} | {100 * best[name] / best['limit']:.0f}% "
+            f"| {cpu[name]:.0f} | {100 * cpu[name] / cpu['limit']:.0f}% |"
+        )
+    print(
+        "\nall rounds (images/s, images/CPU-s): "
+        + "; ".join(
+            f"{name}: {', '.join(f'{w:.0f}/{c:.0f}' for w, c in rates[name])}" for name in rates
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # the shell to measure TensorFlow's defaults.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
-import keras_classics  # noqa: E402
-from keras_classics import export  # noqa: E402
-from keras_classics.export import tflite  # noqa: E402
+import keras_classics
+from keras_classics import export
+from keras_classics.export import tflite
 
 
 def timed(fn, x):
@@ -46,23 +46,33 @@ def runtimes(name, threads, calibration_steps, workdir):
     # (a 46 MB float32 ResNet-50 instead of 102 MB): smaller files and warmer caches than a
     # trained model would get.
     rng = np.random.default_rng(1)
-    model.set_weights([w + rng.normal(0, 1e-3, w.shape).astype(w.dtype) if w.ndim > 1 else w
-                       for w in model.get_weights()])
+    model.set_weights(
+        [
+            w + rng.normal(0, 1e-3, w.shape).astype(w.dtype) if w.ndim > 1 else w
+            for w in model.get_weights()
+        ]
+    )
     classifier = export.Classifier(model, spec)
     rows = {"Keras (predict_on_batch)": (model.predict_on_batch, False, None)}
     path = export.export_model(model, spec, output_dir=workdir)
     serving = tf.saved_model.load(path).signatures["serving_default"]
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
     rows["SavedModel serving_default"] = (
-        lambda x: serving(images=tf.constant(x))["probabilities"], True, size / 1e6)
-    calibration = tflite.representative_images(spec, classifier.image_size, "fashion_mnist",
-                                               steps=calibration_steps)
+        lambda x: serving(images=tf.constant(x))["probabilities"],
+        True,
+        size / 1e6,
+    )
+    calibration = tflite.representative_images(
+        spec, classifier.image_size, "fashion_mnist", steps=calibration_steps
+    )
     for quantize in ("none", "float16", "int8"):
-        content = tflite.convert(classifier, quantize,
-                                 calibration if quantize == "int8" else None)
+        content = tflite.convert(classifier, quantize, calibration if quantize == "int8" else None)
         label = {"none": "float32"}.get(quantize, quantize)
-        rows[f"TFLite {label} (XNNPACK)"] = (tflite.Runner(content, num_threads=threads),
-                                              False, len(content) / 1e6)
+        rows[f"TFLite {label} (XNNPACK)"] = (
+            tflite.Runner(content, num_threads=threads),
+            False,
+            len(content) / 1e6,
+        )
     return rows, classifier.image_size
 
 
@@ -93,16 +103,22 @@ def main(argv=None):
                 latency[r] += [timed(fn, x[:1]) for _ in range(args.latency_calls)]
                 batch[r].append(timed(fn, x))
     keras_ms = statistics.median(latency["Keras (predict_on_batch)"]) * 1e3
-    print(f"{args.model}, {size}x{size}, CPU threads {args.threads} (os.cpu_count() "
-          f"{os.cpu_count()}), {args.rounds} rounds, TF {tf.__version__}\n")
-    print(f"| runtime | latency, batch 1 (ms) | vs Keras | throughput, batch {args.batch} "
-          "(images/s) | file (MB) |")
+    print(
+        f"{args.model}, {size}x{size}, CPU threads {args.threads} (os.cpu_count() "
+        f"{os.cpu_count()}), {args.rounds} rounds, TF {tf.__version__}\n"
+    )
+    print(
+        f"| runtime | latency, batch 1 (ms) | vs Keras | throughput, batch {args.batch} "
+        "(images/s) | file (MB) |"
+    )
     print("|---|---|---|---|---|")
     for r, (_, _, mb) in rows.items():
         ms = statistics.median(latency[r]) * 1e3
         ips = args.batch / statistics.median(batch[r])
-        print(f"| {r} | {ms:.1f} | {keras_ms / ms:.2f}x | {ips:.1f} | "
-              f"{'' if mb is None else f'{mb:.0f}'} |")
+        print(
+            f"| {r} | {ms:.1f} | {keras_ms / ms:.2f}x | {ips:.1f} | "
+            f"{'' if mb is None else f'{mb:.0f}'} |"
+        )
 
 
 if __name__ == "__main__":

@@ -19,20 +19,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # the shell to measure TensorFlow's defaults.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-import keras_classics  # noqa: E402
-from keras_classics.layers import Conv2D  # noqa: E402
+import keras_classics
+from keras_classics.layers import Conv2D
 
 
 def keras_convs(model):
     """The same network with keras.layers.Conv2D in place of our Conv2D and GroupConv2D
     (Conv2D(groups=...) for the grouped ones)."""
+
     def clone(layer):
         if isinstance(layer, Conv2D):
             return keras.layers.Conv2D.from_config(layer.get_config())
         return layer.__class__.from_config(layer.get_config())
+
     return keras.models.clone_model(model, clone_function=clone)
 
 
@@ -42,27 +44,40 @@ def resnet18_32px():
 
 # (row name, anchor row it is compared with or None, input size, model factory)
 ROWS = {
-    "keras.applications.ResNet50": (None, 224,
-                                     lambda: keras.applications.ResNet50(weights=None)),
+    "keras.applications.ResNet50": (None, 224, lambda: keras.applications.ResNet50(weights=None)),
     "resnet50": ("keras.applications.ResNet50", 224, keras_classics.ResNet50),
     "resnext50_32x4d": ("resnet50", 224, keras_classics.ResNeXt50),
     "resnext50_32x4d, Keras Conv2D(groups=32)": (
-        "resnet50", 224, lambda: keras_convs(keras_classics.ResNeXt50())),
+        "resnet50",
+        224,
+        lambda: keras_convs(keras_classics.ResNeXt50()),
+    ),
     # The default training run's network and size: the last stage's 3x3 convs see 1x1 maps,
     # where our Conv2D computes only the centre tap (keras_classics/layers/conv.py).
     "resnet18 at 32 px, keras.layers.Conv2D": (None, 32, lambda: keras_convs(resnet18_32px())),
     "resnet18 at 32 px": ("resnet18 at 32 px, keras.layers.Conv2D", 32, resnet18_32px),
-    "keras.applications.InceptionV3": (None, 299,
-                                       lambda: keras.applications.InceptionV3(weights=None)),
+    "keras.applications.InceptionV3": (
+        None,
+        299,
+        lambda: keras.applications.InceptionV3(weights=None),
+    ),
     "inception_v3": ("keras.applications.InceptionV3", 299, keras_classics.InceptionV3),
     "keras.applications.InceptionResNetV2": (
-        None, 299, lambda: keras.applications.InceptionResNetV2(weights=None)),
-    "inception_resnet_v2": ("keras.applications.InceptionResNetV2", 299,
-                            keras_classics.InceptionResNetV2),
+        None,
+        299,
+        lambda: keras.applications.InceptionResNetV2(weights=None),
+    ),
+    "inception_resnet_v2": (
+        "keras.applications.InceptionResNetV2",
+        299,
+        keras_classics.InceptionResNetV2,
+    ),
     # keras.applications' network: BN without scale.
     "inception_resnet_v2, bn_scale=False": (
-        "keras.applications.InceptionResNetV2", 299,
-        lambda: keras_classics.InceptionResNetV2(bn_scale=False)),
+        "keras.applications.InceptionResNetV2",
+        299,
+        lambda: keras_classics.InceptionResNetV2(bn_scale=False),
+    ),
 }
 
 
@@ -83,8 +98,9 @@ class Bench:
 
     def __init__(self, factory, size, batch):
         self.model = factory()
-        self.model.compile(keras.optimizers.SGD(0.01, momentum=0.9),
-                           "sparse_categorical_crossentropy")
+        self.model.compile(
+            keras.optimizers.SGD(0.01, momentum=0.9), "sparse_categorical_crossentropy"
+        )
         rng = np.random.default_rng(0)
         self.x = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
         self.y = rng.integers(0, 1000, (batch,))
@@ -93,8 +109,14 @@ class Bench:
     def round(self, steps, warmup):
         timer = StepTimer()
         reps = steps + warmup
-        self.model.fit(np.repeat(self.x, reps, 0), np.repeat(self.y, reps, 0),
-                       batch_size=len(self.x), epochs=1, verbose=0, callbacks=[timer])
+        self.model.fit(
+            np.repeat(self.x, reps, 0),
+            np.repeat(self.y, reps, 0),
+            batch_size=len(self.x),
+            epochs=1,
+            verbose=0,
+            callbacks=[timer],
+        )
         self.train += timer.times[warmup:]
         self.model.predict_on_batch(self.x)
         for _ in range(steps):
@@ -105,8 +127,14 @@ class Bench:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", nargs="+", default=list(ROWS), choices=list(ROWS),
-                        metavar="ROW", help=f"rows to run, of: {list(ROWS)}")
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        default=list(ROWS),
+        choices=list(ROWS),
+        metavar="ROW",
+        help=f"rows to run, of: {list(ROWS)}",
+    )
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=4, help="timed steps per round")
     parser.add_argument("--rounds", type=int, default=3)
@@ -120,20 +148,26 @@ def main():
     for r in range(args.rounds):
         for name, bench in benches.items():
             bench.round(args.steps, args.warmup if r == 0 else 1)
-            print(f"round {r + 1}/{args.rounds} {name}: "
-                  f"{statistics.median(bench.train):.3f} s/step", flush=True)
+            print(
+                f"round {r + 1}/{args.rounds} {name}: {statistics.median(bench.train):.3f} s/step",
+                flush=True,
+            )
 
     train = {n: statistics.median(b.train) for n, b in benches.items()}
     infer = {n: args.batch / statistics.median(b.infer) for n, b in benches.items()}
-    print(f"\nbatch {args.batch}, {args.rounds} rounds x {args.steps} steps, "
-          f"keras {keras.__version__}, {os.cpu_count()} CPUs\n")
+    print(
+        f"\nbatch {args.batch}, {args.rounds} rounds x {args.steps} steps, "
+        f"keras {keras.__version__}, {os.cpu_count()} CPUs\n"
+    )
     print("| model | input | train step (s, median) | vs | ratio | inference (img/s) |")
     print("|---|---|---|---|---|---|")
     for name in benches:
         anchor, size, _ = ROWS[name]
         ratio = f"{train[name] / train[anchor]:.2f}" if anchor in train else ""
-        print(f"| {name} | {size} | {train[name]:.3f} | {anchor if ratio else ''} | {ratio} "
-              f"| {infer[name]:.1f} |")
+        print(
+            f"| {name} | {size} | {train[name]:.3f} | {anchor if ratio else ''} | {ratio} "
+            f"| {infer[name]:.1f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """keras_classics: the classic ImageNet CNNs for Keras 3 on TensorFlow, faithful to their papers.
 
-    import keras_classics
-    model = keras_classics.ResNeXt50(weights=None)
-    model = keras_classics.get_model("vgg16_bn", classes=10)
+import keras_classics
+model = keras_classics.ResNeXt50(weights=None)
+model = keras_classics.get_model("vgg16_bn", classes=10)
 """
 
 from keras_classics import layers
 from keras_classics.imagenet import decode_predictions
-from keras_classics.models import *  # noqa: F401,F403  (the public builders)
+from keras_classics.models import *  # noqa: F403  (the public builders)
 from keras_classics.models import __all__ as _builders
 from keras_classics.preprocessing import preprocess_input
 from keras_classics.registry import ModelSpec, get_model, get_spec, list_models, register_model
@@ -15,5 +15,14 @@ from keras_classics.registry import ModelSpec, get_model, get_spec, list_models,
 # The one place the version is written: setup.cfg reads it (`attr:`) without importing the
 # package, which needs it to stay a plain string literal. CHANGELOG.md lists the releases.
 __version__ = "0.1.0"
-__all__ = [*_builders, "ModelSpec", "decode_predictions", "get_model", "get_spec", "layers",
-           "list_models", "preprocess_input", "register_model"]
+__all__ = [
+    *_builders,
+    "ModelSpec",
+    "decode_predictions",
+    "get_model",
+    "get_spec",
+    "layers",
+    "list_models",
+    "preprocess_input",
+    "register_model",
+]

@@ -41,8 +41,14 @@ def list_command(args):
     rows = []
     for name in keras_classics.list_models(args.family):
         spec = keras_classics.get_spec(name)
-        row = [name, spec.builder.__name__, spec.paper, spec.input.size, spec.min_size,
-               spec.input.mode]
+        row = [
+            name,
+            spec.builder.__name__,
+            spec.paper,
+            spec.input.size,
+            spec.min_size,
+            spec.input.mode,
+        ]
         if args.counts:
             model = spec.build()
             trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
@@ -68,30 +74,43 @@ def summary_command(args):
     total_params = sum(r[2] for r in rows)
     total_macs = sum(r[3] for r in rows)
     trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
-    print(f"{spec.name} ({spec.builder.__name__}), {spec.paper}; input {size}x{size}x3"
-          + (f"; options {options}" if options else ""))
-    body = [[stage, "x".join(str(d) for d in shape[1:]), f"{params:,}", f"{macs / 1e6:,.1f}"]
-            for stage, shape, params, macs in rows]
+    print(
+        f"{spec.name} ({spec.builder.__name__}), {spec.paper}; input {size}x{size}x3"
+        + (f"; options {options}" if options else "")
+    )
+    body = [
+        [stage, "x".join(str(d) for d in shape[1:]), f"{params:,}", f"{macs / 1e6:,.1f}"]
+        for stage, shape, params, macs in rows
+    ]
     body.append(["total", "", f"{total_params:,}", f"{total_macs / 1e6:,.1f}"])
     print(_table(body, ["stage", "output", "params", "MMACs"], args.markdown))
     print(f"trainable params: {trainable:,}; multiply-adds: {total_macs / 1e9:.2f} G")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m keras_classics",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_classics", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("list", help="the registered models")
     p.add_argument("--family", help="only this family (alexnet, vgg, resnet, resnext, ...)")
-    p.add_argument("--counts", action="store_true",
-                   help="build each model to add trainable params and GMACs (slow)")
+    p.add_argument(
+        "--counts",
+        action="store_true",
+        help="build each model to add trainable params and GMACs (slow)",
+    )
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.set_defaults(run=list_command)
     p = sub.add_parser("summary", help="stage-by-stage shapes, params and multiply-adds")
     p.add_argument("name", help="registry name, e.g. resnet50")
     p.add_argument("--input_size", type=int, help="square input size (default: the paper's)")
-    p.add_argument("--set", type=_parse_option, action="append", metavar="KEY=VALUE",
-                   help="builder option, e.g. --set shortcut=A --set downsample_at=3x3")
+    p.add_argument(
+        "--set",
+        type=_parse_option,
+        action="append",
+        metavar="KEY=VALUE",
+        help="builder option, e.g. --set shortcut=A --set downsample_at=3x3",
+    )
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
     p.set_defaults(run=summary_command)
     args = parser.parse_args(argv)

@@ -25,8 +25,10 @@ def decode_predictions(preds, top=5, class_names=None):
     preds = np.asarray(preds)
     classes = [(n, n) for n in class_names] if class_names is not None else class_index()
     if preds.ndim != 2 or preds.shape[1] != len(classes):
-        raise ValueError(f"preds has shape {preds.shape}; accepted: (samples, {len(classes)}) "
-                         "scores, one column per class of the index.")
+        raise ValueError(
+            f"preds has shape {preds.shape}; accepted: (samples, {len(classes)}) "
+            "scores, one column per class of the index."
+        )
     if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= len(classes):
         raise ValueError(f"top={top!r} is invalid; accepted: an integer in [1, {len(classes)}].")
     order = np.argsort(-preds, axis=1, kind="stable")[:, :top]

@@ -26,10 +26,12 @@ class SavedModelPredictor:
 
     def __init__(self, path):
         import tensorflow as tf
+
         self.fn = tf.saved_model.load(path).signatures["serving_bytes"]
 
     def __call__(self, data):
         import tensorflow as tf
+
         out = self.fn(image_bytes=tf.constant([data]))
         names = [n.decode("utf-8") for n in out["top_k_names"].numpy()[0]]
         return list(zip(names, out["top_k_scores"].numpy()[0].tolist()))
@@ -41,20 +43,25 @@ class TFLitePredictor:
     def __init__(self, path):
         from keras_classics.export import tflite
         from keras_classics.preprocessing import InputConfig
+
         self.meta = tflite.read_metadata(path)
         # Files exported before the interpolation was recorded resized bilinearly.
-        self.input = InputConfig(self.meta["preprocessing"], self.meta["image_size"],
-                                 self.meta["crop_ratio"],
-                                 self.meta.get("interpolation", "bilinear"))
+        self.input = InputConfig(
+            self.meta["preprocessing"],
+            self.meta["image_size"],
+            self.meta["crop_ratio"],
+            self.meta.get("interpolation", "bilinear"),
+        )
         self.runner = tflite.Runner(path)
 
     def __call__(self, data):
         import numpy as np
 
         from keras_classics.data import eval_preprocess_jpeg
+
         x = eval_preprocess_jpeg(data, self.input).numpy()
         p = self.runner(x[None])[0]
-        order = np.argsort(-p, kind="stable")[:min(TOP, len(p))]
+        order = np.argsort(-p, kind="stable")[: min(TOP, len(p))]
         return [(self.meta["class_names"][i], float(p[i])) for i in order]
 
 
@@ -64,25 +71,30 @@ def predictor(model_path):
         return SavedModelPredictor(model_path)
     if model_path.endswith(".tflite") and os.path.isfile(model_path):
         return TFLitePredictor(model_path)
-    raise ValueError(f"model_path={model_path!r} is invalid; accepted: a SavedModel version "
-                     "folder (holding saved_model.pb, e.g. saved_models/resnet50/1) or a "
-                     ".tflite file written by keras_classics.export.")
+    raise ValueError(
+        f"model_path={model_path!r} is invalid; accepted: a SavedModel version "
+        "folder (holding saved_model.pb, e.g. saved_models/resnet50/1) or a "
+        ".tflite file written by keras_classics.export."
+    )
 
 
 def _reason(err):
     """The line of an op error that says what is wrong (not TF's graph-location lines)."""
     text = getattr(err, "message", None) or str(err)
     skip = ("Graph execution error", "Detected at node", "<stack traces", "[[")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()
-             and not ln.strip().startswith(skip)]
+    lines = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(skip)
+    ]
     return lines[0] if lines else text.strip()
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m keras_classics.predict",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--model_path", required=True,
-                        help="SavedModel version folder or .tflite file")
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_classics.predict", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--model_path", required=True, help="SavedModel version folder or .tflite file"
+    )
     parser.add_argument("images", nargs="+", help="JPEG or PNG files")
     args = parser.parse_args(argv)
     try:
@@ -91,6 +103,7 @@ def main(argv=None):
         print(f"error: {err}", file=sys.stderr)
         return 2
     import tensorflow as tf
+
     failed = 0
     for path in args.images:
         try:

@@ -42,6 +42,7 @@ class InputConfig:
         the whole frame.
       interpolation: the resize method of that crop, one of INTERPOLATIONS.
     """
+
     mode: str
     size: int
     crop_ratio: float = 0.875
@@ -52,13 +53,18 @@ class InputConfig:
             raise ValueError(f"mode={self.mode!r} is invalid; accepted: {tuple(MODES)}.")
         if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 1:
             raise ValueError(f"size={self.size!r} is invalid; accepted: a positive integer.")
-        if isinstance(self.crop_ratio, bool) or not isinstance(self.crop_ratio, (int, float)) \
-                or not 0 < self.crop_ratio <= 1:
-            raise ValueError(f"crop_ratio={self.crop_ratio!r} is invalid; accepted: a number "
-                             "in (0, 1].")
+        if (
+            isinstance(self.crop_ratio, bool)
+            or not isinstance(self.crop_ratio, (int, float))
+            or not 0 < self.crop_ratio <= 1
+        ):
+            raise ValueError(
+                f"crop_ratio={self.crop_ratio!r} is invalid; accepted: a number in (0, 1]."
+            )
         if self.interpolation not in INTERPOLATIONS:
-            raise ValueError(f"interpolation={self.interpolation!r} is invalid; accepted: "
-                             f"{INTERPOLATIONS}.")
+            raise ValueError(
+                f"interpolation={self.interpolation!r} is invalid; accepted: {INTERPOLATIONS}."
+            )
 
     @property
     def mean(self):
@@ -94,10 +100,13 @@ def resolve_mode(mode):
     if mode in MODES:
         return mode
     from keras_classics.registry import get_spec, list_models
+
     if mode in list_models():
         return get_spec(mode).input.mode
-    raise ValueError(f"mode={mode!r} is invalid; accepted: {tuple(MODES)} or a registered "
-                     "model name (its spec's mode).")
+    raise ValueError(
+        f"mode={mode!r} is invalid; accepted: {tuple(MODES)} or a registered "
+        "model name (its spec's mode)."
+    )
 
 
 def preprocess_input(x, mode):
@@ -115,8 +124,10 @@ def preprocess_input(x, mode):
     else:
         x = np.asarray(x, dtype=np.float32)
     if x.shape[-1] != 3:
-        raise ValueError(f"x has {x.shape[-1]} channels (shape {tuple(x.shape)}); accepted: "
-                         "RGB images with 3 channels last.")
+        raise ValueError(
+            f"x has {x.shape[-1]} channels (shape {tuple(x.shape)}); accepted: "
+            "RGB images with 3 channels last."
+        )
     if order == "bgr":
         x = x[..., ::-1]
     return (x * scale - np.float32(mean)) / np.float32(std)

@@ -6,7 +6,8 @@ keras_classics/models/_core.py) makes its builder and registers its spec.
 
 import dataclasses
 import difflib
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from keras_classics.preprocessing import InputConfig
 
@@ -55,8 +56,10 @@ _REGISTRY: dict = {}
 def register_model(spec: ModelSpec) -> ModelSpec:
     """Adds `spec` under `spec.name`; a second registration of a name is an error."""
     if spec.name in _REGISTRY:
-        raise ValueError(f"Model name {spec.name!r} is already registered "
-                         f"(by {_REGISTRY[spec.name].builder.__name__}).")
+        raise ValueError(
+            f"Model name {spec.name!r} is already registered "
+            f"(by {_REGISTRY[spec.name].builder.__name__})."
+        )
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -73,8 +76,7 @@ def get_spec(name: str) -> ModelSpec:
     if not isinstance(name, str) or name not in _REGISTRY:
         close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"Unknown model name={name!r}.{hint} "
-                         f"Accepted: {', '.join(_REGISTRY)}.")
+        raise ValueError(f"Unknown model name={name!r}.{hint} Accepted: {', '.join(_REGISTRY)}.")
     return _REGISTRY[name]
 
 

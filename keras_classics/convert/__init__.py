@@ -13,8 +13,15 @@ See docs/convert.md.
 
 from keras_classics.convert import keras_applications, timm, torchvision
 from keras_classics.convert.checkpoint import read_checkpoint
-from keras_classics.convert.core import (INFO_ATTRIBUTE, Conversion, WeightsInfo,
-                                         check_output, find, read_weights_info, save_weights)
+from keras_classics.convert.core import (
+    INFO_ATTRIBUTE,
+    Conversion,
+    WeightsInfo,
+    check_output,
+    find,
+    read_weights_info,
+    save_weights,
+)
 from keras_classics.convert.keras_applications import from_keras_applications
 from keras_classics.convert.timm import from_timm
 from keras_classics.convert.torchvision import from_torchvision
@@ -62,12 +69,25 @@ def load_converted(path, **kwargs):
     """
     info = read_weights_info(path)
     if info is None:
-        raise ValueError(f"weights={str(path)!r} records no conversion info (attribute "
-                         f"{INFO_ATTRIBUTE!r}); accepted: a file written by convert_file or "
-                         "`python -m keras_classics.convert`.")
+        raise ValueError(
+            f"weights={str(path)!r} records no conversion info (attribute "
+            f"{INFO_ATTRIBUTE!r}); accepted: a file written by convert_file or "
+            "`python -m keras_classics.convert`."
+        )
     return info.build(weights=path, **kwargs)
 
 
-__all__ = ["Conversion", "SOURCES", "WeightsInfo", "convert_file", "from_keras_applications",
-           "from_timm", "from_torchvision", "get_conversion", "list_convertible",
-           "load_converted", "read_checkpoint", "read_weights_info"]
+__all__ = [
+    "Conversion",
+    "SOURCES",
+    "WeightsInfo",
+    "convert_file",
+    "from_keras_applications",
+    "from_timm",
+    "from_torchvision",
+    "get_conversion",
+    "list_convertible",
+    "load_converted",
+    "read_checkpoint",
+    "read_weights_info",
+]

@@ -50,13 +50,17 @@ def read_checkpoint(checkpoint):
     if isinstance(checkpoint, Mapping):
         return _from_mapping(checkpoint, "the checkpoint mapping")
     if not isinstance(checkpoint, (str, os.PathLike)):
-        raise TypeError(f"checkpoint={checkpoint!r} is invalid; accepted: a path to a "
-                        f"{'/'.join(TORCH_SUFFIXES + SAFETENSORS_SUFFIXES + H5_SUFFIXES)} "
-                        "file, a mapping from parameter names to arrays, or a keras.Model.")
+        raise TypeError(
+            f"checkpoint={checkpoint!r} is invalid; accepted: a path to a "
+            f"{'/'.join(TORCH_SUFFIXES + SAFETENSORS_SUFFIXES + H5_SUFFIXES)} "
+            "file, a mapping from parameter names to arrays, or a keras.Model."
+        )
     path = os.fspath(checkpoint)
     if not os.path.isfile(path):
-        raise ValueError(f"checkpoint={path!r} does not exist; accepted: the path to an "
-                         "existing checkpoint file.")
+        raise ValueError(
+            f"checkpoint={path!r} does not exist; accepted: the path to an "
+            "existing checkpoint file."
+        )
     lower = path.lower()
     if lower.endswith(TORCH_SUFFIXES):
         return _read_torch(path)
@@ -64,8 +68,10 @@ def read_checkpoint(checkpoint):
         return _read_safetensors(path)
     if lower.endswith(H5_SUFFIXES):
         return _read_h5(path)
-    raise ValueError(f"checkpoint={path!r} has an unknown suffix; accepted: "
-                     f"{', '.join(TORCH_SUFFIXES + SAFETENSORS_SUFFIXES + H5_SUFFIXES)}.")
+    raise ValueError(
+        f"checkpoint={path!r} has an unknown suffix; accepted: "
+        f"{', '.join(TORCH_SUFFIXES + SAFETENSORS_SUFFIXES + H5_SUFFIXES)}."
+    )
 
 
 def to_numpy(value):
@@ -84,13 +90,15 @@ def _from_mapping(mapping, what):
     state = {}
     for key, value in mapping.items():
         if not isinstance(key, str):
-            raise TypeError(f"{what} has a key {key!r} of type {type(key).__name__}; "
-                            "accepted: parameter names (str).")
+            raise TypeError(
+                f"{what} has a key {key!r} of type {type(key).__name__}; "
+                "accepted: parameter names (str)."
+            )
         state[key] = to_numpy(value)
     if not state:
         raise ValueError(f"{what} holds no parameters.")
     if all(k.startswith("module.") for k in state):  # saved from nn.DataParallel
-        state = {k[len("module."):]: v for k, v in state.items()}
+        state = {k[len("module.") :]: v for k, v in state.items()}
     return state
 
 
@@ -114,15 +122,20 @@ def _read_torch(path):
         raise ImportError(
             f"checkpoint={path!r} is a PyTorch file, and reading it needs torch, which is not "
             "installed: `pip install torch`, or pass the checkpoint as .safetensors (read "
-            "without torch).") from err
+            "without torch)."
+        ) from err
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises pickle/runtime errors of many types
-        raise ValueError(f"checkpoint={path!r} could not be read as a PyTorch state dict "
-                         f"(torch.load with weights_only=True): {err}") from err
+        raise ValueError(
+            f"checkpoint={path!r} could not be read as a PyTorch state dict "
+            f"(torch.load with weights_only=True): {err}"
+        ) from err
     if not isinstance(state, Mapping):
-        raise ValueError(f"checkpoint={path!r} holds a {type(state).__name__}; accepted: a "
-                         "state dict (torch.save(model.state_dict(), path)).")
+        raise ValueError(
+            f"checkpoint={path!r} holds a {type(state).__name__}; accepted: a "
+            "state dict (torch.save(model.state_dict(), path))."
+        )
     return _from_mapping(state, f"checkpoint={path!r}")
 
 
@@ -130,14 +143,18 @@ def _read_safetensors(path):
     try:
         from safetensors.numpy import load_file
     except ImportError as err:
-        raise ImportError(f"checkpoint={path!r} is a safetensors file, and reading it needs "
-                          "the safetensors package: `pip install safetensors`.") from err
+        raise ImportError(
+            f"checkpoint={path!r} is a safetensors file, and reading it needs "
+            "the safetensors package: `pip install safetensors`."
+        ) from err
     try:
         state = load_file(path)
     except Exception as err:  # safetensors raises its own SafetensorError
-        raise ValueError(f"checkpoint={path!r} could not be read as safetensors: {err}. "
-                         "(bfloat16 files need torch: load them with torch and pass the "
-                         "state dict.)") from err
+        raise ValueError(
+            f"checkpoint={path!r} could not be read as safetensors: {err}. "
+            "(bfloat16 files need torch: load them with torch and pass the "
+            "state dict.)"
+        ) from err
     return _from_mapping(state, f"checkpoint={path!r}")
 
 
@@ -151,9 +168,11 @@ def _read_h5(path):
             root = f["model_weights"] if "model_weights" in f else f
             state = _read_legacy_h5(root)
     if not state:
-        raise ValueError(f"checkpoint={path!r} holds no Keras layer weights; accepted: a "
-                         "Keras weights file (model.save_weights, or keras.applications' "
-                         "*_weights_tf_dim_ordering_tf_kernels*.h5).")
+        raise ValueError(
+            f"checkpoint={path!r} holds no Keras layer weights; accepted: a "
+            "Keras weights file (model.save_weights, or keras.applications' "
+            "*_weights_tf_dim_ordering_tf_kernels*.h5)."
+        )
     return state
 
 

@@ -14,7 +14,7 @@ ValueError listing the first offending keys and leaves nothing half-loaded.
 import dataclasses
 import json
 import os
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -34,6 +34,7 @@ READABLE_FORMATS = (1, 2)
 @dataclasses.dataclass(frozen=True)
 class Take:
     """One Keras variable computed from source arrays: `fn(*arrays)` over `keys`."""
+
     keys: tuple
     fn: Callable = None  # None: the single source array as it is
 
@@ -64,6 +65,7 @@ class Conversion:
       rename: state -> state, applied before the plan reads it (keras.applications' Inception
         layers, auto-named by Keras, are renamed by creation order), or None.
     """
+
     source: str
     name: str
     model: str
@@ -97,8 +99,9 @@ def find(rows, source, name):
 
         close = difflib.get_close_matches(str(name), list(rows), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"name={name!r} is not a convertible {source} model.{hint} "
-                         f"Accepted: {', '.join(rows)}.")
+        raise ValueError(
+            f"name={name!r} is not a convertible {source} model.{hint} Accepted: {', '.join(rows)}."
+        )
     return rows[name]
 
 
@@ -108,8 +111,10 @@ def builder_kwargs(row, kwargs):
         raise TypeError("weights= is not accepted: the weights come from `checkpoint`.")
     for key, value in kwargs.items():
         if key in row.builder_kwargs and row.builder_kwargs[key] != value:
-            raise ValueError(f"{key}={value!r} is invalid for {row.describe()}: its weights "
-                             f"need {key}={row.builder_kwargs[key]!r}.")
+            raise ValueError(
+                f"{key}={value!r} is invalid for {row.describe()}: its weights "
+                f"need {key}={row.builder_kwargs[key]!r}."
+            )
     return {**row.builder_kwargs, **kwargs}
 
 
@@ -141,7 +146,8 @@ def planned_values(row, model, state):
         raise ValueError(
             f"The model built for {row.describe()} has layers that {row.source}'s "
             f"{row.name!r} has no weights for: {_first(unmapped)}. Builder options that change "
-            "the architecture (block_form, shortcut, variant ...) do not fit these weights.")
+            "the architecture (block_form, shortcut, variant ...) do not fit these weights."
+        )
     state = {k: v for k, v in state.items() if not k.endswith(row.ignored)}
     if row.rename:
         state = row.rename(state)
@@ -150,8 +156,12 @@ def planned_values(row, model, state):
     planned = set(expected)
     # A classifier's keys are fine when the model has no such classifier (include_top=False,
     # aux_logits=False); the prefixes of those the plan does not read.
-    unused = tuple(prefix for group in (row.head, row.aux)
-                   if not any(k.startswith(group) for k in expected) for prefix in group)
+    unused = tuple(
+        prefix
+        for group in (row.head, row.aux)
+        if not any(k.startswith(group) for k in expected)
+        for prefix in group
+    )
     unexpected = [k for k in state if k not in planned and not k.startswith(unused)]
     if missing or unexpected:
         lines = [f"The checkpoint does not fit {row.describe()}:"]
@@ -166,8 +176,10 @@ def planned_values(row, model, state):
         takes = plan[layer.name]
         variables = layer.weights
         if len(takes) != len(variables):  # a plan bug rather than a checkpoint problem
-            raise ValueError(f"The conversion plan of {row.describe()} gives {len(takes)} "
-                             f"arrays for layer {layer.name!r}, which has {len(variables)}.")
+            raise ValueError(
+                f"The conversion plan of {row.describe()} gives {len(takes)} "
+                f"arrays for layer {layer.name!r}, which has {len(variables)}."
+            )
         arrays = []
         for take, variable in zip(takes, variables):
             sources = ", ".join(f"{k} {tuple(state[k].shape)}" for k in take.keys)
@@ -182,10 +194,12 @@ def planned_values(row, model, state):
             arrays.append(array)
         values[layer.name] = arrays
     if wrong:
-        raise ValueError(f"The checkpoint does not fit {row.describe()}: {len(wrong)} arrays "
-                         f"have the wrong shape: {_first(wrong, sep='; ')}. Is it a "
-                         "checkpoint of this model with these builder options (classes, "
-                         "include_top)? Nothing was loaded.")
+        raise ValueError(
+            f"The checkpoint does not fit {row.describe()}: {len(wrong)} arrays "
+            f"have the wrong shape: {_first(wrong, sep='; ')}. Is it a "
+            "checkpoint of this model with these builder options (classes, "
+            "include_top)? Nothing was loaded."
+        )
     return values
 
 
@@ -195,6 +209,7 @@ def _first(items, sep=", "):
 
 
 # --- the weights file and what it records -----------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class WeightsInfo:
@@ -210,6 +225,7 @@ class WeightsInfo:
         want "caffe" where our ResNet50 spec says "torch").
       source, source_model: where the weights came from ("torchvision", "resnet50").
     """
+
     model: str
     builder_kwargs: dict
     input: InputConfig
@@ -230,22 +246,27 @@ class WeightsInfo:
     def from_json(cls, text, path):
         fields = json.loads(text)
         if fields.get("format") not in READABLE_FORMATS:
-            raise ValueError(f"weights={path!r} records conversion info format "
-                             f"{fields.get('format')!r}; this keras_classics reads formats "
-                             f"{READABLE_FORMATS}.")
+            raise ValueError(
+                f"weights={path!r} records conversion info format "
+                f"{fields.get('format')!r}; this keras_classics reads formats "
+                f"{READABLE_FORMATS}."
+            )
         if fields["format"] == 1:
-            fields["input"] = dict(mode=fields.pop("preprocessing"),
-                                   size=fields.pop("input_size"),
-                                   crop_ratio=fields.pop("crop_ratio"))
-        return cls(**{**fields, "input": InputConfig(**fields["input"]),
-                      "format": INFO_FORMAT})
+            fields["input"] = dict(
+                mode=fields.pop("preprocessing"),
+                size=fields.pop("input_size"),
+                crop_ratio=fields.pop("crop_ratio"),
+            )
+        return cls(**{**fields, "input": InputConfig(**fields["input"]), "format": INFO_FORMAT})
 
 
 def check_output(path):
     path = os.fspath(path)
     if not path.endswith(".weights.h5"):
-        raise ValueError(f"output={path!r} is invalid; accepted: a file name ending in "
-                         "'.weights.h5' (what builders' weights= argument loads).")
+        raise ValueError(
+            f"output={path!r} is invalid; accepted: a file name ending in "
+            "'.weights.h5' (what builders' weights= argument loads)."
+        )
     return path
 
 
@@ -257,10 +278,17 @@ def save_weights(model, row, path, kwargs):
     recorded = {**row.builder_kwargs, **kwargs}
     not_json = sorted(k for k, v in recorded.items() if not _is_json(v))
     if not_json:
-        raise ValueError(f"builder options {not_json} cannot be recorded in a weights file; "
-                         "accepted: JSON values (str, int, float, bool, None, lists).")
-    info = WeightsInfo(model=row.model, builder_kwargs=recorded, input=row.input,
-                       source=row.source, source_model=row.name)
+        raise ValueError(
+            f"builder options {not_json} cannot be recorded in a weights file; "
+            "accepted: JSON values (str, int, float, bool, None, lists)."
+        )
+    info = WeightsInfo(
+        model=row.model,
+        builder_kwargs=recorded,
+        input=row.input,
+        source=row.source,
+        source_model=row.name,
+    )
     model.save_weights(path)
     with h5py.File(path, "a") as f:
         f.attrs[INFO_ATTRIBUTE] = info.to_json()
@@ -285,8 +313,7 @@ def read_weights_info(path):
 
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise ValueError(f"weights={path!r} does not exist; accepted: the path to a weights "
-                         "file.")
+        raise ValueError(f"weights={path!r} does not exist; accepted: the path to a weights file.")
     with h5py.File(path, "r") as f:
         text = f.attrs.get(INFO_ATTRIBUTE)
     if text is None:

@@ -57,11 +57,14 @@ def resnet_plan(model):
         if not layer.weights:
             continue
         if isinstance(layer, keras.layers.BatchNormalization):
-            conv = layer.name[:-len("_bn")] + "_conv"
+            conv = layer.name[: -len("_bn")] + "_conv"
             bn = layer.name
-            plan[bn] = (Take((f"{bn}/gamma",)), Take((f"{bn}/beta",)),
-                        Take((f"{bn}/moving_mean", f"{conv}/bias"), fold_conv_bias),
-                        Take((f"{bn}/moving_variance",), fold_epsilon))
+            plan[bn] = (
+                Take((f"{bn}/gamma",)),
+                Take((f"{bn}/beta",)),
+                Take((f"{bn}/moving_mean", f"{conv}/bias"), fold_conv_bias),
+                Take((f"{bn}/moving_variance",), fold_epsilon),
+            )
         else:
             plan[layer.name] = _variables(layer, layer.name)
     return plan
@@ -72,8 +75,7 @@ def vgg_plan(model):
     plan = {}
     for layer in model.layers:
         match = _VGG_CONV.fullmatch(layer.name)
-        source = (f"block{match[1]}_conv{match[2]}" if match
-                  else _VGG_DENSE.get(layer.name))
+        source = f"block{match[1]}_conv{match[2]}" if match else _VGG_DENSE.get(layer.name)
         if layer.weights and source:
             plan[layer.name] = _variables(layer, source)
     return plan
@@ -91,10 +93,15 @@ def rank_auto_named(state):
         match = _AUTO_NAMED.fullmatch(key.split("/")[0])
         if match:
             found.setdefault(match[1], set()).add((int(match[2] or 0), match[0]))
-    renamed = {layer: f"{kind}#{rank}" for kind, layers in found.items()
-               for rank, (_, layer) in enumerate(sorted(layers))}
-    return {"/".join((renamed.get(key.split("/")[0], key.split("/")[0]),
-                      *key.split("/")[1:])): value for key, value in state.items()}
+    renamed = {
+        layer: f"{kind}#{rank}"
+        for kind, layers in found.items()
+        for rank, (_, layer) in enumerate(sorted(layers))
+    }
+    return {
+        "/".join((renamed.get(key.split("/")[0], key.split("/")[0]), *key.split("/")[1:])): value
+        for key, value in state.items()
+    }
 
 
 def creation_order(model):
@@ -112,8 +119,7 @@ def creation_order(model):
         operation = operation_at(layer.name)
         if operation is None:
             return (index[layer.name], 0, 0, "")
-        return (first[operation.module], operation.branch, operation.position,
-                operation.split)
+        return (first[operation.module], operation.branch, operation.position, operation.split)
 
     return key
 
@@ -125,9 +131,16 @@ def inception_plan(named):
 
     def plan_fn(model):
         layers = {layer.name: layer for layer in model.layers}
-        units = sorted((layer for layer in model.layers
-                        if isinstance(layer, keras.layers.Conv2D) and f"{layer.name}_bn" in layers
-                        and named(layer.name) is None), key=creation_order(model))
+        units = sorted(
+            (
+                layer
+                for layer in model.layers
+                if isinstance(layer, keras.layers.Conv2D)
+                and f"{layer.name}_bn" in layers
+                and named(layer.name) is None
+            ),
+            key=creation_order(model),
+        )
         plan = {}
         for rank, conv in enumerate(units):
             bn = layers[f"{conv.name}_bn"]
@@ -155,8 +168,11 @@ def inception_resnet_v2_named(name):
     match = _BLOCK_UP.fullmatch(name)
     if match:
         return f"{match[1]}_conv"
-    return {"conv_7b_1x1": "conv_7b", "conv_7b_1x1_bn": "conv_7b_bn",
-            "predictions": "predictions"}.get(name)
+    return {
+        "conv_7b_1x1": "conv_7b",
+        "conv_7b_1x1_bn": "conv_7b_bn",
+        "predictions": "predictions",
+    }.get(name)
 
 
 # keras.applications' preprocess_input: "caffe" (BGR, mean pixel) for ResNet and VGG at 224,
@@ -166,23 +182,45 @@ CAFFE_224 = InputConfig("caffe", 224)
 
 
 def _row(name, model, plan, head, input=CAFFE_224, **fields):  # noqa: A002
-    return Conversion(source=SOURCE, name=name, model=model, plan=plan, input=input,
-                      head=head, **fields)
+    return Conversion(
+        source=SOURCE, name=name, model=model, plan=plan, input=input, head=head, **fields
+    )
 
 
 # InceptionV3 has no aux head (aux_logits=True is refused).
 _INCEPTION = dict(input=InputConfig("tf", 299), rename=rank_auto_named)
 
 ROWS = table(
-    *(_row(f"ResNet{depth}", f"resnet{depth}", resnet_plan, ("predictions/",),
-           builder_kwargs=dict(downsample_at="1x1")) for depth in (50, 101, 152)),
-    *(_row(f"VGG{depth}", f"vgg{depth}", vgg_plan, ("fc1/", "fc2/", "predictions/"))
-      for depth in (16, 19)),
-    _row("InceptionV3", "inception_v3", inception_plan(inception_v3_named), ("predictions/",),
-         builder_kwargs=dict(bn_scale=False, aux_logits=False), **_INCEPTION),
-    _row("InceptionResNetV2", "inception_resnet_v2",
-         inception_plan(inception_resnet_v2_named), ("predictions/",),
-         builder_kwargs=dict(bn_scale=False), **_INCEPTION),
+    *(
+        _row(
+            f"ResNet{depth}",
+            f"resnet{depth}",
+            resnet_plan,
+            ("predictions/",),
+            builder_kwargs=dict(downsample_at="1x1"),
+        )
+        for depth in (50, 101, 152)
+    ),
+    *(
+        _row(f"VGG{depth}", f"vgg{depth}", vgg_plan, ("fc1/", "fc2/", "predictions/"))
+        for depth in (16, 19)
+    ),
+    _row(
+        "InceptionV3",
+        "inception_v3",
+        inception_plan(inception_v3_named),
+        ("predictions/",),
+        builder_kwargs=dict(bn_scale=False, aux_logits=False),
+        **_INCEPTION,
+    ),
+    _row(
+        "InceptionResNetV2",
+        "inception_resnet_v2",
+        inception_plan(inception_resnet_v2_named),
+        ("predictions/",),
+        builder_kwargs=dict(bn_scale=False),
+        **_INCEPTION,
+    ),
 )
 
 

@@ -36,8 +36,12 @@ def _module_conv(name):
     return operation if operation is not None and operation.kind == "conv" else None
 
 
-_V4_NAMED = {"conv_1a_3x3": "features.0", "conv_2a_3x3": "features.1",
-             "conv_2b_3x3": "features.2", "predictions": "last_linear"}
+_V4_NAMED = {
+    "conv_1a_3x3": "features.0",
+    "conv_2a_3x3": "features.1",
+    "conv_2b_3x3": "features.2",
+    "predictions": "last_linear",
+}
 
 
 def inception_v4_module(name, branches):
@@ -51,8 +55,7 @@ def inception_v4_module(name, branches):
     # The TF-slim end point names sort in network order.
     modules = sorted({module for module, _ in branches})
     prefix = f"features.{3 + modules.index(operation.module)}"
-    if all(len(ops) == 1 for (module, _), ops in branches.items()
-           if module == operation.module):
+    if all(len(ops) == 1 for (module, _), ops in branches.items() if module == operation.module):
         return f"{prefix}.conv"  # Mixed3a, Mixed5a: a max pool and one conv named `conv`
     return branch_module(prefix, operation, branches)
 
@@ -66,10 +69,14 @@ def _irv2_block(block, branches):
     """block35_k, block17_k, block8_k -> repeat.{k-1}, repeat_1.{k-1}, repeat_2.{k-1}; the last
     8x8 block (unscaled, no ReLU) is timm's `block8`."""
     grid, index = _IRV2_BLOCK.fullmatch(block).groups()
-    last = max(int(m[2]) for m in (_IRV2_BLOCK.fullmatch(module) for module, _ in branches)
-               if m and m[1] == "8")
-    return "block8" if grid == "8" and int(index) == last else \
-        f"{_IRV2_REPEAT[grid]}.{int(index) - 1}"
+    last = max(
+        int(m[2])
+        for m in (_IRV2_BLOCK.fullmatch(module) for module, _ in branches)
+        if m and m[1] == "8"
+    )
+    return (
+        "block8" if grid == "8" and int(index) == last else f"{_IRV2_REPEAT[grid]}.{int(index) - 1}"
+    )
 
 
 def inception_resnet_v2_module(name, branches):
@@ -82,12 +89,15 @@ def inception_resnet_v2_module(name, branches):
     if match:
         return f"conv2d_{match[1]}"
     if name.endswith("_up_conv"):
-        return f"{_irv2_block(name[:-len('_up_conv')], branches)}.conv2d"
+        return f"{_irv2_block(name[: -len('_up_conv')], branches)}.conv2d"
     operation = _module_conv(name)
     if operation is None:
         return None
-    prefix = (_irv2_block(operation.module, branches)
-              if _IRV2_BLOCK.fullmatch(operation.module) else operation.module)
+    prefix = (
+        _irv2_block(operation.module, branches)
+        if _IRV2_BLOCK.fullmatch(operation.module)
+        else operation.module
+    )
     return branch_module(prefix, operation, branches)
 
 
@@ -102,19 +112,34 @@ _row = functools.partial(torch_layout.row, SOURCE, input=TF_299)
 
 # timm's Inception-v3 pools as torchvision's (padding counted); its tv_in1k checkpoint holds
 # AuxLogits, converted when the model is built with aux_logits=True.
-_INCEPTION_V3 = dict(plan=INCEPTION_V3_PLAN, head=("fc.",), aux=("AuxLogits.",),
-                     avg_pool_counts_padding=True)
+_INCEPTION_V3 = dict(
+    plan=INCEPTION_V3_PLAN, head=("fc.",), aux=("AuxLogits.",), avg_pool_counts_padding=True
+)
 
 ROWS = table(
-    _row("resnext101_32x4d", "resnext101_32x4d", RESNET_PLAN, ("fc.",),
-         input=InputConfig("torch", 224, interpolation="bicubic"), downsample_at="3x3"),
+    _row(
+        "resnext101_32x4d",
+        "resnext101_32x4d",
+        RESNET_PLAN,
+        ("fc.",),
+        input=InputConfig("torch", 224, interpolation="bicubic"),
+        downsample_at="3x3",
+    ),
     _row("inception_v3", "inception_v3", **_INCEPTION_V3),
     _row("inception_v3.gluon_in1k", "inception_v3", input=TORCH_299, **_INCEPTION_V3),
-    _row("inception_v4", "inception_v4",
-         torch_layout.plan(torch_layout.unit_names(inception_v4_module)), ("last_linear.",)),
-    _row("inception_resnet_v2", "inception_resnet_v2",
-         torch_layout.plan(torch_layout.unit_names(inception_resnet_v2_module)), ("classif.",),
-         input=TF_299.replace(crop_ratio=0.8975)),
+    _row(
+        "inception_v4",
+        "inception_v4",
+        torch_layout.plan(torch_layout.unit_names(inception_v4_module)),
+        ("last_linear.",),
+    ),
+    _row(
+        "inception_resnet_v2",
+        "inception_resnet_v2",
+        torch_layout.plan(torch_layout.unit_names(inception_resnet_v2_module)),
+        ("classif.",),
+        input=TF_299.replace(crop_ratio=0.8975),
+    ),
 )
 
 

@@ -49,17 +49,19 @@ def flattened_dense_kernel(grid):
 def takes(layer, prefix):
     """The Takes of one Keras layer from the torch module at `prefix`."""
     if isinstance(layer, keras.layers.BatchNormalization):
-        return tuple(Take((f"{prefix}.{p}",)) for p in
-                     ("weight", "bias", "running_mean", "running_var"))
+        return tuple(
+            Take((f"{prefix}.{p}",)) for p in ("weight", "bias", "running_mean", "running_var")
+        )
     if isinstance(layer, keras.layers.Conv2D):
         kernel = Take((f"{prefix}.weight",), conv_kernel)
     elif isinstance(layer, keras.layers.Dense):
         grid = _flattened_grid(layer)
-        kernel = Take((f"{prefix}.weight",),
-                      flattened_dense_kernel(grid) if grid else dense_kernel)
+        kernel = Take((f"{prefix}.weight",), flattened_dense_kernel(grid) if grid else dense_kernel)
     else:
-        raise TypeError(f"Layer {layer.name!r} ({type(layer).__name__}) has no torch "
-                        "layout; accepted: Conv2D, Dense, BatchNormalization.")
+        raise TypeError(
+            f"Layer {layer.name!r} ({type(layer).__name__}) has no torch "
+            "layout; accepted: Conv2D, Dense, BatchNormalization."
+        )
     bias = (Take((f"{prefix}.bias",)),) if layer.use_bias else ()
     return (kernel, *bias)
 
@@ -82,8 +84,11 @@ def plan(module_names):
 
     def plan_fn(model):
         names = module_names(model)
-        return {layer.name: takes(layer, names[layer.name])
-                for layer in model.layers if layer.weights and layer.name in names}
+        return {
+            layer.name: takes(layer, names[layer.name])
+            for layer in model.layers
+            if layer.weights and layer.name in names
+        }
 
     return plan_fn
 
@@ -95,8 +100,12 @@ def sequential_names(classifier_indices):
     order, the modules of torch's `features`; our Dense layers are the `classifier` modules at
     `classifier_indices` (Dropout and ReLU sit between them there).
     """
-    counted = (keras.layers.Conv2D, keras.layers.BatchNormalization, keras.layers.ReLU,
-               keras.layers.MaxPooling2D)
+    counted = (
+        keras.layers.Conv2D,
+        keras.layers.BatchNormalization,
+        keras.layers.ReLU,
+        keras.layers.MaxPooling2D,
+    )
 
     def names(model):
         found, index, dense = {}, 0, iter(classifier_indices)
@@ -148,5 +157,14 @@ def unit_names(module_of):
 
 def row(source, name, model, plan, head, *, input, aux=(), **builder_kwargs):  # noqa: A002
     """A `Conversion` row of a torch source (its state dicts count num_batches_tracked)."""
-    return Conversion(source=source, name=name, model=model, plan=plan, input=input,
-                      builder_kwargs=builder_kwargs, head=head, aux=aux, ignored=IGNORED)
+    return Conversion(
+        source=source,
+        name=name,
+        model=model,
+        plan=plan,
+        input=input,
+        builder_kwargs=builder_kwargs,
+        head=head,
+        aux=aux,
+        ignored=IGNORED,
+    )

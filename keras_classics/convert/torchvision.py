@@ -44,10 +44,15 @@ def resnet_names(model):
 
 RESNET_PLAN = torch_layout.plan(resnet_names)
 # Our GoogLeNet (Caffe names) -> torchvision's: stem units, then the inception branches.
-_GOOGLENET_STEM = {"conv1": "conv1", "conv2_reduce": "conv2", "conv2": "conv3",
-                   "predictions": "fc"}
-_GOOGLENET_BRANCH = {"1x1": "branch1", "3x3_reduce": "branch2.0", "3x3": "branch2.1",
-                     "5x5_reduce": "branch3.0", "5x5": "branch3.1", "pool_proj": "branch4.1"}
+_GOOGLENET_STEM = {"conv1": "conv1", "conv2_reduce": "conv2", "conv2": "conv3", "predictions": "fc"}
+_GOOGLENET_BRANCH = {
+    "1x1": "branch1",
+    "3x3_reduce": "branch2.0",
+    "3x3": "branch2.1",
+    "5x5_reduce": "branch3.0",
+    "5x5": "branch3.1",
+    "pool_proj": "branch4.1",
+}
 _GOOGLENET_UNIT = re.compile(r"inception_(\d[a-e])_(\w+)")
 
 
@@ -72,8 +77,12 @@ _V3_BRANCHES = {
     "7a": ("branch3x3", "branch7x7x3"),
     "7": ("branch1x1", "branch3x3", "branch3x3dbl", "branch_pool"),
 }
-_V3_NAMED = {"predictions": "fc", "aux1_1_conv": "AuxLogits.conv0",
-             "aux1_2_conv": "AuxLogits.conv1", "aux1_predictions": "AuxLogits.fc"}
+_V3_NAMED = {
+    "predictions": "fc",
+    "aux1_1_conv": "AuxLogits.conv0",
+    "aux1_2_conv": "AuxLogits.conv1",
+    "aux1_predictions": "AuxLogits.fc",
+}
 _V3_STEM = re.compile(r"conv_(\d[a-z]_\dx\d)")
 
 
@@ -89,7 +98,7 @@ def inception_v3_module(name, branches):
     operation = operation_at(name)
     if operation is None or operation.kind != "conv":
         return None
-    grid = operation.module[len("mixed_"):]
+    grid = operation.module[len("mixed_") :]
     prefix = _V3_BRANCHES[grid if grid in _V3_BRANCHES else grid[0]][operation.branch]
     convs = [op for op in branches[operation.module, operation.branch] if op.kind == "conv"]
     suffix = "" if len(convs) == 1 else f"_{operation.position}{operation.split}"
@@ -115,29 +124,50 @@ V15 = dict(downsample_at="3x3")
 
 ROWS = table(
     _row("alexnet", "alexnet", ALEXNET_PLAN, ("classifier.",), variant="torchvision"),
-    *(_row(f"vgg{depth}{bn}", f"vgg{depth}{bn}", VGG_PLAN, ("classifier.",))
-      for bn in ("", "_bn") for depth in (11, 13, 16, 19)),
+    *(
+        _row(f"vgg{depth}{bn}", f"vgg{depth}{bn}", VGG_PLAN, ("classifier.",))
+        for bn in ("", "_bn")
+        for depth in (11, 13, 16, 19)
+    ),
     # torchvision's pretrained googlenet and inception_v3 are built with transform_input=True:
     # the model maps its mean/std-normalised input back to (x / 255 - 0.5) / 0.5 before the
     # first conv, so the layers (and our converted model, which has no such step) take [-1, 1]
     # input: preprocessing "tf" equals torchvision's model on its own "torch" normalisation.
     # GoogLeNet's aux heads (aux1., aux2.) pool adaptively to 4x4 where ours pool 5x5/3 (the
     # paper's), and torchvision never trained them: not converted, aux_logits=True refused.
-    _row("googlenet", "googlenet", GOOGLENET_PLAN, ("fc.",), input=InputConfig("tf", 224),
-         aux=("aux1.", "aux2."), variant="torchvision", aux_logits=False),
+    _row(
+        "googlenet",
+        "googlenet",
+        GOOGLENET_PLAN,
+        ("fc.",),
+        input=InputConfig("tf", 224),
+        aux=("aux1.", "aux2."),
+        variant="torchvision",
+        aux_logits=False,
+    ),
     # Inception-v3: 342 -> 299 centre crop; AuxLogits converts into our aux head when the
     # model is built with aux_logits=True. Its modules' avg_pool2d(3, 1, padding=1) count the
     # padding.
-    _row("inception_v3", "inception_v3", INCEPTION_V3_PLAN, ("fc.",),
-         input=InputConfig("tf", 299, crop_ratio=299 / 342), aux=("AuxLogits.",),
-         avg_pool_counts_padding=True),
+    _row(
+        "inception_v3",
+        "inception_v3",
+        INCEPTION_V3_PLAN,
+        ("fc.",),
+        input=InputConfig("tf", 299, crop_ratio=299 / 342),
+        aux=("AuxLogits.",),
+        avg_pool_counts_padding=True,
+    ),
     _row("resnet18", "resnet18", RESNET_PLAN, ("fc.",)),
     _row("resnet34", "resnet34", RESNET_PLAN, ("fc.",)),
-    *(_row(name, name, RESNET_PLAN, ("fc.",), **V15)
-      for name in ("resnet50", "resnet101", "resnet152")),
+    *(
+        _row(name, name, RESNET_PLAN, ("fc.",), **V15)
+        for name in ("resnet50", "resnet101", "resnet152")
+    ),
     # ResNeXt builders stride the 3x3 by default (ResNeXt paper); recorded explicitly.
-    *(_row(name, name, RESNET_PLAN, ("fc.",), **V15)
-      for name in ("resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d")),
+    *(
+        _row(name, name, RESNET_PLAN, ("fc.",), **V15)
+        for name in ("resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d")
+    ),
 )
 
 

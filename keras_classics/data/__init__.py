@@ -9,15 +9,34 @@ fashion_mnist), train_preprocessing / eval_preprocessing (the papers' augmentati
 pipeline (get_dataset), build_tfrecords (the converter).
 """
 
-from keras_classics.data.eval_preprocessing import (eval_preprocess, eval_preprocess_jpeg,
-                                                    ten_crop_predict, ten_crop_preprocess)
+from keras_classics.data.eval_preprocessing import (
+    eval_preprocess,
+    eval_preprocess_jpeg,
+    ten_crop_predict,
+    ten_crop_preprocess,
+)
 from keras_classics.data.pipeline import DatasetInfo, find_bad_records, get_dataset
 from keras_classics.data.sources import SourceDefaults
 from keras_classics.data.sources import defaults as source_defaults
-from keras_classics.data.train_preprocessing import (AUGMENTATIONS, FAMILY_AUGMENTATION,
-                                                     default_augmentation, train_preprocess)
+from keras_classics.data.train_preprocessing import (
+    AUGMENTATIONS,
+    FAMILY_AUGMENTATION,
+    default_augmentation,
+    train_preprocess,
+)
 
-__all__ = ["AUGMENTATIONS", "DatasetInfo", "FAMILY_AUGMENTATION", "SourceDefaults",
-           "default_augmentation", "eval_preprocess", "eval_preprocess_jpeg",
-           "find_bad_records", "get_dataset", "source_defaults", "ten_crop_predict",
-           "ten_crop_preprocess", "train_preprocess"]
+__all__ = [
+    "AUGMENTATIONS",
+    "DatasetInfo",
+    "FAMILY_AUGMENTATION",
+    "SourceDefaults",
+    "default_augmentation",
+    "eval_preprocess",
+    "eval_preprocess_jpeg",
+    "find_bad_records",
+    "get_dataset",
+    "source_defaults",
+    "ten_crop_predict",
+    "ten_crop_preprocess",
+    "train_preprocess",
+]

@@ -41,7 +41,7 @@ def jpeg_components(data):
         if marker == 0xFF:
             i += 1
             continue
-        length = int.from_bytes(data[i + 2:i + 4], "big")
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
             return data[i + 9] if i + 9 < len(data) else None
         i += 2 + length
@@ -81,16 +81,16 @@ def encode_rgb_jpeg(path, quality=95):
     try:
         image = tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
     except tf.errors.OpError as err:
-        raise BadImageError(f"{path}: cannot be decoded ({err.message.splitlines()[0]})") \
-            from None
+        raise BadImageError(f"{path}: cannot be decoded ({err.message.splitlines()[0]})") from None
     reason = ""
     if fmt != "JPEG":
         reason = f"{fmt} data"
     else:
         components = jpeg_components(data)
         if components != 3:
-            reason = {1: "greyscale JPEG", 4: "CMYK JPEG"}.get(components,
-                                                               f"JPEG with {components} channels")
+            reason = {1: "greyscale JPEG", 4: "CMYK JPEG"}.get(
+                components, f"JPEG with {components} channels"
+            )
         elif not data.rstrip(b"\0").endswith(b"\xff\xd9"):
             reason = "JPEG without end-of-image marker"
     if reason:
@@ -108,12 +108,21 @@ def _feature(value):
 
 def make_example(encoded, label, synset, filename):
     """An ImageNet-layout tf.Example (build_imagenet_data.py's features)."""
-    return tf.train.Example(features=tf.train.Features(feature={
-        "image/encoded": _feature(encoded.data), "image/format": _feature("JPEG"),
-        "image/colorspace": _feature("RGB"), "image/channels": _feature(3),
-        "image/height": _feature(encoded.height), "image/width": _feature(encoded.width),
-        "image/class/label": _feature(label), "image/class/synset": _feature(synset),
-        "image/filename": _feature(os.path.basename(filename))}))
+    return tf.train.Example(
+        features=tf.train.Features(
+            feature={
+                "image/encoded": _feature(encoded.data),
+                "image/format": _feature("JPEG"),
+                "image/colorspace": _feature("RGB"),
+                "image/channels": _feature(3),
+                "image/height": _feature(encoded.height),
+                "image/width": _feature(encoded.width),
+                "image/class/label": _feature(label),
+                "image/class/synset": _feature(synset),
+                "image/filename": _feature(os.path.basename(filename)),
+            }
+        )
+    )
 
 
 def plan_shards(files, labels, num_shards, shuffle, seed):
@@ -122,7 +131,7 @@ def plan_shards(files, labels, num_shards, shuffle, seed):
     if shuffle:
         random.Random(seed).shuffle(pairs)
     bounds = [round(i * len(pairs) / num_shards) for i in range(num_shards + 1)]
-    return [pairs[bounds[i]:bounds[i + 1]] for i in range(num_shards)]
+    return [pairs[bounds[i] : bounds[i + 1]] for i in range(num_shards)]
 
 
 def write_shard(path, pairs, class_names, label_offset, skip_errors, progress):
@@ -149,8 +158,18 @@ def write_shard(path, pairs, class_names, label_offset, skip_errors, progress):
     return written, reencoded, skipped
 
 
-def build(input_dir, output_dir, split, num_shards, *, label_offset=1, skip_errors=False,
-          num_workers=None, seed=0, verbose=True):
+def build(
+    input_dir,
+    output_dir,
+    split,
+    num_shards,
+    *,
+    label_offset=1,
+    skip_errors=False,
+    num_workers=None,
+    seed=0,
+    verbose=True,
+):
     """Converts a class-folder directory; returns a report dict (written, reencoded, skipped).
 
     Raises BadImageError naming the first undecodable file unless skip_errors.
@@ -162,8 +181,10 @@ def build(input_dir, output_dir, split, num_shards, *, label_offset=1, skip_erro
     if label_offset not in (0, 1):
         raise ValueError(f"label_offset={label_offset!r} is invalid; accepted: 0 or 1.")
     if not os.path.isdir(input_dir):
-        raise ValueError(f"input_dir={input_dir!r} is not a directory; accepted: a directory of "
-                         "class sub-folders.")
+        raise ValueError(
+            f"input_dir={input_dir!r} is not a directory; accepted: a directory of "
+            "class sub-folders."
+        )
     class_names, files, labels = folder.list_class_folders(input_dir)
     os.makedirs(output_dir, exist_ok=True)
     info_path = os.path.join(output_dir, INFO_FILE)
@@ -171,17 +192,24 @@ def build(input_dir, output_dir, split, num_shards, *, label_offset=1, skip_erro
     if os.path.exists(info_path):
         with open(info_path, encoding="utf-8") as f:
             info = json.load(f)
-        if info.get("class_names", class_names) != class_names \
-                or info.get("label_offset", label_offset) != label_offset:
-            raise ValueError(f"{output_dir!r} already holds shards with other classes or "
-                             f"label_offset ({info_path}); accepted: the same classes and "
-                             "offset for every split of a dataset.")
+        if (
+            info.get("class_names", class_names) != class_names
+            or info.get("label_offset", label_offset) != label_offset
+        ):
+            raise ValueError(
+                f"{output_dir!r} already holds shards with other classes or "
+                f"label_offset ({info_path}); accepted: the same classes and "
+                "offset for every split of a dataset."
+            )
     shards = plan_shards(files, labels, num_shards, shuffle=split == "train", seed=seed)
-    names = [os.path.join(output_dir, f"{split}-{i:05d}-of-{num_shards:05d}")
-             for i in range(num_shards)]
+    names = [
+        os.path.join(output_dir, f"{split}-{i:05d}-of-{num_shards:05d}") for i in range(num_shards)
+    ]
     import keras
+
     bar = keras.utils.Progbar(len(files), unit_name="image", verbose=1 if verbose else 0)
     import threading
+
     lock = threading.Lock()
     done = [0]
 
@@ -194,8 +222,10 @@ def build(input_dir, output_dir, split, num_shards, *, label_offset=1, skip_erro
     workers = num_workers or min(os.cpu_count() or 1, num_shards)
     report = {"written": 0, "reencoded": [], "skipped": []}
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(write_shard, n, p, class_names, label_offset, skip_errors,
-                               progress) for n, p in zip(names, shards)]
+        futures = [
+            pool.submit(write_shard, n, p, class_names, label_offset, skip_errors, progress)
+            for n, p in zip(names, shards)
+        ]
         try:
             for fut in futures:
                 written, reencoded, skipped = fut.result()
@@ -207,38 +237,55 @@ def build(input_dir, output_dir, split, num_shards, *, label_offset=1, skip_erro
                 fut.cancel()
             raise
     info.update(class_names=class_names, label_offset=label_offset)
-    info.setdefault("splits", {})[split] = {"num_examples": report["written"],
-                                            "num_shards": num_shards}
+    info.setdefault("splits", {})[split] = {
+        "num_examples": report["written"],
+        "num_shards": num_shards,
+    }
     with open(info_path, "w", encoding="utf-8") as f:
         json.dump(info, f, indent=1)
     return report
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m keras_classics.data.build_tfrecords",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_classics.data.build_tfrecords", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--input_dir", required=True, help="class sub-folders of images")
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--split", required=True, choices=("train", "validation", "test"))
     parser.add_argument("--num_shards", type=int, required=True)
-    parser.add_argument("--label_offset", type=int, default=1, choices=(0, 1),
-                        help="first label on disk (1 = build_imagenet_data.py convention)")
-    parser.add_argument("--skip_errors", action="store_true",
-                        help="leave out undecodable files and name them at the end")
+    parser.add_argument(
+        "--label_offset",
+        type=int,
+        default=1,
+        choices=(0, 1),
+        help="first label on disk (1 = build_imagenet_data.py convention)",
+    )
+    parser.add_argument(
+        "--skip_errors",
+        action="store_true",
+        help="leave out undecodable files and name them at the end",
+    )
     parser.add_argument("--num_workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0, help="shuffle seed of the train split")
     args = parser.parse_args(argv)
     try:
-        report = build(args.input_dir, args.output_dir, args.split, args.num_shards,
-                       label_offset=args.label_offset, skip_errors=args.skip_errors,
-                       num_workers=args.num_workers, seed=args.seed)
+        report = build(
+            args.input_dir,
+            args.output_dir,
+            args.split,
+            args.num_shards,
+            label_offset=args.label_offset,
+            skip_errors=args.skip_errors,
+            num_workers=args.num_workers,
+            seed=args.seed,
+        )
     except (BadImageError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         if isinstance(err, BadImageError):
             print("Pass --skip_errors to leave such files out.", file=sys.stderr)
         return 1
-    print(f"Wrote {report['written']} images to {args.num_shards} shards in "
-          f"{args.output_dir}.")
+    print(f"Wrote {report['written']} images to {args.num_shards} shards in {args.output_dir}.")
     if report["reencoded"]:
         print(f"Re-encoded {len(report['reencoded'])} files as RGB JPEG:")
         for file, why in report["reencoded"]:

@@ -10,12 +10,20 @@ name the record before a decoder op fails without saying which file it was readi
 import tensorflow as tf
 
 # Reason codes of a bad record; 0 = good. Index = position in the skip_errors counters.
-REASONS = ("ok", "missing_feature", "empty", "not_an_image", "truncated", "label_out_of_range",
-           "synset_mismatch", "undecodable")
+REASONS = (
+    "ok",
+    "missing_feature",
+    "empty",
+    "not_an_image",
+    "truncated",
+    "label_out_of_range",
+    "synset_mismatch",
+    "undecodable",
+)
 CODE = {name: i for i, name in enumerate(REASONS)}
 
 _MISSING = "\x00missing"  # default of an absent feature: tells it apart from 0 bytes
-_MISSING_LABEL = -(2 ** 62)
+_MISSING_LABEL = -(2**62)
 IMAGENET_FEATURES = {
     "image/encoded": tf.io.FixedLenFeature([], tf.string, default_value=_MISSING),
     "image/class/label": tf.io.FixedLenFeature([], tf.int64, default_value=_MISSING_LABEL),
@@ -33,15 +41,25 @@ def parse_imagenet_example(serialized, record_id):
     """
     f = tf.io.parse_single_example(serialized, IMAGENET_FEATURES)
     name = f["image/filename"]
-    rid = tf.strings.join([record_id, tf.where(tf.strings.length(name) > 0,
-                                               tf.strings.join([" (", name, ")"]), "")])
+    rid = tf.strings.join(
+        [record_id, tf.where(tf.strings.length(name) > 0, tf.strings.join([" (", name, ")"]), "")]
+    )
     no_image = tf.equal(f["image/encoded"], _MISSING)
     no_label = tf.equal(f["image/class/label"], _MISSING_LABEL)
     code = tf.where(no_image | no_label, CODE["missing_feature"], 0)
-    detail = tf.where(no_image, "tf.Example has no image/encoded feature",
-                      tf.where(no_label, "tf.Example has no image/class/label feature", ""))
-    return {"image": f["image/encoded"], "label": f["image/class/label"], "id": rid,
-            "synset": f["image/class/synset"], "code": code, "detail": detail}
+    detail = tf.where(
+        no_image,
+        "tf.Example has no image/encoded feature",
+        tf.where(no_label, "tf.Example has no image/class/label feature", ""),
+    )
+    return {
+        "image": f["image/encoded"],
+        "label": f["image/class/label"],
+        "id": rid,
+        "synset": f["image/class/synset"],
+        "code": code,
+        "detail": detail,
+    }
 
 
 def is_png(data):
@@ -54,8 +72,12 @@ def is_jpeg(data):
 
 def _is_image(data):
     head = tf.strings.substr(data, 0, 3)
-    return (is_jpeg(data) | is_png(data) | tf.equal(head, b"GIF")
-            | tf.equal(tf.strings.substr(data, 0, 2), b"BM"))
+    return (
+        is_jpeg(data)
+        | is_png(data)
+        | tf.equal(head, b"GIF")
+        | tf.equal(tf.strings.substr(data, 0, 2), b"BM")
+    )
 
 
 def _has_end_marker(data):
@@ -75,11 +97,20 @@ def check_encoded(data):
     empty = tf.equal(tf.strings.length(data), 0)
     not_image = ~empty & ~_is_image(data)
     truncated = ~empty & ~not_image & ~_has_end_marker(data)
-    code = tf.where(empty, CODE["empty"], tf.where(
-        not_image, CODE["not_an_image"], tf.where(truncated, CODE["truncated"], 0)))
-    detail = tf.where(empty, "empty image data (0 bytes)", tf.where(
-        not_image, "not a JPEG, PNG, GIF or BMP image", tf.where(
-            truncated, "truncated image data (no end-of-image marker)", "")))
+    code = tf.where(
+        empty,
+        CODE["empty"],
+        tf.where(not_image, CODE["not_an_image"], tf.where(truncated, CODE["truncated"], 0)),
+    )
+    detail = tf.where(
+        empty,
+        "empty image data (0 bytes)",
+        tf.where(
+            not_image,
+            "not a JPEG, PNG, GIF or BMP image",
+            tf.where(truncated, "truncated image data (no end-of-image marker)", ""),
+        ),
+    )
     return code, detail
 
 
@@ -94,9 +125,11 @@ def image_shape(image):
     """[height, width] of an encoded image (JPEG: from the header only) or a decoded tensor."""
     if image.dtype != tf.string:
         return tf.shape(image)[:2]
-    return tf.cond(is_jpeg(image),
-                   lambda: tf.cast(tf.image.extract_jpeg_shape(image)[:2], tf.int32),
-                   lambda: tf.shape(decode_image(image))[:2])
+    return tf.cond(
+        is_jpeg(image),
+        lambda: tf.cast(tf.image.extract_jpeg_shape(image)[:2], tf.int32),
+        lambda: tf.shape(decode_image(image))[:2],
+    )
 
 
 def decode_crop(image, window):
@@ -107,10 +140,12 @@ def decode_crop(image, window):
     """
     y, x, h, w = tf.unstack(window)
     if image.dtype != tf.string:
-        return image[y:y + h, x:x + w]
+        return image[y : y + h, x : x + w]
 
-    out = tf.cond(is_jpeg(image),
-                  lambda: tf.image.decode_and_crop_jpeg(image, window, channels=3),
-                  lambda: decode_image(image)[y:y + h, x:x + w])
+    out = tf.cond(
+        is_jpeg(image),
+        lambda: tf.image.decode_and_crop_jpeg(image, window, channels=3),
+        lambda: decode_image(image)[y : y + h, x : x + w],
+    )
     out.set_shape([None, None, 3])
     return out

@@ -24,10 +24,8 @@ def input_config(config, image_size=None, crop_ratio=None):
     size and crop in place of its own (checked as the record checks them)."""
     config = getattr(config, "input", config)
     if not isinstance(config, InputConfig):
-        raise TypeError(f"config={config!r} is invalid; accepted: an InputConfig or a "
-                        "ModelSpec.")
-    changes = {k: v for k, v in (("size", image_size), ("crop_ratio", crop_ratio))
-               if v is not None}
+        raise TypeError(f"config={config!r} is invalid; accepted: an InputConfig or a ModelSpec.")
+    changes = {k: v for k, v in (("size", image_size), ("crop_ratio", crop_ratio)) if v is not None}
     return config.replace(**changes) if changes else config
 
 
@@ -50,8 +48,10 @@ def eval_preprocess(image, config, image_size=None, crop_ratio=None):
     config = input_config(config, image_size, crop_ratio)
     image = tf.convert_to_tensor(image)
     if image.dtype not in (tf.uint8, tf.string):
-        raise TypeError(f"image has dtype {image.dtype.name}; accepted: uint8 [H, W, 3] pixels "
-                        "or encoded image bytes (tf.string).")
+        raise TypeError(
+            f"image has dtype {image.dtype.name}; accepted: uint8 [H, W, 3] pixels "
+            "or encoded image bytes (tf.string)."
+        )
     x = center_crop(image, config.size, config.crop_ratio, config.interpolation)
     return normalize(x, config.mode)
 
@@ -74,9 +74,14 @@ def ten_crop(image, image_size, crop_ratio, interpolation="bilinear"):
     new_w = tf.maximum(tf.cast(tf.round(tf.cast(w, tf.float32) * scale), tf.int32), short)
     x = tf.image.resize(image, [new_h, new_w], method=interpolation)
     s = image_size
-    corners = [(0, 0), (0, new_w - s), (new_h - s, 0), (new_h - s, new_w - s),
-               ((new_h - s) // 2, (new_w - s) // 2)]
-    crops = tf.stack([x[y:y + s, c:c + s] for y, c in corners])
+    corners = [
+        (0, 0),
+        (0, new_w - s),
+        (new_h - s, 0),
+        (new_h - s, new_w - s),
+        ((new_h - s) // 2, (new_w - s) // 2),
+    ]
+    crops = tf.stack([x[y : y + s, c : c + s] for y, c in corners])
     crops = tf.concat([crops, tf.reverse(crops, axis=[2])], axis=0)
     crops.set_shape([10, s, s, 3])
     return crops
@@ -85,8 +90,9 @@ def ten_crop(image, image_size, crop_ratio, interpolation="bilinear"):
 def ten_crop_preprocess(image, config, image_size=None, crop_ratio=None):
     """Encoded bytes or uint8 [H, W, 3] -> the model's float32 [10, S, S, 3] inputs."""
     config = input_config(config, image_size, crop_ratio)
-    crops = ten_crop(tf.convert_to_tensor(image), config.size, config.crop_ratio,
-                     config.interpolation)
+    crops = ten_crop(
+        tf.convert_to_tensor(image), config.size, config.crop_ratio, config.interpolation
+    )
     return normalize(crops, config.mode)
 
 
@@ -96,6 +102,7 @@ def ten_crop_predict(model, dataset):
     Returns (predictions [N, classes] averaged over the 10 crops, labels [N]) as NumPy.
     """
     import numpy as np
+
     preds, labels = [], []
     for images, y in dataset:
         b = tf.shape(images)[0]

@@ -27,6 +27,7 @@ DEFAULT_SHUFFLE_BUFFER = 10_000
 @dataclasses.dataclass
 class DatasetInfo:
     """What the training program needs to know about a dataset from get_dataset."""
+
     num_classes: int
     class_names: list
     num_examples: Optional[int]
@@ -53,8 +54,7 @@ class DatasetInfo:
         if self._counters is None:
             return {}
         bad = self._counters["bad"].numpy()
-        undecodable = (self._counters["seen"].numpy() - bad.sum()
-                       - self._counters["out"].numpy())
+        undecodable = self._counters["seen"].numpy() - bad.sum() - self._counters["out"].numpy()
         counts = {r: int(bad[i]) for i, r in enumerate(decoders.REASONS) if i and bad[i]}
         if undecodable > 0:
             counts["undecodable"] = int(undecodable)
@@ -70,6 +70,7 @@ class DatasetInfo:
     def callback(self):
         """A Keras callback printing `summary()` at the end of every epoch."""
         import keras
+
         info = self
 
         class SkippedRecordsSummary(keras.callbacks.Callback):
@@ -94,8 +95,10 @@ def _positive_int(name, value):
 
 def _counters():
     with tf.init_scope(), tf.device("/cpu:0"):
+
         def var(shape):
             return tf.Variable(tf.zeros(shape, tf.int64), trainable=False)
+
         return {"seen": var([]), "bad": var([len(decoders.REASONS)]), "out": var([])}
 
 
@@ -109,17 +112,35 @@ def check_record(rec, src):
     label = rec["label"]
     bad_label = tf.equal(code, 0) & ((label < 0) | (label >= src.num_classes))
     code = tf.where(bad_label, decoders.CODE["label_out_of_range"], code)
-    detail = tf.where(bad_label, tf.strings.format(
-        "label {} is outside [0, {})", (label, src.num_classes)), detail)
+    detail = tf.where(
+        bad_label,
+        tf.strings.format("label {} is outside [0, {})", (label, src.num_classes)),
+        detail,
+    )
     if src.check_synset:
         names = tf.constant(src.class_names)
         expected = tf.gather(names, tf.clip_by_value(label, 0, src.num_classes - 1))
-        mismatch = (tf.equal(code, 0) & (tf.strings.length(rec["synset"]) > 0)
-                    & tf.not_equal(expected, rec["synset"]))
+        mismatch = (
+            tf.equal(code, 0)
+            & (tf.strings.length(rec["synset"]) > 0)
+            & tf.not_equal(expected, rec["synset"])
+        )
         code = tf.where(mismatch, decoders.CODE["synset_mismatch"], code)
-        detail = tf.where(mismatch, tf.strings.join(
-            ["label ", tf.strings.as_string(label), " is class ", expected,
-             " but image/class/synset is ", rec["synset"], " (check label_offset)"]), detail)
+        detail = tf.where(
+            mismatch,
+            tf.strings.join(
+                [
+                    "label ",
+                    tf.strings.as_string(label),
+                    " is class ",
+                    expected,
+                    " but image/class/synset is ",
+                    rec["synset"],
+                    " (check label_offset)",
+                ]
+            ),
+            detail,
+        )
     return code, detail
 
 
@@ -127,10 +148,26 @@ def _unpack(fn, raw):
     return fn(*raw) if isinstance(raw, tuple) else fn(raw)
 
 
-def get_dataset(source, split, *, model, global_batch_size, training, image_size=None,
-                data_dir=None, augmentation=None, seed=None, epoch=None, deterministic=False,
-                skip_errors=False, label_offset=None, ten_crop=False, input_context=None,
-                shuffle_buffer=DEFAULT_SHUFFLE_BUFFER, input_config=None):
+def get_dataset(
+    source,
+    split,
+    *,
+    model,
+    global_batch_size,
+    training,
+    image_size=None,
+    data_dir=None,
+    augmentation=None,
+    seed=None,
+    epoch=None,
+    deterministic=False,
+    skip_errors=False,
+    label_offset=None,
+    ten_crop=False,
+    input_context=None,
+    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
+    input_config=None,
+):
     """Batched (images, labels) for model.fit, preprocessed as the model's spec asks.
 
     Args:
@@ -169,42 +206,60 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
     if not isinstance(training, bool):
         raise ValueError(f"training={training!r} is invalid; accepted: True or False.")
     if ten_crop and training:
-        raise ValueError("ten_crop=True is invalid with training=True; accepted: ten_crop "
-                         "for evaluation only.")
+        raise ValueError(
+            "ten_crop=True is invalid with training=True; accepted: ten_crop for evaluation only."
+        )
     _positive_int("shuffle_buffer", shuffle_buffer)
-    src = sources.load(source, split, data_dir, label_offset=label_offset, training=training,
-                       seed=seed, input_context=input_context, deterministic=deterministic)
+    src = sources.load(
+        source,
+        split,
+        data_dir,
+        label_offset=label_offset,
+        training=training,
+        seed=seed,
+        input_context=input_context,
+        deterministic=deterministic,
+    )
     base = spec.input if input_config is None else input_config
     if image_size is None:
-        image_size = (base.size if src.defaults.image_size is None
-                      else max(src.defaults.image_size, spec.min_size))
-    if isinstance(image_size, bool) or not isinstance(image_size, int) \
-            or image_size < spec.min_size:
-        raise ValueError(f"image_size={image_size!r} is invalid for {spec.name}; accepted: an "
-                         f"integer >= {spec.min_size} (the model's min_size).")
+        image_size = (
+            base.size
+            if src.defaults.image_size is None
+            else max(src.defaults.image_size, spec.min_size)
+        )
+    if (
+        isinstance(image_size, bool)
+        or not isinstance(image_size, int)
+        or image_size < spec.min_size
+    ):
+        raise ValueError(
+            f"image_size={image_size!r} is invalid for {spec.name}; accepted: an "
+            f"integer >= {spec.min_size} (the model's min_size)."
+        )
     if training:
         if augmentation is None:
-            augmentation = (src.defaults.augmentation
-                            or train_preprocessing.default_augmentation(spec))
+            augmentation = src.defaults.augmentation or train_preprocessing.default_augmentation(
+                spec
+            )
         train_preprocessing.check_augmentation(augmentation)
-    config = base.replace(size=image_size, crop_ratio=src.defaults.crop_ratio
-                          or base.crop_ratio)
+    config = base.replace(size=image_size, crop_ratio=src.defaults.crop_ratio or base.crop_ratio)
     batch_size = global_batch_size
     if input_context is not None:
         batch_size = input_context.get_per_replica_batch_size(global_batch_size)
 
     records = src.records
     if input_context is not None and not src.sharded:
-        records = records.shard(input_context.num_input_pipelines,
-                                input_context.input_pipeline_id)
+        records = records.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
     if training:
         fresh_each_iteration = epoch is None
         if epoch is not None:
             seed = (seed or 0) * 1_000_003 + epoch
-        records = records.shuffle(shuffle_buffer, seed=seed,
-                                  reshuffle_each_iteration=fresh_each_iteration)
+        records = records.shuffle(
+            shuffle_buffer, seed=seed, reshuffle_each_iteration=fresh_each_iteration
+        )
         seeds = tf.data.Dataset.random(
-            seed=seed, rerandomize_each_iteration=fresh_each_iteration).batch(2)
+            seed=seed, rerandomize_each_iteration=fresh_each_iteration
+        ).batch(2)
     else:
         seeds = tf.data.Dataset.from_tensors(tf.zeros([2], tf.int64)).repeat()
     ds = tf.data.Dataset.zip((records, seeds))
@@ -213,8 +268,9 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
 
     def preprocess(image, seed):
         if training:
-            return train_preprocessing.train_preprocess(image, config, image_size,
-                                                        augmentation, seed)
+            return train_preprocessing.train_preprocess(
+                image, config, image_size, augmentation, seed
+            )
         if ten_crop:
             return eval_preprocessing.ten_crop_preprocess(image, config)
         return eval_preprocessing.eval_preprocess(image, config)
@@ -227,16 +283,25 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
         ok = tf.equal(code, 0)
         label = tf.cast(rec["label"], tf.int32)
         if not skip_errors:
-            message = tf.strings.join(["Bad record ", rec["id"], ": ", detail, ". Pass "
-                                       "skip_errors=True to drop and count such records."])
+            message = tf.strings.join(
+                [
+                    "Bad record ",
+                    rec["id"],
+                    ": ",
+                    detail,
+                    ". Pass skip_errors=True to drop and count such records.",
+                ]
+            )
             with tf.control_dependencies([tf.debugging.Assert(ok, [message])]):
                 return preprocess(rec["image"], seed), label, ok
 
         def dropped():
             count = counters["bad"].assign_add(
-                tf.one_hot(code, len(decoders.REASONS), dtype=tf.int64))
-            log = tf.print("keras_classics.data: skipped", rec["id"], ":", detail,
-                           output_stream=sys.stderr)
+                tf.one_hot(code, len(decoders.REASONS), dtype=tf.int64)
+            )
+            log = tf.print(
+                "keras_classics.data: skipped", rec["id"], ":", detail, output_stream=sys.stderr
+            )
             with tf.control_dependencies([count, log]):
                 return tf.zeros(out_shape, tf.float32)
 
@@ -250,11 +315,16 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
         def count_out(image, label, ok):
             with tf.control_dependencies([counters["out"].assign_add(1)]):
                 return tf.identity(image), label
+
         ds = ds.map(count_out)
     else:
         ds = ds.map(lambda image, label, ok: (image, label))
-    ds = ds.batch(batch_size, drop_remainder=training, num_parallel_calls=AUTOTUNE,
-                  deterministic=deterministic)
+    ds = ds.batch(
+        batch_size,
+        drop_remainder=training,
+        num_parallel_calls=AUTOTUNE,
+        deterministic=deterministic,
+    )
     ds = ds.prefetch(AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = deterministic
@@ -264,9 +334,16 @@ def get_dataset(source, split, *, model, global_batch_size, training, image_size
         # Already sharded here; strategies must not shard again.
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     ds = ds.with_options(options)
-    info = DatasetInfo(src.num_classes, list(src.class_names), src.num_examples, config,
-                       augmentation if training else None, src.name, split,
-                       _counters=counters)
+    info = DatasetInfo(
+        src.num_classes,
+        list(src.class_names),
+        src.num_examples,
+        config,
+        augmentation if training else None,
+        src.name,
+        split,
+        _counters=counters,
+    )
     return ds, info
 
 

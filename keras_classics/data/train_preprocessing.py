@@ -12,7 +12,8 @@ image_size / 224, so the crop keeps the same share of the image.
 """
 
 import dataclasses
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 import tensorflow as tf
 
@@ -23,9 +24,7 @@ from keras_classics.data.normalization import normalize
 # values scaled to [0, 1], as published with fb.resnet.torch (ResNet's "standard colour
 # augmentation [21]" is the same).
 PCA_EIGVAL = (0.2175, 0.0188, 0.0045)
-PCA_EIGVEC = ((-0.5675, 0.7192, 0.4009),
-              (-0.5808, -0.0045, -0.8140),
-              (-0.5836, -0.6948, 0.4203))
+PCA_EIGVEC = ((-0.5675, 0.7192, 0.4009), (-0.5808, -0.0045, -0.8140), (-0.5836, -0.6948, 0.4203))
 PCA_ALPHA_STD = 0.1
 
 
@@ -35,6 +34,7 @@ def _seeds(seed, n):
 
 # ---- crop windows: (shape [h, w], image_size, seed) -> int32 [y, x, h, w] ----
 
+
 def inception_window(shape, image_size, seed, area=(0.08, 1.0), aspect=(3 / 4, 4 / 3)):
     """Szegedy et al. 2015 (GoogLeNet section 6): 8-100% of the area, aspect 3/4 to 4/3.
 
@@ -42,9 +42,15 @@ def inception_window(shape, image_size, seed, area=(0.08, 1.0), aspect=(3 / 4, 4
     """
     del image_size
     begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
-        tf.concat([shape, [3]], 0), tf.constant([[[0.0, 0.0, 1.0, 1.0]]]), seed=seed,
-        min_object_covered=0.0, aspect_ratio_range=aspect, area_range=area, max_attempts=10,
-        use_image_if_no_bounding_boxes=True)
+        tf.concat([shape, [3]], 0),
+        tf.constant([[[0.0, 0.0, 1.0, 1.0]]]),
+        seed=seed,
+        min_object_covered=0.0,
+        aspect_ratio_range=aspect,
+        area_range=area,
+        max_attempts=10,
+        use_image_if_no_bounding_boxes=True,
+    )
     return tf.stack([begin[0], begin[1], size[0], size[1]])
 
 
@@ -57,8 +63,9 @@ def scale_window(shape, image_size, seed, scale_range, central_square=False):
     s = tf.random.stateless_uniform([], s_seed, lo, hi + 1, dtype=tf.int32)
     h, w = shape[0], shape[1]
     short = tf.minimum(h, w)
-    side = tf.cast(tf.round(tf.cast(short * image_size, tf.float32) / tf.cast(s, tf.float32)),
-                   tf.int32)
+    side = tf.cast(
+        tf.round(tf.cast(short * image_size, tf.float32) / tf.cast(s, tf.float32)), tf.int32
+    )
     side = tf.clip_by_value(side, 1, short)
     y0 = x0 = tf.constant(0)
     span_h, span_w = h, w
@@ -80,6 +87,7 @@ def center_window(shape, crop_ratio):
 
 
 # ---- steps on the resized float image [S, S, 3] in [0, 255] ----
+
 
 def random_flip(image, seed):
     return tf.image.stateless_random_flip_left_right(image, seed)
@@ -117,25 +125,37 @@ def pad_and_crop(image, seed):
 @dataclasses.dataclass(frozen=True)
 class Augmentation:
     """One training recipe: how the crop window is sampled and what follows the resize."""
+
     window: Optional[Callable]  # (shape, image_size, seed) -> window; None: the eval crop
     flip: bool = True
-    after_resize: tuple = ()    # (image, seed) -> image, in order
+    after_resize: tuple = ()  # (image, seed) -> image, in order
     paper: str = ""
 
 
 AUGMENTATIONS = {
     "inception": Augmentation(inception_window, paper="Szegedy et al. 2015, section 6"),
-    "inception_color": Augmentation(inception_window, after_resize=(color_distortion,),
-                                    paper="Szegedy et al. 2015, section 6, photometric"),
-    "vgg": Augmentation(lambda shape, size, seed: scale_window(shape, size, seed, (256, 512)),
-                        paper="Simonyan & Zisserman 2015, section 3.1, scale jittering"),
-    "resnet": Augmentation(lambda shape, size, seed: scale_window(shape, size, seed, (256, 480)),
-                           after_resize=(pca_lighting,), paper="He et al. 2016, section 3.4"),
+    "inception_color": Augmentation(
+        inception_window,
+        after_resize=(color_distortion,),
+        paper="Szegedy et al. 2015, section 6, photometric",
+    ),
+    "vgg": Augmentation(
+        lambda shape, size, seed: scale_window(shape, size, seed, (256, 512)),
+        paper="Simonyan & Zisserman 2015, section 3.1, scale jittering",
+    ),
+    "resnet": Augmentation(
+        lambda shape, size, seed: scale_window(shape, size, seed, (256, 480)),
+        after_resize=(pca_lighting,),
+        paper="He et al. 2016, section 3.4",
+    ),
     "alexnet": Augmentation(
         lambda shape, size, seed: scale_window(shape, size, seed, (256, 256), True),
-        after_resize=(pca_lighting,), paper="Krizhevsky et al. 2012, section 4.1"),
-    "pad_crop": Augmentation(None, after_resize=(pad_and_crop,),
-                             paper="He et al. 2016, section 4.2 (CIFAR-10)"),
+        after_resize=(pca_lighting,),
+        paper="Krizhevsky et al. 2012, section 4.1",
+    ),
+    "pad_crop": Augmentation(
+        None, after_resize=(pad_and_crop,), paper="He et al. 2016, section 4.2 (CIFAR-10)"
+    ),
     "none": Augmentation(None, flip=False),
 }
 
@@ -158,8 +178,10 @@ def default_augmentation(spec):
 
 def check_augmentation(augmentation):
     if augmentation not in AUGMENTATIONS:
-        raise ValueError(f"augmentation={augmentation!r} is invalid; accepted: "
-                         f"{', '.join(map(repr, AUGMENTATIONS))} or None (the family default).")
+        raise ValueError(
+            f"augmentation={augmentation!r} is invalid; accepted: "
+            f"{', '.join(map(repr, AUGMENTATIONS))} or None (the family default)."
+        )
     return AUGMENTATIONS[augmentation]
 
 
@@ -168,8 +190,11 @@ def augment(image, augmentation, image_size, seed, crop_ratio=0.875):
     aug = check_augmentation(augmentation)
     seeds = _seeds(seed, 2 + len(aug.after_resize))
     shape = decoders.image_shape(image)
-    window = (aug.window(shape, image_size, seeds[0]) if aug.window is not None
-              else center_window(shape, crop_ratio))
+    window = (
+        aug.window(shape, image_size, seeds[0])
+        if aug.window is not None
+        else center_window(shape, crop_ratio)
+    )
     crop = decoders.decode_crop(image, window)
     if aug.flip:
         # Flipped before the resize, on the uint8 crop: a quarter of the bytes of the float

@@ -25,18 +25,33 @@ def check_options(format, quantize, version):  # noqa: A002
         raise ValueError(f"format={format!r} is invalid; accepted: {FORMATS}.")
     tflite.check_quantize(quantize)
     if format == "saved_model" and quantize != "none":
-        raise ValueError(f"quantize={quantize!r} is invalid with format='saved_model'; "
-                         "accepted: 'none' (TF Serving runs the float32 graph), or "
-                         "format='tflite' to quantise.")
+        raise ValueError(
+            f"quantize={quantize!r} is invalid with format='saved_model'; "
+            "accepted: 'none' (TF Serving runs the float32 graph), or "
+            "format='tflite' to quantise."
+        )
     if format == "tflite" and version is not None:
-        raise ValueError(f"version={version!r} is invalid with format='tflite'; accepted: "
-                         "None (versions number the SavedModels TF Serving loads).")
+        raise ValueError(
+            f"version={version!r} is invalid with format='tflite'; accepted: "
+            "None (versions number the SavedModels TF Serving loads)."
+        )
 
 
-def export_model(model, spec, *, format="saved_model", quantize="none",  # noqa: A002
-                 output_dir=DEFAULT_OUTPUT_DIR, version=None, class_names=None,
-                 image_size=None, crop_ratio=None, representative_data=None, name=None,
-                 input_config=None):
+def export_model(
+    model,
+    spec,
+    *,
+    format="saved_model",  # noqa: A002 (keras.Model.export's name for it)
+    quantize="none",
+    output_dir=DEFAULT_OUTPUT_DIR,
+    version=None,
+    class_names=None,
+    image_size=None,
+    crop_ratio=None,
+    representative_data=None,
+    name=None,
+    input_config=None,
+):
     """Exports a Keras classifier; returns the SavedModel version folder or the .tflite path.
 
     Args:
@@ -56,6 +71,7 @@ def export_model(model, spec, *, format="saved_model", quantize="none",  # noqa:
         (a converted weights file's WeightsInfo.input, a training run's DatasetInfo.input).
     """
     from keras_classics.registry import get_spec
+
     check_options(format, quantize, version)
     spec = get_spec(spec) if isinstance(spec, str) else spec
     classifier = Classifier(model, spec, class_names, image_size, crop_ratio, input_config)
@@ -64,19 +80,47 @@ def export_model(model, spec, *, format="saved_model", quantize="none",  # noqa:
     return saved_model.write(classifier, output_dir, name=name, version=version)
 
 
-def export_trained(model, spec, class_names=None, image_size=None, *,
-                   output_dir=DEFAULT_OUTPUT_DIR, version=None, crop_ratio=None,
-                   input_config=None):
+def export_trained(
+    model,
+    spec,
+    class_names=None,
+    image_size=None,
+    *,
+    output_dir=DEFAULT_OUTPUT_DIR,
+    version=None,
+    crop_ratio=None,
+    input_config=None,
+):
     """train/main.py --export: the trained model as the next SavedModel version of its spec
     under output_dir (saved_models/<name>/<version>/), serving the run's input record
     (DatasetInfo.input); prints and returns the folder."""
-    path = export_model(model, spec, output_dir=output_dir, version=version,
-                        class_names=class_names, image_size=image_size, crop_ratio=crop_ratio,
-                        input_config=input_config)
+    path = export_model(
+        model,
+        spec,
+        output_dir=output_dir,
+        version=version,
+        class_names=class_names,
+        image_size=image_size,
+        crop_ratio=crop_ratio,
+        input_config=input_config,
+    )
     print(f"exported SavedModel: {path}")
     return path
 
 
-__all__ = ["Classifier", "DEFAULT_OUTPUT_DIR", "FORMATS", "QUANTIZATIONS", "check_options",
-           "export_model", "export_trained", "graph_check", "models_config", "next_version",
-           "saved_model", "signatures", "tflite", "versions"]
+__all__ = [
+    "Classifier",
+    "DEFAULT_OUTPUT_DIR",
+    "FORMATS",
+    "QUANTIZATIONS",
+    "check_options",
+    "export_model",
+    "export_trained",
+    "graph_check",
+    "models_config",
+    "next_version",
+    "saved_model",
+    "signatures",
+    "tflite",
+    "versions",
+]

@@ -10,8 +10,17 @@ import os
 
 from tensorflow.core.protobuf import saved_model_pb2
 
-FORBIDDEN_OPS = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc", "XlaLaunch",
-                           "_XlaCompile", "_XlaRun", "XlaLaunchV2"})
+FORBIDDEN_OPS = frozenset(
+    {
+        "PyFunc",
+        "PyFuncStateless",
+        "EagerPyFunc",
+        "XlaLaunch",
+        "_XlaCompile",
+        "_XlaRun",
+        "XlaLaunchV2",
+    }
+)
 XLA_ATTRS = ("_XlaMustCompile", "_XlaCompile")
 
 
@@ -60,5 +69,8 @@ def check(path):
     """Raises ValueError listing the problems of the SavedModel at `path`, if any."""
     found = problems(path)
     if found:
-        raise ValueError(f"SavedModel {path!r} is not self-contained for TF Serving: "
-                         + "; ".join(found[:10]) + ("; ..." if len(found) > 10 else ""))
+        raise ValueError(
+            f"SavedModel {path!r} is not self-contained for TF Serving: "
+            + "; ".join(found[:10])
+            + ("; ..." if len(found) > 10 else "")
+        )

@@ -20,25 +20,32 @@ DEFAULT_BASE_PATH = "/models"
 def exported_models(output_dir):
     """Names of the folders of `output_dir` that hold at least one SavedModel version."""
     from keras_classics.export.saved_model import versions
+
     if not os.path.isdir(output_dir):
         return []
-    return sorted(n for n in os.listdir(output_dir)
-                  if os.path.isdir(os.path.join(output_dir, n)) and versions(
-                      os.path.join(output_dir, n)))
+    return sorted(
+        n
+        for n in os.listdir(output_dir)
+        if os.path.isdir(os.path.join(output_dir, n)) and versions(os.path.join(output_dir, n))
+    )
 
 
 def render(names, base_path=DEFAULT_BASE_PATH):
     """The text proto of a ModelServerConfig serving `names` from base_path/<name>."""
     for name in names:
         if not name or '"' in name or "\\" in name or "/" in name:
-            raise ValueError(f"model name={name!r} is invalid; accepted: a folder name "
-                             "without quotes, slashes or backslashes.")
+            raise ValueError(
+                f"model name={name!r} is invalid; accepted: a folder name "
+                "without quotes, slashes or backslashes."
+            )
     entries = "".join(
         "  config {\n"
         f'    name: "{name}"\n'
         f'    base_path: "{posixpath.join(base_path, name)}"\n'
         '    model_platform: "tensorflow"\n'
-        "  }\n" for name in names)
+        "  }\n"
+        for name in names
+    )
     return "model_config_list {\n" + entries + "}\n"
 
 
@@ -47,6 +54,7 @@ def parse(text):
     reads); raises ValueError when it does not parse."""
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
+
     config = model_server_config_pb2.ModelServerConfig()
     try:
         text_format.Parse(text, config)

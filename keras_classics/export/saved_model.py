@@ -20,8 +20,11 @@ def versions(model_dir):
     a folder whose name is a non-negative integer)."""
     if not os.path.isdir(model_dir):
         return []
-    return sorted(int(n) for n in os.listdir(model_dir)
-                  if n.isdigit() and os.path.isdir(os.path.join(model_dir, n)))
+    return sorted(
+        int(n)
+        for n in os.listdir(model_dir)
+        if n.isdigit() and os.path.isdir(os.path.join(model_dir, n))
+    )
 
 
 def next_version(model_dir):
@@ -31,13 +34,17 @@ def next_version(model_dir):
 
 def check_version(version, model_dir):
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ValueError(f"version={version!r} is invalid; accepted: a positive integer "
-                         "(or None for the next free version).")
+        raise ValueError(
+            f"version={version!r} is invalid; accepted: a positive integer "
+            "(or None for the next free version)."
+        )
     path = os.path.join(model_dir, str(version))
     if os.path.exists(path):
-        raise ValueError(f"version={version} already exists at {path!r}; accepted: a version "
-                         f"not yet exported (next free: {next_version(model_dir)}) or None. "
-                         "Exports are never overwritten: TF Serving may be serving it.")
+        raise ValueError(
+            f"version={version} already exists at {path!r}; accepted: a version "
+            f"not yet exported (next free: {next_version(model_dir)}) or None. "
+            "Exports are never overwritten: TF Serving may be serving it."
+        )
 
 
 def save_functions(functions, path):
@@ -50,8 +57,11 @@ def save_functions(functions, path):
     SavedModel holds the traced graphs and the variables, nothing of Keras.
     """
     import tensorflow as tf
-    signatures = {name: tf.function(fn, input_signature=signature, autograph=False)
-                  .get_concrete_function() for name, (fn, signature) in functions.items()}
+
+    signatures = {
+        name: tf.function(fn, input_signature=signature, autograph=False).get_concrete_function()
+        for name, (fn, signature) in functions.items()
+    }
     module = tf.Module()
     # The tf.Variables the graphs capture, not the Keras wrappers around them: tracking the
     # wrappers saves the values, but the TFLite converter then cannot freeze the captured
@@ -66,8 +76,13 @@ def save_functions(functions, path):
 def write_archive(classifier, path):
     """Writes the SavedModel of `classifier` (both signatures) into the empty folder `path`,
     with its metadata in assets.extra (copied with the model, ignored by TF Serving)."""
-    save_functions({name: (getattr(classifier, name), signature)
-                    for name, signature in classifier.input_signatures().items()}, path)
+    save_functions(
+        {
+            name: (getattr(classifier, name), signature)
+            for name, signature in classifier.input_signatures().items()
+        },
+        path,
+    )
     os.makedirs(os.path.join(path, os.path.dirname(METADATA)), exist_ok=True)
     with open(os.path.join(path, METADATA), "w", encoding="utf-8") as f:
         json.dump(classifier.metadata(), f, indent=2)
@@ -105,4 +120,3 @@ def write(classifier, output_dir, name=None, version=None, config=True):
     if config:
         models_config.write(output_dir)
     return final
-

@@ -56,7 +56,8 @@ def outputs_probabilities(model):
     raise ValueError(
         f"model={model.name!r} ends in layer {layer.name!r} with activation={name!r}; "
         "accepted: a classifier whose last layer ('predictions') has activation 'softmax' "
-        "or none (logits; the export applies the softmax).")
+        "or none (logits; the export applies the softmax)."
+    )
 
 
 def class_names_for(num_classes, class_names=None):
@@ -65,8 +66,10 @@ def class_names_for(num_classes, class_names=None):
     if class_names is not None:
         names = [str(n) for n in class_names]
         if len(names) != num_classes:
-            raise ValueError(f"class_names has {len(names)} names; accepted: one per class of "
-                             f"the model ({num_classes}).")
+            raise ValueError(
+                f"class_names has {len(names)} names; accepted: one per class of "
+                f"the model ({num_classes})."
+            )
         return names
     if num_classes == len(imagenet.class_index()):
         return [name for _, name in imagenet.class_index()]
@@ -89,31 +92,40 @@ class Classifier:
         goes here (its source's preprocessing), and a training run's DatasetInfo.input.
     """
 
-    def __init__(self, model, spec, class_names=None, image_size=None, crop_ratio=None,
-                 input_config=None):
+    def __init__(
+        self, model, spec, class_names=None, image_size=None, crop_ratio=None, input_config=None
+    ):
         if not isinstance(model, keras.Model):
             raise TypeError(f"model={model!r} is invalid; accepted: a keras.Model.")
         model = inference_model(model)
         if len(model.inputs) != 1 or tuple(model.inputs[0].shape[-1:]) != (3,):
-            raise ValueError(f"model={model.name!r} takes inputs "
-                             f"{[tuple(i.shape) for i in model.inputs]}; accepted: one RGB "
-                             "image input [batch, height, width, 3].")
+            raise ValueError(
+                f"model={model.name!r} takes inputs "
+                f"{[tuple(i.shape) for i in model.inputs]}; accepted: one RGB "
+                "image input [batch, height, width, 3]."
+            )
         shape = tuple(model.outputs[0].shape)
         if len(shape) != 2:
-            raise ValueError(f"model={model.name!r} outputs shape {shape}; accepted: a "
-                             "classifier with outputs [batch, classes] (include_top=True, or "
-                             "pooling plus a 'predictions' layer).")
+            raise ValueError(
+                f"model={model.name!r} outputs shape {shape}; accepted: a "
+                "classifier with outputs [batch, classes] (include_top=True, or "
+                "pooling plus a 'predictions' layer)."
+            )
         self.model = model
         self.spec = spec
         self.num_classes = int(shape[1])
         self.class_names = class_names_for(self.num_classes, class_names)
         config = spec.input if input_config is None else input_config
         if not isinstance(config, InputConfig):
-            raise TypeError(f"input_config={input_config!r} is invalid; accepted: an "
-                            "InputConfig or None (the spec's).")
+            raise TypeError(
+                f"input_config={input_config!r} is invalid; accepted: an "
+                "InputConfig or None (the spec's)."
+            )
         self.input = eval_preprocessing.input_config(
-            config, self._image_size(image_size, config.size),
-            None if crop_ratio is None else float(crop_ratio))
+            config,
+            self._image_size(image_size, config.size),
+            None if crop_ratio is None else float(crop_ratio),
+        )
         self.applies_softmax = not outputs_probabilities(model)
         self.top_k = min(TOP_K, self.num_classes)
         self._probabilities_fn = None
@@ -128,26 +140,34 @@ class Classifier:
 
     def _image_size(self, image_size, default):
         fixed = tuple(self.model.inputs[0].shape[1:3])
-        if image_size is not None and (isinstance(image_size, bool)
-                                       or not isinstance(image_size, int) or image_size < 1):
-            raise ValueError(f"image_size={image_size!r} is invalid; accepted: a positive "
-                             "integer.")
+        if image_size is not None and (
+            isinstance(image_size, bool) or not isinstance(image_size, int) or image_size < 1
+        ):
+            raise ValueError(f"image_size={image_size!r} is invalid; accepted: a positive integer.")
         if None not in fixed:
             if fixed[0] != fixed[1] or image_size not in (None, fixed[0]):
-                raise ValueError(f"image_size={image_size!r} does not match the model's input "
-                                 f"{fixed[0]}x{fixed[1]}; accepted: None or {fixed[0]} (a "
-                                 "square input).")
+                raise ValueError(
+                    f"image_size={image_size!r} does not match the model's input "
+                    f"{fixed[0]}x{fixed[1]}; accepted: None or {fixed[0]} (a "
+                    "square input)."
+                )
             return int(fixed[0])
         return image_size or default
 
     def metadata(self):
         """What the export records beside the graph (JSON-serialisable)."""
-        return {"model": self.spec.name, "keras_name": self.model.name,
-                "image_size": self.image_size, "crop_ratio": self.crop_ratio,
-                "preprocessing": self.input.mode, "interpolation": self.input.interpolation,
-                "num_classes": self.num_classes,
-                "class_names": self.class_names, "top_k": self.top_k,
-                "model_outputs": "logits" if self.applies_softmax else "probabilities"}
+        return {
+            "model": self.spec.name,
+            "keras_name": self.model.name,
+            "image_size": self.image_size,
+            "crop_ratio": self.crop_ratio,
+            "preprocessing": self.input.mode,
+            "interpolation": self.input.interpolation,
+            "num_classes": self.num_classes,
+            "class_names": self.class_names,
+            "top_k": self.top_k,
+            "model_outputs": "logits" if self.applies_softmax else "probabilities",
+        }
 
     # -- graph pieces ---------------------------------------------------------------------
 
@@ -166,50 +186,62 @@ class Classifier:
         """
         if self._probabilities_fn is None:
             self._probabilities_fn = tf.function(
-                self._probabilities, input_signature=self.model_input_signature(),
-                autograph=False)
+                self._probabilities, input_signature=self.model_input_signature(), autograph=False
+            )
         return self._probabilities_fn
 
     def outputs(self, x):
         # An empty request gets empty outputs without running the model: with oneDNN on
         # (TF_ENABLE_ONEDNN_OPTS=1, TF 2.21) convolutions fail on a batch of 0 ("Incompatible
         # shapes"), and the server's setting is not ours to choose.
-        probabilities = tf.cond(tf.shape(x)[0] > 0, lambda: self.probabilities(x),
-                                lambda: tf.zeros([0, self.num_classes], tf.float32))
+        probabilities = tf.cond(
+            tf.shape(x)[0] > 0,
+            lambda: self.probabilities(x),
+            lambda: tf.zeros([0, self.num_classes], tf.float32),
+        )
         scores, classes = tf.math.top_k(probabilities, k=self.top_k)
         names = tf.gather(tf.constant(self.class_names), classes)
-        return {"probabilities": probabilities, "top_k_classes": tf.cast(classes, tf.int32),
-                "top_k_scores": scores, "top_k_names": names}
+        return {
+            "probabilities": probabilities,
+            "top_k_classes": tf.cast(classes, tf.int32),
+            "top_k_scores": scores,
+            "top_k_names": names,
+        }
 
     def _preprocess_each(self, images, fn):
         size = self.image_size
-        return tf.map_fn(fn, images,
-                         fn_output_signature=tf.TensorSpec([size, size, 3], tf.float32))
+        return tf.map_fn(fn, images, fn_output_signature=tf.TensorSpec([size, size, 3], tf.float32))
 
     def serving_default(self, images):
         """float32 RGB [N, H, W, 3] in [0, 255] -> outputs dict (module doc)."""
         pixels = tf.saturate_cast(tf.round(images), tf.uint8)
-        x = self._preprocess_each(pixels, lambda image: eval_preprocessing.eval_preprocess(
-            image, self.input))
+        x = self._preprocess_each(
+            pixels, lambda image: eval_preprocessing.eval_preprocess(image, self.input)
+        )
         return self.outputs(x)
 
     def serving_bytes(self, image_bytes):
         """Encoded images string [N] -> outputs dict; bad bytes raise InvalidArgument."""
+
         def one(data):
             code, detail = decoders.check_encoded(data)
             # An Assert fails the request with InvalidArgument naming the reason, before a
             # decoder op reports a less telling error (e.g. a truncated JPEG).
-            check = tf.debugging.Assert(tf.equal(code, 0), ["serving_bytes: bad image_bytes:",
-                                                            detail])
+            check = tf.debugging.Assert(
+                tf.equal(code, 0), ["serving_bytes: bad image_bytes:", detail]
+            )
             with tf.control_dependencies([check]):
                 data = tf.identity(data)
             return eval_preprocessing.eval_preprocess_jpeg(data, self.input)
+
         return self.outputs(self._preprocess_each(image_bytes, one))
 
     def input_signatures(self):
         """{signature name: [TensorSpec]}, the order the archive adds them in."""
-        return {"serving_default": [tf.TensorSpec([None, None, None, 3], tf.float32, IMAGES)],
-                "serving_bytes": [tf.TensorSpec([None], tf.string, IMAGE_BYTES)]}
+        return {
+            "serving_default": [tf.TensorSpec([None, None, None, 3], tf.float32, IMAGES)],
+            "serving_bytes": [tf.TensorSpec([None], tf.string, IMAGE_BYTES)],
+        }
 
     def model_input_signature(self):
         """The preprocessed batch the bare model takes (TFLite's input)."""

@@ -35,9 +35,15 @@ def check_quantize(quantize):
         raise ValueError(f"quantize={quantize!r} is invalid; accepted: {QUANTIZATIONS}.")
 
 
-def representative_images(spec, image_size, source="fashion_mnist", data_dir=None,
-                          steps=DEFAULT_CALIBRATION_STEPS, label_offset=None,
-                          input_config=None):
+def representative_images(
+    spec,
+    image_size,
+    source="fashion_mnist",
+    data_dir=None,
+    steps=DEFAULT_CALIBRATION_STEPS,
+    label_offset=None,
+    input_config=None,
+):
     """Calibration images for int8: `steps` preprocessed images of the training split, through
     the training pipeline's own get_dataset with the evaluation crop (what inference sees),
     prepared as `input_config` says (default the spec's InputConfig).
@@ -45,11 +51,21 @@ def representative_images(spec, image_size, source="fashion_mnist", data_dir=Non
     Returns a tf.data.Dataset of float32 [S, S, 3].
     """
     from keras_classics.data import get_dataset
+
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps={steps!r} is invalid; accepted: a positive integer.")
-    ds, _ = get_dataset(source, "train", model=spec, global_batch_size=1, training=False,
-                        image_size=image_size, data_dir=data_dir, label_offset=label_offset,
-                        seed=0, input_config=input_config)
+    ds, _ = get_dataset(
+        source,
+        "train",
+        model=spec,
+        global_batch_size=1,
+        training=False,
+        image_size=image_size,
+        data_dir=data_dir,
+        label_offset=label_offset,
+        seed=0,
+        input_config=input_config,
+    )
     return ds.unbatch().map(lambda image, label: image).take(steps)
 
 
@@ -61,9 +77,11 @@ def _configure(converter, quantize, representative_data):
         converter.target_spec.supported_types = [tf.float16]
     if quantize == "int8":
         if representative_data is None:
-            raise ValueError("quantize='int8' needs representative_data; accepted: a "
-                             "tf.data.Dataset of preprocessed images [S, S, 3] "
-                             "(tflite.representative_images).")
+            raise ValueError(
+                "quantize='int8' needs representative_data; accepted: a "
+                "tf.data.Dataset of preprocessed images [S, S, 3] "
+                "(tflite.representative_images)."
+            )
 
         def calibration():
             for image in representative_data:
@@ -82,14 +100,21 @@ def convert(classifier, quantize="none", representative_data=None):
     Raises ValueError when an op has no TFLite builtin (with the converter's message).
     """
     from keras_classics.export.saved_model import save_functions
+
     check_quantize(quantize)
     tmp = tempfile.mkdtemp(prefix=".tmp-tflite-")
     try:
         # Through a SavedModel: from_concrete_functions leaves Keras 3 variables as resource
         # variables (VAR_HANDLE ops, NaN outputs) instead of freezing them (TF 2.21).
-        save_functions({"classify": (
-            lambda x: {"probabilities": classifier.probabilities(x)},
-            classifier.model_input_signature())}, tmp)
+        save_functions(
+            {
+                "classify": (
+                    lambda x: {"probabilities": classifier.probabilities(x)},
+                    classifier.model_input_signature(),
+                )
+            },
+            tmp,
+        )
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp, signature_keys=["classify"])
         _configure(converter, quantize, representative_data)
         try:
@@ -97,7 +122,8 @@ def convert(classifier, quantize="none", representative_data=None):
         except Exception as err:  # ConverterError and friends: name the model and mode
             raise ValueError(
                 f"model {classifier.model.name!r} does not convert to TFLite builtin ops with "
-                f"quantize={quantize!r} (SELECT_TF_OPS is not allowed): {err}") from err
+                f"quantize={quantize!r} (SELECT_TF_OPS is not allowed): {err}"
+            ) from err
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -105,17 +131,16 @@ def convert(classifier, quantize="none", representative_data=None):
 def op_names(model_content):
     """Op names of a .tflite model (bytes), in execution order."""
     from ai_edge_litert.interpreter import Interpreter
+
     interpreter = Interpreter(model_content=model_content)
     return [op["op_name"] for op in interpreter._get_ops_details()]
 
 
 def check_builtin(model_content):
     """Raises ValueError when the model holds a Flex (SELECT_TF_OPS) or custom op."""
-    odd = sorted({n for n in op_names(model_content)
-                  if n.startswith("Flex") or n.upper() != n})
+    odd = sorted({n for n in op_names(model_content) if n.startswith("Flex") or n.upper() != n})
     if odd:
-        raise ValueError(f"TFLite model holds non-builtin ops {odd}; accepted: builtin ops "
-                         "only.")
+        raise ValueError(f"TFLite model holds non-builtin ops {odd}; accepted: builtin ops only.")
 
 
 def paths(output_dir, name, quantize):
@@ -143,9 +168,11 @@ def read_metadata(model_path):
     """The JSON written beside a .tflite file by `write`."""
     meta_path = os.path.splitext(model_path)[0] + ".json"
     if not os.path.isfile(meta_path):
-        raise ValueError(f"model_path={model_path!r} has no {os.path.basename(meta_path)!r} "
-                         "beside it; accepted: a .tflite file written by keras_classics.export "
-                         "(the JSON records its preprocessing and class names).")
+        raise ValueError(
+            f"model_path={model_path!r} has no {os.path.basename(meta_path)!r} "
+            "beside it; accepted: a .tflite file written by keras_classics.export "
+            "(the JSON records its preprocessing and class names)."
+        )
     with open(meta_path, encoding="utf-8") as f:
         return json.load(f)
 
@@ -159,6 +186,7 @@ class Runner:
 
     def __init__(self, model, num_threads=None):
         from ai_edge_litert.interpreter import Interpreter
+
         if isinstance(model, bytes):
             self.interpreter = Interpreter(model_content=model, num_threads=num_threads)
         else:

@@ -6,4 +6,10 @@ from keras_classics.layers.group_conv import GroupConv2D
 from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.scaled_residual import ScaledResidual
 
-__all__ = ["ChannelZeroPad", "Conv2D", "GroupConv2D", "LocalResponseNormalization", "ScaledResidual"]
+__all__ = [
+    "ChannelZeroPad",
+    "Conv2D",
+    "GroupConv2D",
+    "LocalResponseNormalization",
+    "ScaledResidual",
+]

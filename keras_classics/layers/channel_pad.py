@@ -1,4 +1,4 @@
-"""Zero channel padding for the parameter-free shortcut, option A of He et al. 2016 (section 3.3)."""
+"""Zero channel padding for the parameter-free shortcut: option A of He et al. 2016, section 3.3."""
 
 import keras
 import tensorflow as tf
@@ -16,14 +16,17 @@ class ChannelZeroPad(keras.layers.Layer):
     def __init__(self, channels, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(channels, int) or channels < 1:
-            raise ValueError(f"ChannelZeroPad channels={channels!r} is invalid; "
-                             "accepted: a positive integer.")
+            raise ValueError(
+                f"ChannelZeroPad channels={channels!r} is invalid; accepted: a positive integer."
+            )
         self.channels = channels
 
     def build(self, input_shape):
         if input_shape[-1] is None or input_shape[-1] > self.channels:
-            raise ValueError(f"ChannelZeroPad cannot pad {input_shape[-1]} input channels "
-                             f"to channels={self.channels}; accepted: at most {self.channels}.")
+            raise ValueError(
+                f"ChannelZeroPad cannot pad {input_shape[-1]} input channels "
+                f"to channels={self.channels}; accepted: at most {self.channels}."
+            )
 
     def call(self, inputs):
         extra = self.channels - inputs.shape[-1]

@@ -25,8 +25,9 @@ def live_taps(size, kernel, stride):
     """
     out = -(-size // stride)
     before = max((out - 1) * stride + kernel - size, 0) // 2
-    live = [t for t in range(kernel)
-            if any(0 <= o * stride + t - before < size for o in range(out))]
+    live = [
+        t for t in range(kernel) if any(0 <= o * stride + t - before < size for o in range(out))
+    ]
     first, stop = live[0], live[-1] + 1
     pad_before = before - first
     pad_after = max(0, (out - 1) * stride + (stop - first) - size - pad_before)
@@ -45,11 +46,17 @@ class Conv2D(keras.layers.Conv2D):
     def trimmed(self, inputs, kernel):
         """(kernel slice, explicit padding) when some taps are dead, else None."""
         height, width = inputs.shape[1:3]
-        if (self.padding != "same" or self.data_format != "channels_last" or height is None
-                or width is None or tuple(self.dilation_rate) != (1, 1)):
+        if (
+            self.padding != "same"
+            or self.data_format != "channels_last"
+            or height is None
+            or width is None
+            or tuple(self.dilation_rate) != (1, 1)
+        ):
             return None
-        axes = [live_taps(n, k, s)
-                for n, k, s in zip((height, width), self.kernel_size, self.strides)]
+        axes = [
+            live_taps(n, k, s) for n, k, s in zip((height, width), self.kernel_size, self.strides)
+        ]
         if all(stop - first == k for (first, stop, _, _), k in zip(axes, self.kernel_size)):
             return None
         (top, bottom, pad_top, pad_bottom), (left, right, pad_left, pad_right) = axes
@@ -64,5 +71,4 @@ class Conv2D(keras.layers.Conv2D):
         if trimmed is None:
             return super().convolution_op(inputs, kernel)
         live_kernel, padding = trimmed
-        return tf.nn.conv2d(inputs, live_kernel, strides=[1, *self.strides, 1],
-                            padding=padding)
+        return tf.nn.conv2d(inputs, live_kernel, strides=[1, *self.strides, 1], padding=padding)

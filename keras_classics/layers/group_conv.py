@@ -33,10 +33,12 @@ class GroupConv2D(Conv2D):
         if self.groups == 1:
             return super().convolution_op(inputs, kernel)
         axis = -1 if self.data_format == "channels_last" else 1
-        pieces = zip(tf.split(inputs, self.groups, axis=axis),
-                     tf.split(kernel, self.groups, axis=-1))
-        return tf.concat([super(GroupConv2D, self).convolution_op(x, k) for x, k in pieces],
-                         axis=axis)
+        pieces = zip(
+            tf.split(inputs, self.groups, axis=axis), tf.split(kernel, self.groups, axis=-1)
+        )
+        return tf.concat(
+            [super(GroupConv2D, self).convolution_op(x, k) for x, k in pieces], axis=axis
+        )
 
 
 def conv2d(filters, kernel_size, groups=1, **kwargs):

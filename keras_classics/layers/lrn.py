@@ -24,15 +24,18 @@ class LocalResponseNormalization(keras.layers.Layer):
     builtin LOCAL_RESPONSE_NORMALIZATION.
     """
 
-    def __init__(self, size=5, bias=2.0, alpha=1e-4, beta=0.75, alpha_convention="paper",
-                 **kwargs):
+    def __init__(self, size=5, bias=2.0, alpha=1e-4, beta=0.75, alpha_convention="paper", **kwargs):
         super().__init__(**kwargs)
         if not isinstance(size, int) or size < 1 or size % 2 == 0:
-            raise ValueError(f"LocalResponseNormalization size={size!r} is invalid; "
-                             "accepted: a positive odd integer (the window is centred).")
+            raise ValueError(
+                f"LocalResponseNormalization size={size!r} is invalid; "
+                "accepted: a positive odd integer (the window is centred)."
+            )
         if alpha_convention not in ALPHA_CONVENTIONS:
-            raise ValueError(f"LocalResponseNormalization alpha_convention="
-                             f"{alpha_convention!r} is invalid; accepted: {ALPHA_CONVENTIONS}.")
+            raise ValueError(
+                f"LocalResponseNormalization alpha_convention="
+                f"{alpha_convention!r} is invalid; accepted: {ALPHA_CONVENTIONS}."
+            )
         self.size = size
         self.bias = float(bias)
         self.alpha = float(alpha)
@@ -46,13 +49,22 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def call(self, inputs):
         return tf.nn.local_response_normalization(
-            inputs, depth_radius=self.size // 2, bias=self.bias,
-            alpha=self.effective_alpha, beta=self.beta)
+            inputs,
+            depth_radius=self.size // 2,
+            bias=self.bias,
+            alpha=self.effective_alpha,
+            beta=self.beta,
+        )
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "bias": self.bias,
-                "alpha": self.alpha, "beta": self.beta,
-                "alpha_convention": self.alpha_convention}
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "bias": self.bias,
+            "alpha": self.alpha,
+            "beta": self.beta,
+            "alpha_convention": self.alpha_convention,
+        }

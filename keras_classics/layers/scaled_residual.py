@@ -21,18 +21,23 @@ class ScaledResidual(keras.layers.Layer):
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)
         if isinstance(scale, bool) or not isinstance(scale, numbers.Real):
-            raise ValueError(f"ScaledResidual scale={scale!r} is invalid; accepted: a real "
-                             "number (Inception-ResNet uses 0.1 to 0.3).")
+            raise ValueError(
+                f"ScaledResidual scale={scale!r} is invalid; accepted: a real "
+                "number (Inception-ResNet uses 0.1 to 0.3)."
+            )
         self.scale = float(scale)
 
     def build(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
-            raise ValueError(f"ScaledResidual expects two inputs [x, r]; got input shape "
-                             f"{input_shape!r}.")
+            raise ValueError(
+                f"ScaledResidual expects two inputs [x, r]; got input shape {input_shape!r}."
+            )
         x_shape, r_shape = (tuple(s) for s in input_shape)
         if x_shape[1:] != r_shape[1:]:
-            raise ValueError(f"ScaledResidual inputs differ in shape: x {x_shape}, "
-                             f"r {r_shape}; accepted: equal shapes.")
+            raise ValueError(
+                f"ScaledResidual inputs differ in shape: x {x_shape}, "
+                f"r {r_shape}; accepted: equal shapes."
+            )
 
     def call(self, inputs):
         x, r = inputs

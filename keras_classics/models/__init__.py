@@ -3,20 +3,66 @@ order (AlexNet, VGG, GoogLeNet and the Inception line, ResNet, ResNeXt)."""
 
 from keras_classics.models._core import inference_model
 from keras_classics.models.alexnet import AlexNet
-from keras_classics.models.vgg import (VGG11, VGG11BN, VGG11LRN, VGG13, VGG13BN, VGG16, VGG16BN,
-                                       VGG16C, VGG19, VGG19BN)
+from keras_classics.models.vgg import (
+    VGG11,
+    VGG11BN,
+    VGG11LRN,
+    VGG13,
+    VGG13BN,
+    VGG16,
+    VGG16BN,
+    VGG16C,
+    VGG19,
+    VGG19BN,
+)
 from keras_classics.models.googlenet import GoogLeNet
 from keras_classics.models.bn_inception import BNInception
 from keras_classics.models.inception_v3 import InceptionV2, InceptionV3
 from keras_classics.models.inception_v4 import InceptionV4
 from keras_classics.models.inception_resnet import InceptionResNetV1, InceptionResNetV2
-from keras_classics.models.resnet import (PlainNet18, PlainNet34, ResNet18, ResNet34, ResNet50,
-                                          ResNet101, ResNet152, ResNeXt50, ResNeXt101,
-                                          ResNeXt101_32x8d, ResNeXt101_64x4d)
+from keras_classics.models.resnet import (
+    PlainNet18,
+    PlainNet34,
+    ResNet18,
+    ResNet34,
+    ResNet50,
+    ResNet101,
+    ResNet152,
+    ResNeXt50,
+    ResNeXt101,
+    ResNeXt101_32x8d,
+    ResNeXt101_64x4d,
+)
 
-__all__ = ["AlexNet", "VGG11", "VGG11BN", "VGG11LRN", "VGG13", "VGG13BN", "VGG16", "VGG16BN",
-           "VGG16C", "VGG19", "VGG19BN", "GoogLeNet", "BNInception", "InceptionV2",
-           "InceptionV3", "InceptionV4", "InceptionResNetV1", "InceptionResNetV2", "PlainNet18",
-           "PlainNet34", "ResNet18", "ResNet34", "ResNet50", "ResNet101", "ResNet152",
-           "ResNeXt50", "ResNeXt101", "ResNeXt101_32x8d", "ResNeXt101_64x4d",
-           "inference_model"]
+__all__ = [
+    "AlexNet",
+    "VGG11",
+    "VGG11BN",
+    "VGG11LRN",
+    "VGG13",
+    "VGG13BN",
+    "VGG16",
+    "VGG16BN",
+    "VGG16C",
+    "VGG19",
+    "VGG19BN",
+    "GoogLeNet",
+    "BNInception",
+    "InceptionV2",
+    "InceptionV3",
+    "InceptionV4",
+    "InceptionResNetV1",
+    "InceptionResNetV2",
+    "PlainNet18",
+    "PlainNet34",
+    "ResNet18",
+    "ResNet34",
+    "ResNet50",
+    "ResNet101",
+    "ResNet152",
+    "ResNeXt50",
+    "ResNeXt101",
+    "ResNeXt101_32x8d",
+    "ResNeXt101_64x4d",
+    "inference_model",
+]

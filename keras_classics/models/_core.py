@@ -20,7 +20,8 @@ import inspect
 import os
 import textwrap
 import warnings
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 import keras
 
@@ -61,15 +62,18 @@ Args:
 
 # --- the head as data ----------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class GlobalPool:
     """Global average pooling (the papers' final average pool over the whole grid)."""
+
     name: str
 
 
 @dataclasses.dataclass(frozen=True)
 class Flatten:
     """Flatten for fully connected layers built for one final `grid` (AlexNet, VGG)."""
+
     name: str
     grid: Optional[int] = None
 
@@ -83,6 +87,7 @@ class Dropout:
 @dataclasses.dataclass(frozen=True)
 class FC:
     """A fully connected layer with ReLU."""
+
     units: int
     name: str
 
@@ -90,6 +95,7 @@ class FC:
 @dataclasses.dataclass(frozen=True)
 class Head:
     """A classifier head: `steps` (GlobalPool, Flatten, Dropout, FC) then the classifier."""
+
     steps: tuple
     classifier: str = "predictions"
 
@@ -118,6 +124,7 @@ def fc_head(grid, units, dropout, names=("fc6", "fc7"), dropout_first=False):
 class AuxHead:
     """An auxiliary classifier: the family's `neck(x, config)` on endpoint `after`, then
     `head`; `loss_weight` its weight in the training loss (ModelSpec.aux_loss_weights)."""
+
     after: str
     neck: Callable
     head: Head
@@ -136,8 +143,7 @@ def apply_head(x, head, *, classes, classifier_activation, default_size, input_s
             x = keras.layers.Dropout(step.rate, name=step.name)(x)
         else:
             x = keras.layers.Dense(step.units, activation="relu", name=step.name)(x)
-    return keras.layers.Dense(classes, activation=classifier_activation,
-                              name=head.classifier)(x)
+    return keras.layers.Dense(classes, activation=classifier_activation, name=head.classifier)(x)
 
 
 def _check_grid(x, grid, default_size, input_shape):
@@ -146,33 +152,39 @@ def _check_grid(x, grid, default_size, input_shape):
             f"input_shape={input_shape!r} gives a {x.shape[1]}x{x.shape[2]} final feature "
             f"map, but include_top=True needs the paper's {grid}x{grid} (fully connected "
             f"head); accepted: input_shape=({default_size}, {default_size}, C), or "
-            "include_top=False with any size at or above the minimum.")
+            "include_top=False with any size at or above the minimum."
+        )
 
 
 # --- a family and its rows ------------------------------------------------------------------
 
+
 @dataclasses.dataclass(frozen=True)
 class Architecture:
     """One table row with the caller's options resolved: what the core builds."""
-    config: Any             # what the family's body reads
-    default_size: int       # the paper's input side: the Input's without input_shape
-    min_size: int           # the smallest side the body accepts
+
+    config: Any  # what the family's body reads
+    default_size: int  # the paper's input side: the Input's without input_shape
+    min_size: int  # the smallest side the body accepts
     head: Head
-    aux_heads: tuple = ()   # AuxHead, built with aux_logits=True
+    aux_heads: tuple = ()  # AuxHead, built with aux_logits=True
 
 
 @dataclasses.dataclass(frozen=True)
 class Option:
     """A family option: keyword-only builder argument after the standard ones."""
+
     name: str
     default: Any
     doc: str
 
 
 AUX_LOGITS = Option(
-    "aux_logits", False,
+    "aux_logits",
+    False,
     "True returns the training model, outputs [predictions, aux1_predictions, ...]; "
-    "keras_classics.inference_model(model) drops the auxiliary outputs (same weights).")
+    "keras_classics.inference_model(model) drops the auxiliary outputs (same weights).",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +202,7 @@ class Family:
       describe: row -> the summary that opens a row's docstring, when `register` is given
         none.
     """
+
     name: str
     paper: str
     configure: Callable
@@ -210,23 +223,40 @@ class Family:
         options = self.options + ((AUX_LOGITS,) if arch.aux_heads else ())
         builder = _builder(self, row, builder_name, name, options)
         builder.__doc__ = _doc(summary, self.paper, name, arch, options)
-        register_model(ModelSpec(
-            name=name, builder=builder, family=self.name, paper=self.paper,
-            input=InputConfig(mode=self.mode, size=arch.default_size),
-            min_size=arch.min_size, fixed_head=arch.head.grid is not None,
-            aux_loss_weights=tuple(a.loss_weight for a in arch.aux_heads)))
+        register_model(
+            ModelSpec(
+                name=name,
+                builder=builder,
+                family=self.name,
+                paper=self.paper,
+                input=InputConfig(mode=self.mode, size=arch.default_size),
+                min_size=arch.min_size,
+                fixed_head=arch.head.grid is not None,
+                aux_loss_weights=tuple(a.loss_weight for a in arch.aux_heads),
+            )
+        )
         return builder
 
 
 def _doc(summary, paper, name, arch, options):
-    lines = [inspect.cleandoc(summary), "", f"Reference: {paper}.", "",
-             STANDARD_ARGS_DOC.format(size=arch.default_size, min_size=arch.min_size,
-                                      name=name)]
+    lines = [
+        inspect.cleandoc(summary),
+        "",
+        f"Reference: {paper}.",
+        "",
+        STANDARD_ARGS_DOC.format(size=arch.default_size, min_size=arch.min_size, name=name),
+    ]
     if options:
         lines += ["", "Options (keyword-only):"]
-        lines += [textwrap.fill(f"{o.name}: {o.doc} Default {o.default!r}.", 92,
-                                initial_indent="  ", subsequent_indent="    ")
-                  for o in options]
+        lines += [
+            textwrap.fill(
+                f"{o.name}: {o.doc} Default {o.default!r}.",
+                92,
+                initial_indent="  ",
+                subsequent_indent="    ",
+            )
+            for o in options
+        ]
     lines += ["", "Returns:", "  A keras.Model."]
     return "\n".join(lines)
 
@@ -234,27 +264,53 @@ def _doc(summary, paper, name, arch, options):
 def _builder(family, row, builder_name, default_name, options):
     accepted = [o.name for o in options]
 
-    def builder(include_top=True, weights=None, input_tensor=None, input_shape=None,
-                pooling=None, classes=1000, classifier_activation="softmax", name=None,
-                **kwargs):
+    def builder(
+        include_top=True,
+        weights=None,
+        input_tensor=None,
+        input_shape=None,
+        pooling=None,
+        classes=1000,
+        classifier_activation="softmax",
+        name=None,
+        **kwargs,
+    ):
         unknown = sorted(set(kwargs) - set(accepted))
         if unknown:
-            raise TypeError(f"{builder_name}() got unexpected keyword arguments {unknown}; "
-                            f"accepted options: {accepted}.")
+            raise TypeError(
+                f"{builder_name}() got unexpected keyword arguments {unknown}; "
+                f"accepted options: {accepted}."
+            )
         chosen = {o.name: kwargs.get(o.name, o.default) for o in options}
         aux_logits = chosen.pop(AUX_LOGITS.name, False)
         arch = family.configure(row, **chosen)
         _check_aux(aux_logits, include_top)
         check_args(include_top=include_top, weights=weights, pooling=pooling, classes=classes)
-        inputs = make_input(input_tensor=input_tensor, input_shape=input_shape,
-                            include_top=include_top, default_size=arch.default_size,
-                            min_size=arch.min_size)
+        inputs = make_input(
+            input_tensor=input_tensor,
+            input_shape=input_shape,
+            include_top=include_top,
+            default_size=arch.default_size,
+            min_size=arch.min_size,
+        )
         endpoints = family.body(inputs, arch.config)
         x = list(endpoints.values())[-1]
-        head_args = dict(classes=classes, classifier_activation=classifier_activation,
-                         default_size=arch.default_size, input_shape=input_shape)
-        aux = [apply_head(a.neck(endpoints[a.after], arch.config, input_shape), a.head,
-                          **head_args) for a in arch.aux_heads] if aux_logits else []
+        head_args = dict(
+            classes=classes,
+            classifier_activation=classifier_activation,
+            default_size=arch.default_size,
+            input_shape=input_shape,
+        )
+        aux = (
+            [
+                apply_head(
+                    a.neck(endpoints[a.after], arch.config, input_shape), a.head, **head_args
+                )
+                for a in arch.aux_heads
+            ]
+            if aux_logits
+            else []
+        )
         if include_top:
             x = apply_head(x, arch.head, **head_args)
         elif pooling == "avg":
@@ -264,22 +320,30 @@ def _builder(family, row, builder_name, default_name, options):
         # One Input is passed bare, not as get_source_inputs' list: a model built on [Input]
         # expects a list, and Keras warns on every call with a bare tensor.
         sources = keras.utils.get_source_inputs(inputs)
-        model = keras.Model(sources[0] if len(sources) == 1 else sources,
-                            [x, *aux] if aux else x, name=name or default_name)
+        model = keras.Model(
+            sources[0] if len(sources) == 1 else sources,
+            [x, *aux] if aux else x,
+            name=name or default_name,
+        )
         if weights is not None:
             load_weights(model, weights)
         return model
 
-    standard = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
-                for n, d in STANDARD_ARGS.items()]
-    keyword = [inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default)
-               for o in options]
+    standard = [
+        inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
+        for n, d in STANDARD_ARGS.items()
+    ]
+    keyword = [
+        inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default)
+        for o in options
+    ]
     builder.__signature__ = inspect.Signature(standard + keyword)
     builder.__name__ = builder.__qualname__ = builder_name
     return builder
 
 
 # --- the standard arguments ----------------------------------------------------------------
+
 
 def check_args(*, include_top, weights, pooling, classes):
     if not isinstance(include_top, bool):
@@ -293,28 +357,36 @@ def check_args(*, include_top, weights, pooling, classes):
             "weights='imagenet' is not available: keras_classics hosts no weight files. "
             "Accepted: None (random initialisation) or the path to a weights file of this "
             "architecture, such as one written by `python -m keras_classics.convert` from a "
-            "torchvision, timm or keras.applications checkpoint, or by train/main.py.")
+            "torchvision, timm or keras.applications checkpoint, or by train/main.py."
+        )
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
-        raise ValueError(f"weights={weights!r} is invalid; accepted: None or a path to a "
-                         "weights file.")
+        raise ValueError(
+            f"weights={weights!r} is invalid; accepted: None or a path to a weights file."
+        )
     if weights is not None and not os.path.isfile(weights):
-        raise ValueError(f"weights={str(weights)!r} does not exist; accepted: None or the "
-                         "path to an existing weights file.")
+        raise ValueError(
+            f"weights={str(weights)!r} does not exist; accepted: None or the "
+            "path to an existing weights file."
+        )
 
 
 def _check_aux(aux_logits, include_top):
     if not isinstance(aux_logits, bool):
         raise ValueError(f"aux_logits={aux_logits!r} is invalid; accepted: True or False.")
     if aux_logits and not include_top:
-        raise ValueError("aux_logits=True needs include_top=True (the auxiliary heads are "
-                         "classifiers); accepted: aux_logits=False with include_top=False.")
+        raise ValueError(
+            "aux_logits=True needs include_top=True (the auxiliary heads are "
+            "classifiers); accepted: aux_logits=False with include_top=False."
+        )
 
 
 def make_input(*, input_tensor, input_shape, include_top, default_size, min_size):
     """The model's Input: from input_tensor, input_shape, or the paper's size."""
     if keras.config.image_data_format() != "channels_last":
-        raise ValueError(f"image_data_format={keras.config.image_data_format()!r} is not "
-                         "supported; accepted: 'channels_last'.")
+        raise ValueError(
+            f"image_data_format={keras.config.image_data_format()!r} is not "
+            "supported; accepted: 'channels_last'."
+        )
     if input_tensor is not None:
         if not keras.backend.is_keras_tensor(input_tensor):
             input_tensor = keras.Input(tensor=input_tensor)
@@ -322,23 +394,30 @@ def make_input(*, input_tensor, input_shape, include_top, default_size, min_size
     elif input_shape is None:
         size = default_size if include_top else None
         input_shape = (size, size, 3)
-    _check_input_shape(tuple(input_shape) if isinstance(input_shape, (list, tuple))
-                       else input_shape, min_size)
+    _check_input_shape(
+        tuple(input_shape) if isinstance(input_shape, (list, tuple)) else input_shape, min_size
+    )
     return input_tensor if input_tensor is not None else keras.Input(tuple(input_shape))
 
 
 def _check_input_shape(input_shape, min_size):
     if not isinstance(input_shape, tuple) or len(input_shape) != 3:
-        raise ValueError(f"input_shape={input_shape!r} is invalid; accepted: "
-                         "(height, width, channels), channels last.")
+        raise ValueError(
+            f"input_shape={input_shape!r} is invalid; accepted: "
+            "(height, width, channels), channels last."
+        )
     *spatial, channels = input_shape
     if not isinstance(channels, int) or channels < 1:
-        raise ValueError(f"input_shape={input_shape!r} has channels={channels!r}; "
-                         "accepted: a positive integer number of channels (3 for RGB).")
+        raise ValueError(
+            f"input_shape={input_shape!r} has channels={channels!r}; "
+            "accepted: a positive integer number of channels (3 for RGB)."
+        )
     for size in spatial:
         if size is not None and (not isinstance(size, int) or size < min_size):
-            raise ValueError(f"input_shape={input_shape!r} is too small; this model "
-                             f"accepts height and width >= {min_size} (or None).")
+            raise ValueError(
+                f"input_shape={input_shape!r} is too small; this model "
+                f"accepts height and width >= {min_size} (or None)."
+            )
 
 
 def load_weights(model, weights):
@@ -353,13 +432,18 @@ def load_weights(model, weights):
         try:
             model.load_weights(weights)
         except (ValueError, KeyError, TypeError, OSError) as err:
-            raise ValueError(f"weights={str(weights)!r} does not fit architecture "
-                             f"{model.name!r}: {err}") from err
-    skipped = [str(w.message) for w in caught if "Skipping" in str(w.message)
-               or "could not be loaded" in str(w.message)]
+            raise ValueError(
+                f"weights={str(weights)!r} does not fit architecture {model.name!r}: {err}"
+            ) from err
+    skipped = [
+        str(w.message)
+        for w in caught
+        if "Skipping" in str(w.message) or "could not be loaded" in str(w.message)
+    ]
     if skipped:
-        raise ValueError(f"weights={str(weights)!r} does not fit architecture "
-                         f"{model.name!r}: {skipped[0]}")
+        raise ValueError(
+            f"weights={str(weights)!r} does not fit architecture {model.name!r}: {skipped[0]}"
+        )
 
 
 def inference_model(model):

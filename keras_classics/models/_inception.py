@@ -17,7 +17,6 @@ from typing import Optional, Union
 import keras
 
 
-
 @dataclasses.dataclass(frozen=True)
 class ConvStyle:
     """How a module's units are made: conv [+ BN] + ReLU, and its 'same' average pools.
@@ -29,6 +28,7 @@ class ConvStyle:
     padding included (torchvision's and timm's Inception-v3, `avg_pool2d(3, 1, padding=1)`),
     instead of by the pixels inside the image (TF-slim 'SAME', the default).
     """
+
     batch_norm: bool = True
     scale: bool = True
     # torchvision's BasicConv2d (Inception-v3, GoogLeNet) and timm use eps 1e-3 as TF-slim;
@@ -41,17 +41,21 @@ class ConvStyle:
 def with_options(style, *, bn_scale, avg_pool_counts_padding=False):
     """`style` with a builder's options: `bn_scale` (BN's gamma; False as keras.applications
     and TF-slim) and `avg_pool_counts_padding` (see ConvStyle)."""
-    for name, value in (("bn_scale", bn_scale),
-                        ("avg_pool_counts_padding", avg_pool_counts_padding)):
+    for name, value in (
+        ("bn_scale", bn_scale),
+        ("avg_pool_counts_padding", avg_pool_counts_padding),
+    ):
         if not isinstance(value, bool):
             raise ValueError(f"{name}={value!r} is invalid; accepted: True or False.")
-    return dataclasses.replace(style, scale=bn_scale,
-                               avg_pool_counts_padding=avg_pool_counts_padding)
+    return dataclasses.replace(
+        style, scale=bn_scale, avg_pool_counts_padding=avg_pool_counts_padding
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class Conv:
     """A conv unit: `kernel` int or (rows, cols), 'same' unless the paper marks it 'V'."""
+
     filters: int
     kernel: Union[int, tuple]
     stride: int = 1
@@ -61,6 +65,7 @@ class Conv:
 @dataclasses.dataclass(frozen=True)
 class Pool:
     """Max or average pooling ("max" / "avg"), 3x3/1 'same' unless stated."""
+
     kind: str
     size: int = 3
     stride: int = 1
@@ -71,23 +76,30 @@ class Pool:
 class Split:
     """The expanded filter bank (Rethinking Fig. 7): convs applied side by side to the
     branch's output, concatenated."""
+
     convs: tuple
 
 
 def conv_unit(x, conv, name, style):
     """conv [+ BN] + ReLU, layers `name`, `name_bn`, `name_relu` (BN) or `name`,
     `name_relu` (no BN)."""
-    x = keras.layers.Conv2D(conv.filters, conv.kernel, strides=conv.stride,
-                            padding=conv.padding, use_bias=not style.batch_norm,
-                            name=name)(x)
+    x = keras.layers.Conv2D(
+        conv.filters,
+        conv.kernel,
+        strides=conv.stride,
+        padding=conv.padding,
+        use_bias=not style.batch_norm,
+        name=name,
+    )(x)
     if style.batch_norm:
-        x = keras.layers.BatchNormalization(epsilon=style.epsilon, momentum=style.momentum,
-                                            scale=style.scale, name=f"{name}_bn")(x)
+        x = keras.layers.BatchNormalization(
+            epsilon=style.epsilon, momentum=style.momentum, scale=style.scale, name=f"{name}_bn"
+        )(x)
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
 def pool(x, op, name, style=None):
-    layer = (keras.layers.MaxPooling2D if op.kind == "max" else keras.layers.AveragePooling2D)
+    layer = keras.layers.MaxPooling2D if op.kind == "max" else keras.layers.AveragePooling2D
     # TF 'same' average pooling leaves the padding out of the mean, as TF-slim (the authors'
     # release); torchvision's avg_pool2d(padding=1) counts it in at the borders: explicit zeros
     # and an unpadded pool (the tables' average pools are all 3x3/1, padded evenly).
@@ -103,8 +115,9 @@ def apply(x, op, name, style):
         return conv_unit(x, op, f"{name}_conv", style)
     if isinstance(op, Pool):
         return pool(x, op, f"{name}_pool", style)
-    outs = [conv_unit(x, c, f"{name}{chr(ord('a') + i)}_conv", style)
-            for i, c in enumerate(op.convs)]
+    outs = [
+        conv_unit(x, c, f"{name}{chr(ord('a') + i)}_conv", style) for i, c in enumerate(op.convs)
+    ]
     return keras.layers.Concatenate(name=f"{name}_concat")(outs)
 
 
@@ -133,6 +146,7 @@ def modules(endpoints, table, style):
 class Operation:
     """Where a layer named by the module naming rule sits: module, branch (from 0), position
     (from 1), split ("a", "b" ... inside a `Split`, else ""), kind ("conv" or "pool")."""
+
     module: str
     branch: int
     position: int

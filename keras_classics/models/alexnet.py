@@ -16,6 +16,7 @@ PAPER = "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs, Fig. 2"
 @dataclasses.dataclass(frozen=True)
 class Conv:
     """One row of Figure 2: a conv layer and what follows it."""
+
     filters: int
     kernel: int
     stride: int = 1
@@ -36,20 +37,30 @@ class Variant:
 VARIANTS = {
     # 227 input (the "224" of the paper's text does not give its 55x55 conv1 maps).
     "paper": Variant(
-        convs=(Conv(96, 11, stride=4, lrn=True, pool=True),
-               Conv(256, 5, padding=2, groups=2, lrn=True, pool=True),
-               Conv(384, 3, padding=1),
-               Conv(384, 3, padding=1, groups=2),
-               Conv(256, 3, padding=1, groups=2, pool=True)),
-        input_size=227, min_size=67, dropout_first=False),
+        convs=(
+            Conv(96, 11, stride=4, lrn=True, pool=True),
+            Conv(256, 5, padding=2, groups=2, lrn=True, pool=True),
+            Conv(384, 3, padding=1),
+            Conv(384, 3, padding=1, groups=2),
+            Conv(256, 3, padding=1, groups=2, pool=True),
+        ),
+        input_size=227,
+        min_size=67,
+        dropout_first=False,
+    ),
     # torchvision.models.alexnet: the one-GPU net of Krizhevsky 2014 ("One weird trick").
     "torchvision": Variant(
-        convs=(Conv(64, 11, stride=4, padding=2, pool=True),
-               Conv(192, 5, padding=2, pool=True),
-               Conv(384, 3, padding=1),
-               Conv(256, 3, padding=1),
-               Conv(256, 3, padding=1, pool=True)),
-        input_size=224, min_size=63, dropout_first=True),
+        convs=(
+            Conv(64, 11, stride=4, padding=2, pool=True),
+            Conv(192, 5, padding=2, pool=True),
+            Conv(384, 3, padding=1),
+            Conv(256, 3, padding=1),
+            Conv(256, 3, padding=1, pool=True),
+        ),
+        input_size=224,
+        min_size=63,
+        dropout_first=True,
+    ),
 }
 FINAL_GRID = 6
 FC_UNITS = 4096
@@ -60,8 +71,7 @@ def conv_layer(x, conv, name):
     """Conv (grouped where the paper splits across GPUs) + ReLU [+ LRN] [+ 3x3/2 max pool]."""
     if conv.padding:
         x = keras.layers.ZeroPadding2D(conv.padding, name=f"{name}_pad")(x)
-    x = conv2d(conv.filters, conv.kernel, strides=conv.stride, groups=conv.groups,
-               name=name)(x)
+    x = conv2d(conv.filters, conv.kernel, strides=conv.stride, groups=conv.groups, name=name)(x)
     x = keras.layers.ReLU(name=f"{name}_relu")(x)
     if conv.lrn:
         # Section 3.3: k=2, n=5, alpha=1e-4, beta=0.75, applied after the ReLU.
@@ -85,21 +95,28 @@ def configure(row, *, variant):
     spec = VARIANTS[variant]
     # Figure 2's head: fc6 and fc7 of 4096 with ReLU, dropout 0.5 (section 4.2), classifier.
     head = _core.fc_head(FINAL_GRID, FC_UNITS, DROPOUT, dropout_first=spec.dropout_first)
-    return _core.Architecture(spec, default_size=spec.input_size, min_size=spec.min_size,
-                              head=head)
+    return _core.Architecture(spec, default_size=spec.input_size, min_size=spec.min_size, head=head)
 
 
 OPTIONS = (
-    _core.Option("variant", "paper",
-                 '"paper" (227x227 input, LRN after conv1/conv2, conv2/4/5 grouped in two as '
-                 "the paper's two-GPU connectivity: 60,965,224 parameters) or \"torchvision\" "
-                 "(the one-GPU 64-192-384-256-256 net without LRN or groups, 224x224: "
-                 "61,100,840 parameters)."),
+    _core.Option(
+        "variant",
+        "paper",
+        '"paper" (227x227 input, LRN after conv1/conv2, conv2/4/5 grouped in two as '
+        'the paper\'s two-GPU connectivity: 60,965,224 parameters) or "torchvision" '
+        "(the one-GPU 64-192-384-256-256 net without LRN or groups, 224x224: "
+        "61,100,840 parameters).",
+    ),
 )
 ALEXNET = _core.Family("alexnet", PAPER, configure, body, OPTIONS)
 
-AlexNet = ALEXNET.register("alexnet", "AlexNet", None, """AlexNet (Fig. 2).
+AlexNet = ALEXNET.register(
+    "alexnet",
+    "AlexNet",
+    None,
+    """AlexNet (Fig. 2).
 
     The head is Flatten + fc6/fc7 (4096, ReLU, dropout 0.5) + classifier, so include_top=True
     needs the 6x6 final grid of the variant's input size.
-    """)
+    """,
+)

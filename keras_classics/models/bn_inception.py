@@ -23,18 +23,22 @@ DROPOUT = 0.2  # TF-slim's dropout_keep_prob=0.8; the paper gives none.
 def inception(n1x1, n3x3_reduce, n3x3, dbl_reduce, dbl, pool_kind, pool_proj):
     """One Figure 5 row: #1x1 | #3x3 reduce -> #3x3 | double #3x3 reduce -> two #3x3 |
     avg or max pool -> pool proj."""
-    return ((Conv(n1x1, 1),),
-            (Conv(n3x3_reduce, 1), Conv(n3x3, 3)),
-            (Conv(dbl_reduce, 1), Conv(dbl, 3), Conv(dbl, 3)),
-            (Pool(pool_kind), Conv(pool_proj, 1)))
+    return (
+        (Conv(n1x1, 1),),
+        (Conv(n3x3_reduce, 1), Conv(n3x3, 3)),
+        (Conv(dbl_reduce, 1), Conv(dbl, 3), Conv(dbl, 3)),
+        (Pool(pool_kind), Conv(pool_proj, 1)),
+    )
 
 
 def reduction(n3x3_reduce, n3x3, dbl_reduce, dbl):
     """A stride-2 row (3c, 4e): #1x1 0, the last conv of each 3x3 branch stride 2, and a
     3x3/2 max pool passed through."""
-    return ((Conv(n3x3_reduce, 1), Conv(n3x3, 3, stride=2)),
-            (Conv(dbl_reduce, 1), Conv(dbl, 3), Conv(dbl, 3, stride=2)),
-            (Pool("max", stride=2),))
+    return (
+        (Conv(n3x3_reduce, 1), Conv(n3x3, 3, stride=2)),
+        (Conv(dbl_reduce, 1), Conv(dbl, 3), Conv(dbl, 3, stride=2)),
+        (Pool("max", stride=2),),
+    )
 
 
 # Figure 5 table; 5b ("max + 128") has the only max-pool branch outside the stride-2 rows.
@@ -73,17 +77,23 @@ def body(x, config):
 
 def configure(row):
     # Five stride-2 steps ('same' padding everywhere): 32 gives a 1x1 final grid, as 224 7x7.
-    return _core.Architecture(None, default_size=224, min_size=32,
-                              head=_core.pool_head(dropout=DROPOUT))
+    return _core.Architecture(
+        None, default_size=224, min_size=32, head=_core.pool_head(dropout=DROPOUT)
+    )
 
 
 # TF-slim trains it on [-1, 1] inputs.
 BN_INCEPTION = _core.Family("inception", PAPER, configure, body, mode="tf")
 
-BNInception = BN_INCEPTION.register("bn_inception", "BNInception", None, """BN-Inception;
+BNInception = BN_INCEPTION.register(
+    "bn_inception",
+    "BNInception",
+    None,
+    """BN-Inception;
     TF-slim's "inception_v2".
 
     224x224 input; BN (with scale) after every conv, convs without bias; the final 7x7
     average pool is a global average pool; dropout 0.2 (TF-slim's keep probability 0.8).
     No auxiliary classifiers (TF-slim has none).
-    """)
+    """,
+)

@@ -39,29 +39,36 @@ MIN_SIZE = 32
 @dataclasses.dataclass(frozen=True)
 class Variant:
     style: ConvStyle
-    lrn: bool            # LRN after pool1 and conv2 (Table 1's "LocalRespNorm" in Figure 3)
-    kernel_5x5: int      # the "#5x5" branch's kernel
-    pool4_size: int      # the max pool before 5a
+    lrn: bool  # LRN after pool1 and conv2 (Table 1's "LocalRespNorm" in Figure 3)
+    kernel_5x5: int  # the "#5x5" branch's kernel
+    pool4_size: int  # the max pool before 5a
     dropout: float
 
 
 VARIANTS = {
     # The paper: convs with bias and ReLU, no BN; true 5x5; dropout 40% (section 5).
-    "paper": Variant(ConvStyle(batch_norm=False), lrn=True, kernel_5x5=5, pool4_size=3,
-                     dropout=0.4),
+    "paper": Variant(
+        ConvStyle(batch_norm=False), lrn=True, kernel_5x5=5, pool4_size=3, dropout=0.4
+    ),
     # torchvision.models.googlenet: BN (eps 1e-3) after every conv, no LRN, a 3x3 conv in the
     # "5x5" branch (pytorch/vision#906, kept for its weights), 2x2/2 max pool before 5a,
     # dropout 0.2.
-    "torchvision": Variant(ConvStyle(batch_norm=True, scale=True, epsilon=1e-3), lrn=False,
-                           kernel_5x5=3, pool4_size=2, dropout=0.2),
+    "torchvision": Variant(
+        ConvStyle(batch_norm=True, scale=True, epsilon=1e-3),
+        lrn=False,
+        kernel_5x5=3,
+        pool4_size=2,
+        dropout=0.2,
+    ),
 }
 
 
 def lrn(x, name):
     # The paper gives no LRN parameters; the BVLC Caffe GoogLeNet uses local_size 5,
     # alpha 1e-4 (Caffe's convention: divided by the window size), beta 0.75, k 1.
-    return LocalResponseNormalization(size=5, bias=1.0, alpha=1e-4, beta=0.75,
-                                      alpha_convention="caffe", name=name)(x)
+    return LocalResponseNormalization(
+        size=5, bias=1.0, alpha=1e-4, beta=0.75, alpha_convention="caffe", name=name
+    )(x)
 
 
 def max_pool(x, size, name):
@@ -92,15 +99,23 @@ def aux_head(index, after):
     def neck(x, variant, input_shape):
         # Its FC layer is built for the 14x14 grid of 224 inputs.
         if tuple(x.shape[1:3]) != (14, 14):
-            raise ValueError(f"aux_logits=True needs the paper's 14x14 grid at {after} "
-                             f"(224x224 input), but input_shape={input_shape!r} gives "
-                             f"{x.shape[1]}x{x.shape[2]}; accepted: input_shape=(224, 224, "
-                             "C), or aux_logits=False.")
+            raise ValueError(
+                f"aux_logits=True needs the paper's 14x14 grid at {after} "
+                f"(224x224 input), but input_shape={input_shape!r} gives "
+                f"{x.shape[1]}x{x.shape[2]}; accepted: input_shape=(224, 224, "
+                "C), or aux_logits=False."
+            )
         x = keras.layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
         return conv_unit(x, Conv(128, 1), f"{name}_conv", variant.style)
 
-    head = _core.Head((_core.Flatten(f"{name}_flatten"), _core.FC(1024, f"{name}_fc"),
-                       _core.Dropout(0.7, f"{name}_drop")), classifier=f"{name}_predictions")
+    head = _core.Head(
+        (
+            _core.Flatten(f"{name}_flatten"),
+            _core.FC(1024, f"{name}_fc"),
+            _core.Dropout(0.7, f"{name}_drop"),
+        ),
+        classifier=f"{name}_predictions",
+    )
     return _core.AuxHead(after, neck, head, loss_weight=0.3)
 
 
@@ -129,8 +144,7 @@ def body(x, variant):
         if widths is None:
             x = endpoints[row] = max_pool(x, variant.pool4_size if row == "pool4" else 3, row)
         else:
-            x = endpoints[f"inception_{row}"] = inception(x, widths, f"inception_{row}",
-                                                          variant)
+            x = endpoints[f"inception_{row}"] = inception(x, widths, f"inception_{row}", variant)
     return endpoints
 
 
@@ -140,26 +154,38 @@ def configure(row, *, variant):
     spec = VARIANTS[variant]
     # Table 1: 7x7 average pool (global at 224), dropout, linear, softmax.
     return _core.Architecture(
-        spec, default_size=224, min_size=MIN_SIZE, head=_core.pool_head("pool5", spec.dropout),
-        aux_heads=tuple(aux_head(i, f"inception_{a}") for i, a in enumerate(AUX_AFTER, 1)))
+        spec,
+        default_size=224,
+        min_size=MIN_SIZE,
+        head=_core.pool_head("pool5", spec.dropout),
+        aux_heads=tuple(aux_head(i, f"inception_{a}") for i, a in enumerate(AUX_AFTER, 1)),
+    )
 
 
 OPTIONS = (
-    _core.Option("variant", "paper",
-                 '"paper": Table 1 with true 5x5 convs, conv biases and ReLU, no BN, LRN after '
-                 "pool1 and conv2, dropout 0.4 (6,998,552 parameters); \"torchvision\": "
-                 'torchvision\'s googlenet (BN after every conv, 3x3 kernels in the "5x5" '
-                 "branch, no LRN, dropout 0.2: 6,624,904 parameters)."),
+    _core.Option(
+        "variant",
+        "paper",
+        '"paper": Table 1 with true 5x5 convs, conv biases and ReLU, no BN, LRN after '
+        'pool1 and conv2, dropout 0.4 (6,998,552 parameters); "torchvision": '
+        'torchvision\'s googlenet (BN after every conv, 3x3 kernels in the "5x5" '
+        "branch, no LRN, dropout 0.2: 6,624,904 parameters).",
+    ),
 )
 # Preprocessing: torchvision's googlenet weights were ported from TF; with
 # transform_input=True it maps its mean/std-normalised input back to [-1, 1] before conv1,
 # so the layers (and any converted checkpoint) expect [-1, 1]: mode "tf".
 GOOGLENET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
 
-GoogLeNet = GOOGLENET.register("googlenet", "GoogLeNet", None, """GoogLeNet / Inception-v1.
+GoogLeNet = GOOGLENET.register(
+    "googlenet",
+    "GoogLeNet",
+    None,
+    """GoogLeNet / Inception-v1.
 
     224x224 input. aux_logits=True (section 5) adds the auxiliary classifiers on inception_4a
     and inception_4d (+3,188,840 and +3,190,888 parameters for the paper variant), outputs
     [predictions, aux1_predictions, aux2_predictions], weighted 0.3 each in the loss
     (spec.aux_loss_weights).
-    """)
+    """,
+)

@@ -44,8 +44,7 @@ SCALES = (0.17, 0.10, 0.20)
 
 def block_a_v1():
     """Figure 10 (35x35x256): 1x1 32 | 1x1 32 -> 3x3 32 | 1x1 32 -> 3x3 32 -> 3x3 32."""
-    return ((Conv(32, 1),), (Conv(32, 1), Conv(32, 3)),
-            (Conv(32, 1), Conv(32, 3), Conv(32, 3)))
+    return ((Conv(32, 1),), (Conv(32, 1), Conv(32, 3)), (Conv(32, 1), Conv(32, 3), Conv(32, 3)))
 
 
 def block_b_v1():
@@ -61,16 +60,17 @@ def block_c_v1():
 def reduction_b_v1():
     """Figure 12 (17x17x896 -> 8x8x1792): 1x1 256 -> 3x3/2 384 (V) | 1x1 256 -> 3x3/2 256 (V) |
     1x1 256 -> 3x3 256 -> 3x3/2 256 (V) | 3x3/2 max pool (V)."""
-    return ((Conv(256, 1), Conv(384, 3, stride=2, padding=V)),
-            (Conv(256, 1), Conv(256, 3, stride=2, padding=V)),
-            (Conv(256, 1), Conv(256, 3), Conv(256, 3, stride=2, padding=V)),
-            (Pool("max", stride=2, padding=V),))
+    return (
+        (Conv(256, 1), Conv(384, 3, stride=2, padding=V)),
+        (Conv(256, 1), Conv(256, 3, stride=2, padding=V)),
+        (Conv(256, 1), Conv(256, 3), Conv(256, 3, stride=2, padding=V)),
+        (Pool("max", stride=2, padding=V),),
+    )
 
 
 def block_a_v2():
     """Figure 16: 1x1 32 | 1x1 32 -> 3x3 32 | 1x1 32 -> 3x3 48 -> 3x3 64."""
-    return ((Conv(32, 1),), (Conv(32, 1), Conv(32, 3)),
-            (Conv(32, 1), Conv(48, 3), Conv(64, 3)))
+    return ((Conv(32, 1),), (Conv(32, 1), Conv(32, 3)), (Conv(32, 1), Conv(48, 3), Conv(64, 3)))
 
 
 def block_b_v2():
@@ -86,64 +86,81 @@ def block_c_v2():
 def reduction_b_v2():
     """Figure 18: 1x1 256 -> 3x3/2 384 (V) | 1x1 256 -> 3x3/2 288 (V) |
     1x1 256 -> 3x3 288 -> 3x3/2 320 (V) | 3x3/2 max pool (V)."""
-    return ((Conv(256, 1), Conv(384, 3, stride=2, padding=V)),
-            (Conv(256, 1), Conv(288, 3, stride=2, padding=V)),
-            (Conv(256, 1), Conv(288, 3), Conv(320, 3, stride=2, padding=V)),
-            (Pool("max", stride=2, padding=V),))
+    return (
+        (Conv(256, 1), Conv(384, 3, stride=2, padding=V)),
+        (Conv(256, 1), Conv(288, 3, stride=2, padding=V)),
+        (Conv(256, 1), Conv(288, 3), Conv(320, 3, stride=2, padding=V)),
+        (Pool("max", stride=2, padding=V),),
+    )
 
 
 def mixed_5b():
     """The release's 35x35 Inception module after the stem (192 -> 320 channels):
     1x1 96 | 1x1 48 -> 5x5 64 | 1x1 64 -> 3x3 96 -> 3x3 96 | avg pool -> 1x1 64."""
-    return ((Conv(96, 1),), (Conv(48, 1), Conv(64, 5)),
-            (Conv(64, 1), Conv(96, 3), Conv(96, 3)),
-            (Pool("avg"), Conv(64, 1)))
+    return (
+        (Conv(96, 1),),
+        (Conv(48, 1), Conv(64, 5)),
+        (Conv(64, 1), Conv(96, 3), Conv(96, 3)),
+        (Pool("avg"), Conv(64, 1)),
+    )
 
 
 # Stems as data: (name, Conv | Pool | branches of a module).
 STEM_V1 = (  # Figure 14
-    ("conv_1a_3x3", Conv(32, 3, stride=2, padding=V)),    # 149x149x32
-    ("conv_2a_3x3", Conv(32, 3, padding=V)),              # 147x147x32
-    ("conv_2b_3x3", Conv(64, 3)),                         # 147x147x64
-    ("pool_3a_3x3", Pool("max", stride=2, padding=V)),    # 73x73x64
-    ("conv_3b_1x1", Conv(80, 1)),                         # 73x73x80
-    ("conv_4a_3x3", Conv(192, 3, padding=V)),             # 71x71x192
-    ("conv_4b_3x3", Conv(256, 3, stride=2, padding=V)),   # 35x35x256
+    ("conv_1a_3x3", Conv(32, 3, stride=2, padding=V)),  # 149x149x32
+    ("conv_2a_3x3", Conv(32, 3, padding=V)),  # 147x147x32
+    ("conv_2b_3x3", Conv(64, 3)),  # 147x147x64
+    ("pool_3a_3x3", Pool("max", stride=2, padding=V)),  # 73x73x64
+    ("conv_3b_1x1", Conv(80, 1)),  # 73x73x80
+    ("conv_4a_3x3", Conv(192, 3, padding=V)),  # 71x71x192
+    ("conv_4b_3x3", Conv(256, 3, stride=2, padding=V)),  # 35x35x256
 )
 STEM_V2_RELEASE = (  # TF-slim inception_resnet_v2
-    ("conv_1a_3x3", Conv(32, 3, stride=2, padding=V)),    # 149x149x32
-    ("conv_2a_3x3", Conv(32, 3, padding=V)),              # 147x147x32
-    ("conv_2b_3x3", Conv(64, 3)),                         # 147x147x64
-    ("pool_3a_3x3", Pool("max", stride=2, padding=V)),    # 73x73x64
-    ("conv_3b_1x1", Conv(80, 1, padding=V)),              # 73x73x80
-    ("conv_4a_3x3", Conv(192, 3, padding=V)),             # 71x71x192
-    ("pool_5a_3x3", Pool("max", stride=2, padding=V)),    # 35x35x192
-    ("mixed_5b", mixed_5b()),                             # 35x35x320
+    ("conv_1a_3x3", Conv(32, 3, stride=2, padding=V)),  # 149x149x32
+    ("conv_2a_3x3", Conv(32, 3, padding=V)),  # 147x147x32
+    ("conv_2b_3x3", Conv(64, 3)),  # 147x147x64
+    ("pool_3a_3x3", Pool("max", stride=2, padding=V)),  # 73x73x64
+    ("conv_3b_1x1", Conv(80, 1, padding=V)),  # 73x73x80
+    ("conv_4a_3x3", Conv(192, 3, padding=V)),  # 71x71x192
+    ("pool_5a_3x3", Pool("max", stride=2, padding=V)),  # 35x35x192
+    ("mixed_5b", mixed_5b()),  # 35x35x320
 )
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     """One Inception-ResNet: stem, the three block kinds with their trunk widths, reductions."""
+
     stem: tuple
-    blocks: tuple            # (branches of the 35x35, 17x17, 8x8 blocks)
-    widths: tuple            # trunk channels at 35x35, 17x17, 8x8
-    reduction_a: tuple       # Table 1's k, l, m, n
+    blocks: tuple  # (branches of the 35x35, 17x17, 8x8 blocks)
+    widths: tuple  # trunk channels at 35x35, 17x17, 8x8
+    reduction_a: tuple  # Table 1's k, l, m, n
     reduction_b: tuple
-    depths: tuple            # blocks per grid
+    depths: tuple  # blocks per grid
     final_conv: Optional[int] = None
     last_block_linear: bool = False
     style: ConvStyle = STYLE  # with the builder's options (configure)
 
 
 CONFIGS = {
-    "v1": Config(stem=STEM_V1, blocks=(block_a_v1(), block_b_v1(), block_c_v1()),
-                 widths=(256, 896, 1792), reduction_a=(192, 192, 256, 384),
-                 reduction_b=reduction_b_v1(), depths=(5, 10, 5)),
-    "v2": Config(stem=STEM_V2_RELEASE, blocks=(block_a_v2(), block_b_v2(), block_c_v2()),
-                 widths=(320, 1088, 2080), reduction_a=(256, 256, 384, 384),
-                 reduction_b=reduction_b_v2(), depths=(10, 20, 10), final_conv=1536,
-                 last_block_linear=True),
+    "v1": Config(
+        stem=STEM_V1,
+        blocks=(block_a_v1(), block_b_v1(), block_c_v1()),
+        widths=(256, 896, 1792),
+        reduction_a=(192, 192, 256, 384),
+        reduction_b=reduction_b_v1(),
+        depths=(5, 10, 5),
+    ),
+    "v2": Config(
+        stem=STEM_V2_RELEASE,
+        blocks=(block_a_v2(), block_b_v2(), block_c_v2()),
+        widths=(320, 1088, 2080),
+        reduction_a=(256, 256, 384, 384),
+        reduction_b=reduction_b_v2(),
+        depths=(10, 20, 10),
+        final_conv=1536,
+        last_block_linear=True,
+    ),
 }
 GRIDS = (35, 17, 8)
 
@@ -159,11 +176,16 @@ def residual_block(x, branches, width, scale, name, style, activation=True):
 
 
 def _check_depths(depths):
-    if (not isinstance(depths, (tuple, list)) or len(depths) != 3
-            or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths)):
-        raise ValueError(f"depths={depths!r} is invalid; accepted: three positive integers, "
-                         "the blocks at 35x35, 17x17 and 8x8, e.g. (5, 10, 5) (the paper's "
-                         "schema) or (10, 20, 10) (the released Inception-ResNet-v2).")
+    if (
+        not isinstance(depths, (tuple, list))
+        or len(depths) != 3
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths)
+    ):
+        raise ValueError(
+            f"depths={depths!r} is invalid; accepted: three positive integers, "
+            "the blocks at 35x35, 17x17 and 8x8, e.g. (5, 10, 5) (the paper's "
+            "schema) or (10, 20, 10) (the released Inception-ResNet-v2)."
+        )
     return tuple(depths)
 
 
@@ -177,24 +199,33 @@ def body(x, config):
         else:
             x = _inception.module(x, op, layer_name, config.style)
         endpoints[layer_name] = x
-    reductions = {0: ("mixed_6a", reduction_a(*config.reduction_a)),
-                  1: ("mixed_7a", config.reduction_b)}
+    reductions = {
+        0: ("mixed_6a", reduction_a(*config.reduction_a)),
+        1: ("mixed_7a", config.reduction_b),
+    }
     for stage, (branches, width, depth, scale, grid) in enumerate(
-            zip(config.blocks, config.widths, config.depths, SCALES, GRIDS)):
+        zip(config.blocks, config.widths, config.depths, SCALES, GRIDS)
+    ):
         for index in range(1, depth + 1):
             # The release's last 8x8 block adds unscaled and has no ReLU (block8 with
             # scale=1.0, activation_fn=None in TF-slim).
             linear = config.last_block_linear and stage == 2 and index == depth
             x = endpoints[f"block{grid}_{index}"] = residual_block(
-                x, branches, width, 1.0 if linear else scale, f"block{grid}_{index}",
-                config.style, activation=not linear)
+                x,
+                branches,
+                width,
+                1.0 if linear else scale,
+                f"block{grid}_{index}",
+                config.style,
+                activation=not linear,
+            )
         if stage in reductions:
             module_name, reduction = reductions[stage]
-            x = endpoints[module_name] = _inception.module(x, reduction, module_name,
-                                                           config.style)
+            x = endpoints[module_name] = _inception.module(x, reduction, module_name, config.style)
     if config.final_conv:
         x = endpoints["conv_7b_1x1"] = _inception.conv_unit(
-            x, Conv(config.final_conv, 1), "conv_7b_1x1", config.style)
+            x, Conv(config.final_conv, 1), "conv_7b_1x1", config.style
+        )
     return endpoints
 
 
@@ -202,36 +233,52 @@ def configure(row, *, depths, bn_scale):
     style = _inception.with_options(STYLE, bn_scale=bn_scale)
     depths = _check_depths(row.depths if depths is None else depths)
     # As keras.applications: 75 leaves a 1x1 grid after Reduction-B.
-    return _core.Architecture(dataclasses.replace(row, depths=depths, style=style),
-                              default_size=299, min_size=75,
-                              head=_core.pool_head(dropout=DROPOUT))
+    return _core.Architecture(
+        dataclasses.replace(row, depths=depths, style=style),
+        default_size=299,
+        min_size=75,
+        head=_core.pool_head(dropout=DROPOUT),
+    )
 
 
 OPTIONS = (
-    _core.Option("depths", None,
-                 "Blocks at 35x35, 17x17 and 8x8 (the row's when None): (5, 10, 5) is the "
-                 "paper's Figure 15 schema, (10, 20, 10) the released Inception-ResNet-v2."),
-    _core.Option("bn_scale", True,
-                 "False drops BN's scale as keras.applications and TF-slim (for their "
-                 "converted weights)."),
+    _core.Option(
+        "depths",
+        None,
+        "Blocks at 35x35, 17x17 and 8x8 (the row's when None): (5, 10, 5) is the "
+        "paper's Figure 15 schema, (10, 20, 10) the released Inception-ResNet-v2.",
+    ),
+    _core.Option(
+        "bn_scale",
+        True,
+        "False drops BN's scale as keras.applications and TF-slim (for their converted weights).",
+    ),
 )
 # TF-slim and timm weights take [-1, 1] inputs.
 INCEPTION_RESNET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
 
 InceptionResNetV1 = INCEPTION_RESNET.register(
-    "inception_resnet_v1", "InceptionResNetV1", CONFIGS["v1"], """Inception-ResNet-v1.
+    "inception_resnet_v1",
+    "InceptionResNetV1",
+    CONFIGS["v1"],
+    """Inception-ResNet-v1.
 
     299x299 input; Figure 14 stem (35x35x256), 5 x block35 (Figure 10), Reduction-A
     (k, l, m, n = 192, 192, 256, 384) to 17x17x896, 10 x block17 (Figure 11), Reduction-B
     (Figure 12) to 8x8x1792, 5 x block8 (Figure 13), global average pool, dropout 0.2,
     classifier. Residual scales 0.17 / 0.10 / 0.20 (the released v2's). BN with scale.
-    """)
+    """,
+)
 
 InceptionResNetV2 = INCEPTION_RESNET.register(
-    "inception_resnet_v2", "InceptionResNetV2", CONFIGS["v2"], """Inception-ResNet-v2, the
+    "inception_resnet_v2",
+    "InceptionResNetV2",
+    CONFIGS["v2"],
+    """Inception-ResNet-v2, the
     released network (TF-slim, keras.applications, timm).
 
     299x299 input; grids 35x35x320, 17x17x1088, 8x8x2080, final 1x1 conv to 1536 channels.
     BN with scale (timm: 55,843,464 trainable parameters; bn_scale=False as keras.applications
     and TF-slim: 55,813,192). Residual scales 0.17 / 0.10 / 0.20, the last block unscaled.
-    """)
+    """,
+)

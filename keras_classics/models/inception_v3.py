@@ -35,75 +35,88 @@ def fig5(pool_proj, kernel=3):
 
     kernel=5: the release's Mixed_5b-5d, whose second branch keeps a 5x5 conv (48 -> 64).
     """
-    return ((Conv(64, 1),),
-            (Conv(48, 1), Conv(64, kernel)),
-            (Conv(64, 1), Conv(96, 3), Conv(96, 3)),
-            (Pool("avg"), Conv(pool_proj, 1)))
+    return (
+        (Conv(64, 1),),
+        (Conv(48, 1), Conv(64, kernel)),
+        (Conv(64, 1), Conv(96, 3), Conv(96, 3)),
+        (Pool("avg"), Conv(pool_proj, 1)),
+    )
 
 
 def reduction_35():
     """Figure 10 (35x35 -> 17x17, 288 -> 768): 3x3/2 conv | 1x1 -> 3x3 -> 3x3/2 | max pool/2,
     the stride-2 layers unpadded."""
-    return ((Conv(384, 3, stride=2, padding="valid"),),
-            (Conv(64, 1), Conv(96, 3), Conv(96, 3, stride=2, padding="valid")),
-            (Pool("max", stride=2, padding="valid"),))
+    return (
+        (Conv(384, 3, stride=2, padding="valid"),),
+        (Conv(64, 1), Conv(96, 3), Conv(96, 3, stride=2, padding="valid")),
+        (Pool("max", stride=2, padding="valid"),),
+    )
 
 
 def fig6(c7):
     """Figure 6 with n=7 (17x17): 1x1 | 1x1 -> 1x7 -> 7x1 | 1x1 -> 7x1 -> 1x7 -> 7x1 -> 1x7 |
     avg pool -> 1x1, 192 each; `c7` the release's inner widths (128, 160, 192)."""
-    return ((Conv(192, 1),),
-            (Conv(c7, 1), Conv(c7, (1, 7)), Conv(192, (7, 1))),
-            (Conv(c7, 1), Conv(c7, (7, 1)), Conv(c7, (1, 7)), Conv(c7, (7, 1)),
-             Conv(192, (1, 7))),
-            (Pool("avg"), Conv(192, 1)))
+    return (
+        (Conv(192, 1),),
+        (Conv(c7, 1), Conv(c7, (1, 7)), Conv(192, (7, 1))),
+        (Conv(c7, 1), Conv(c7, (7, 1)), Conv(c7, (1, 7)), Conv(c7, (7, 1)), Conv(192, (1, 7))),
+        (Pool("avg"), Conv(192, 1)),
+    )
 
 
 def reduction_17():
     """17x17 -> 8x8 (768 -> 1280): the paper only says "grid reduction"; the release uses
     1x1 -> 3x3/2 | 1x1 -> 1x7 -> 7x1 -> 3x3/2 | max pool/2."""
-    return ((Conv(192, 1), Conv(320, 3, stride=2, padding="valid")),
-            (Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)),
-             Conv(192, 3, stride=2, padding="valid")),
-            (Pool("max", stride=2, padding="valid"),))
+    return (
+        (Conv(192, 1), Conv(320, 3, stride=2, padding="valid")),
+        (
+            Conv(192, 1),
+            Conv(192, (1, 7)),
+            Conv(192, (7, 1)),
+            Conv(192, 3, stride=2, padding="valid"),
+        ),
+        (Pool("max", stride=2, padding="valid"),),
+    )
 
 
 def fig7():
     """Figure 7 (8x8, expanded filter bank): 1x1 | 1x1 -> [1x3, 3x1] | 1x1 -> 3x3 ->
     [1x3, 3x1] | avg pool -> 1x1; 320 + 768 + 768 + 192 = 2048."""
     bank = Split((Conv(384, (1, 3)), Conv(384, (3, 1))))
-    return ((Conv(320, 1),),
-            (Conv(384, 1), bank),
-            (Conv(448, 1), Conv(384, 3), bank),
-            (Pool("avg"), Conv(192, 1)))
+    return (
+        (Conv(320, 1),),
+        (Conv(384, 1), bank),
+        (Conv(448, 1), Conv(384, 3), bank),
+        (Pool("avg"), Conv(192, 1)),
+    )
 
 
 # Table 1's stem (conv, conv, conv padded, pool, conv, conv, conv): (name, op); 'V' = valid.
 STEM_V2 = (
-    ("conv_1a_3x3", Conv(32, 3, stride=2, padding="valid")),   # 149x149x32
-    ("conv_2a_3x3", Conv(32, 3, padding="valid")),             # 147x147x32
-    ("conv_2b_3x3", Conv(64, 3)),                              # 147x147x64
-    ("pool_3a_3x3", Pool("max", stride=2, padding="valid")),   # 73x73x64
-    ("conv_3b_3x3", Conv(80, 3, padding="valid")),             # 71x71x80
+    ("conv_1a_3x3", Conv(32, 3, stride=2, padding="valid")),  # 149x149x32
+    ("conv_2a_3x3", Conv(32, 3, padding="valid")),  # 147x147x32
+    ("conv_2b_3x3", Conv(64, 3)),  # 147x147x64
+    ("pool_3a_3x3", Pool("max", stride=2, padding="valid")),  # 73x73x64
+    ("conv_3b_3x3", Conv(80, 3, padding="valid")),  # 71x71x80
     ("conv_4a_3x3", Conv(192, 3, stride=2, padding="valid")),  # 35x35x192
-    ("conv_4b_3x3", Conv(288, 3)),                             # 35x35x288
+    ("conv_4b_3x3", Conv(288, 3)),  # 35x35x288
 )
 # The release's stem (TF-slim inception_v3_base).
 STEM_V3 = (
-    ("conv_1a_3x3", Conv(32, 3, stride=2, padding="valid")),   # 149x149x32
-    ("conv_2a_3x3", Conv(32, 3, padding="valid")),             # 147x147x32
-    ("conv_2b_3x3", Conv(64, 3)),                              # 147x147x64
-    ("pool_3a_3x3", Pool("max", stride=2, padding="valid")),   # 73x73x64
-    ("conv_3b_1x1", Conv(80, 1, padding="valid")),             # 73x73x80
-    ("conv_4a_3x3", Conv(192, 3, padding="valid")),            # 71x71x192
-    ("pool_5a_3x3", Pool("max", stride=2, padding="valid")),   # 35x35x192
+    ("conv_1a_3x3", Conv(32, 3, stride=2, padding="valid")),  # 149x149x32
+    ("conv_2a_3x3", Conv(32, 3, padding="valid")),  # 147x147x32
+    ("conv_2b_3x3", Conv(64, 3)),  # 147x147x64
+    ("pool_3a_3x3", Pool("max", stride=2, padding="valid")),  # 73x73x64
+    ("conv_3b_1x1", Conv(80, 1, padding="valid")),  # 73x73x80
+    ("conv_4a_3x3", Conv(192, 3, padding="valid")),  # 71x71x192
+    ("pool_5a_3x3", Pool("max", stride=2, padding="valid")),  # 35x35x192
 )
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
     stem: tuple
-    modules: tuple   # (name, branches)
+    modules: tuple  # (name, branches)
     aux_after: str = None  # the module the auxiliary head sits on
     style: ConvStyle = STYLE  # with the builder's options (configure)
 
@@ -112,23 +125,39 @@ CONFIGS = {
     "v2": Config(
         stem=STEM_V2,
         # The 35x35 modules keep 288 channels (Table 1's input to the grid reduction).
-        modules=(("mixed_5b", fig5(64)), ("mixed_5c", fig5(64)), ("mixed_5d", fig5(64)),
-                 ("mixed_6a", reduction_35()),
-                 # Five 17x17 modules: the release's inner widths, 160 for the added one.
-                 ("mixed_6b", fig6(128)), ("mixed_6c", fig6(160)), ("mixed_6d", fig6(160)),
-                 ("mixed_6e", fig6(160)), ("mixed_6f", fig6(192)),
-                 ("mixed_7a", reduction_17()),
-                 ("mixed_7b", fig7()), ("mixed_7c", fig7()))),
+        modules=(
+            ("mixed_5b", fig5(64)),
+            ("mixed_5c", fig5(64)),
+            ("mixed_5d", fig5(64)),
+            ("mixed_6a", reduction_35()),
+            # Five 17x17 modules: the release's inner widths, 160 for the added one.
+            ("mixed_6b", fig6(128)),
+            ("mixed_6c", fig6(160)),
+            ("mixed_6d", fig6(160)),
+            ("mixed_6e", fig6(160)),
+            ("mixed_6f", fig6(192)),
+            ("mixed_7a", reduction_17()),
+            ("mixed_7b", fig7()),
+            ("mixed_7c", fig7()),
+        ),
+    ),
     "v3": Config(
         stem=STEM_V3,
-        modules=(("mixed_5b", fig5(32, kernel=5)), ("mixed_5c", fig5(64, kernel=5)),
-                 ("mixed_5d", fig5(64, kernel=5)),
-                 ("mixed_6a", reduction_35()),
-                 ("mixed_6b", fig6(128)), ("mixed_6c", fig6(160)), ("mixed_6d", fig6(160)),
-                 ("mixed_6e", fig6(192)),
-                 ("mixed_7a", reduction_17()),
-                 ("mixed_7b", fig7()), ("mixed_7c", fig7())),
-        aux_after="mixed_6e"),
+        modules=(
+            ("mixed_5b", fig5(32, kernel=5)),
+            ("mixed_5c", fig5(64, kernel=5)),
+            ("mixed_5d", fig5(64, kernel=5)),
+            ("mixed_6a", reduction_35()),
+            ("mixed_6b", fig6(128)),
+            ("mixed_6c", fig6(160)),
+            ("mixed_6d", fig6(160)),
+            ("mixed_6e", fig6(192)),
+            ("mixed_7a", reduction_17()),
+            ("mixed_7b", fig7()),
+            ("mixed_7c", fig7()),
+        ),
+        aux_after="mixed_6e",
+    ),
 }
 
 
@@ -137,10 +166,12 @@ def aux_neck(x, config, input_shape):
     average pool, 1x1 conv 128, 5x5 conv 768 (both conv + BN + ReLU, unpadded as TF-slim); a
     global average pool (torchvision's) then takes any grid above 5x5 to 1x1."""
     if x.shape[1] is not None and x.shape[1] < 17 or x.shape[2] is not None and x.shape[2] < 17:
-        raise ValueError(f"aux_logits=True needs a 17x17 or larger grid at the auxiliary head "
-                         f"(input 299x299), but input_shape={input_shape!r} gives "
-                         f"{x.shape[1]}x{x.shape[2]}; accepted: input_shape with height and "
-                         "width >= 299, or aux_logits=False.")
+        raise ValueError(
+            f"aux_logits=True needs a 17x17 or larger grid at the auxiliary head "
+            f"(input 299x299), but input_shape={input_shape!r} gives "
+            f"{x.shape[1]}x{x.shape[2]}; accepted: input_shape with height and "
+            "width >= 299, or aux_logits=False."
+        )
     x = keras.layers.AveragePooling2D(5, strides=3, name="aux1_pool")(x)
     x = _inception.conv_unit(x, Conv(128, 1), "aux1_1_conv", config.style)
     return _inception.conv_unit(x, Conv(768, 5, padding="valid"), "aux1_2_conv", config.style)
@@ -154,34 +185,50 @@ def body(x, config):
     endpoints = {}
     for layer_name, op in config.stem:
         x = endpoints[layer_name] = (
-            _inception.conv_unit(x, op, layer_name, config.style) if isinstance(op, Conv)
-            else _inception.pool(x, op, layer_name, config.style))
+            _inception.conv_unit(x, op, layer_name, config.style)
+            if isinstance(op, Conv)
+            else _inception.pool(x, op, layer_name, config.style)
+        )
     return _inception.modules(endpoints, config.modules, config.style)
 
 
 def configure(row, *, bn_scale, avg_pool_counts_padding):
-    style = _inception.with_options(STYLE, bn_scale=bn_scale,
-                                    avg_pool_counts_padding=avg_pool_counts_padding)
+    style = _inception.with_options(
+        STYLE, bn_scale=bn_scale, avg_pool_counts_padding=avg_pool_counts_padding
+    )
     aux = (_core.AuxHead(row.aux_after, aux_neck, AUX_HEAD, loss_weight=0.4),)
     # keras.applications' minimum: 75 leaves a 1x1 grid after the second reduction.
-    return _core.Architecture(dataclasses.replace(row, style=style), default_size=299,
-                              min_size=75, head=_core.pool_head(dropout=DROPOUT),
-                              aux_heads=aux if row.aux_after else ())
+    return _core.Architecture(
+        dataclasses.replace(row, style=style),
+        default_size=299,
+        min_size=75,
+        head=_core.pool_head(dropout=DROPOUT),
+        aux_heads=aux if row.aux_after else (),
+    )
 
 
 OPTIONS = (
-    _core.Option("bn_scale", True,
-                 "False drops BN's scale as keras.applications and TF-slim (for their "
-                 "converted weights)."),
-    _core.Option("avg_pool_counts_padding", False,
-                 "True averages the modules' 'same' pools over the zero padding too, as "
-                 "torchvision's and timm's avg_pool2d(3, 1, padding=1) (TF-slim's 'SAME' "
-                 "pool, the default, leaves it out)."),
+    _core.Option(
+        "bn_scale",
+        True,
+        "False drops BN's scale as keras.applications and TF-slim (for their converted weights).",
+    ),
+    _core.Option(
+        "avg_pool_counts_padding",
+        False,
+        "True averages the modules' 'same' pools over the zero padding too, as "
+        "torchvision's and timm's avg_pool2d(3, 1, padding=1) (TF-slim's 'SAME' "
+        "pool, the default, leaves it out).",
+    ),
 )
 # TF-slim, torchvision (transform_input) and timm weights all take [-1, 1] inputs.
 INCEPTION = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
 
-InceptionV2 = INCEPTION.register("inception_v2", "InceptionV2", CONFIGS["v2"], """Inception-v2
+InceptionV2 = INCEPTION.register(
+    "inception_v2",
+    "InceptionV2",
+    CONFIGS["v2"],
+    """Inception-v2
     as printed in Table 1.
 
     299x299 input: stem of 3x3 convs to 35x35x288, 3 x Figure 5, grid reduction (Figure 10),
@@ -189,9 +236,14 @@ InceptionV2 = INCEPTION.register("inception_v2", "InceptionV2", CONFIGS["v2"], "
     classifier. Filter counts inside the modules are the released Inception-v3's (the paper
     gives none). No auxiliary classifier option (see InceptionV3).
     For TF-slim's "inception_v2" (the BN paper's network) use BNInception.
-    """)
+    """,
+)
 
-InceptionV3 = INCEPTION.register("inception_v3", "InceptionV3", CONFIGS["v3"], """Inception-v3,
+InceptionV3 = INCEPTION.register(
+    "inception_v3",
+    "InceptionV3",
+    CONFIGS["v3"],
+    """Inception-v3,
     the released network (TF-slim, torchvision, timm).
 
     299x299 input; BN with scale after every conv (torchvision/timm: 23,834,568 trainable
@@ -199,4 +251,5 @@ InceptionV3 = INCEPTION.register("inception_v3", "InceptionV3", CONFIGS["v3"], "
     on mixed_6e (+3,326,696 parameters, 27,161,264 in all, as torchvision), outputs
     [predictions, aux1_predictions], loss weight 0.4 (TF-slim's; the paper gives none) in
     spec.aux_loss_weights.
-    """)
+    """,
+)

@@ -7,8 +7,6 @@ unpadded, the others 'same'. Layer names are the TF-slim end points (conv_1a_3x3
 ..., mixed_7d) with the module naming rule of `_inception`.
 """
 
-import keras
-
 from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
 
@@ -24,8 +22,7 @@ V = "valid"
 def stem_conv_pool():
     """Figure 3, first filter concatenation (147x147x64 -> 73x73x160):
     3x3/2 max pool (V) | 3x3/2 conv 96 (V)."""
-    return ((Pool("max", stride=2, padding=V),),
-            (Conv(96, 3, stride=2, padding=V),))
+    return ((Pool("max", stride=2, padding=V),), (Conv(96, 3, stride=2, padding=V),))
 
 
 def stem_factorised():
@@ -35,69 +32,83 @@ def stem_factorised():
     Figure 3 draws the 7x1 conv before the 1x7; the authors' release (TF-slim Mixed_4a, and
     timm, whose weights are its port) applies the 1x7 first, as here, and its weights need it.
     """
-    return ((Conv(64, 1), Conv(96, 3, padding=V)),
-            (Conv(64, 1), Conv(64, (1, 7)), Conv(64, (7, 1)), Conv(96, 3, padding=V)))
+    return (
+        (Conv(64, 1), Conv(96, 3, padding=V)),
+        (Conv(64, 1), Conv(64, (1, 7)), Conv(64, (7, 1)), Conv(96, 3, padding=V)),
+    )
 
 
 def stem_conv_pool_2():
     """Figure 3, third concatenation (71x71x192 -> 35x35x384): 3x3/2 conv 192 (V) |
     3x3/2 max pool (V). (The figure says "MaxPool stride=2 V".)"""
-    return ((Conv(192, 3, stride=2, padding=V),),
-            (Pool("max", stride=2, padding=V),))
+    return ((Conv(192, 3, stride=2, padding=V),), (Pool("max", stride=2, padding=V),))
 
 
 def inception_a():
     """Figure 4 (35x35x384): avg pool -> 1x1 96 | 1x1 96 | 1x1 64 -> 3x3 96 |
     1x1 64 -> 3x3 96 -> 3x3 96; branches in TF-slim's order (1x1 first, pool last)."""
-    return ((Conv(96, 1),),
-            (Conv(64, 1), Conv(96, 3)),
-            (Conv(64, 1), Conv(96, 3), Conv(96, 3)),
-            (Pool("avg"), Conv(96, 1)))
+    return (
+        (Conv(96, 1),),
+        (Conv(64, 1), Conv(96, 3)),
+        (Conv(64, 1), Conv(96, 3), Conv(96, 3)),
+        (Pool("avg"), Conv(96, 1)),
+    )
 
 
-def reduction_a(k, l, m, n):
+def reduction_a(k, l, m, n):  # noqa: E741 (Table 1's names of the four widths)
     """Figure 7 (35x35 -> 17x17): 3x3/2 max pool (V) | 3x3/2 conv n (V) |
     1x1 k -> 3x3 l -> 3x3/2 m (V); Table 1 gives k, l, m, n per network. Branches in
     TF-slim's order (conv, conv, pool)."""
-    return ((Conv(n, 3, stride=2, padding=V),),
-            (Conv(k, 1), Conv(l, 3), Conv(m, 3, stride=2, padding=V)),
-            (Pool("max", stride=2, padding=V),))
+    return (
+        (Conv(n, 3, stride=2, padding=V),),
+        (Conv(k, 1), Conv(l, 3), Conv(m, 3, stride=2, padding=V)),
+        (Pool("max", stride=2, padding=V),),
+    )
 
 
 def inception_b():
     """Figure 5 (17x17x1024): avg pool -> 1x1 128 | 1x1 384 | 1x1 192 -> 1x7 224 -> 7x1 256 |
     1x1 192 -> 7x1 192 -> 1x7 224 -> 7x1 224 -> 1x7 256 (the order of 1x7/7x1 as TF-slim)."""
-    return ((Conv(384, 1),),
-            (Conv(192, 1), Conv(224, (1, 7)), Conv(256, (7, 1))),
-            (Conv(192, 1), Conv(192, (7, 1)), Conv(224, (1, 7)), Conv(224, (7, 1)),
-             Conv(256, (1, 7))),
-            (Pool("avg"), Conv(128, 1)))
+    return (
+        (Conv(384, 1),),
+        (Conv(192, 1), Conv(224, (1, 7)), Conv(256, (7, 1))),
+        (Conv(192, 1), Conv(192, (7, 1)), Conv(224, (1, 7)), Conv(224, (7, 1)), Conv(256, (1, 7))),
+        (Pool("avg"), Conv(128, 1)),
+    )
 
 
 def reduction_b():
     """Figure 8 (17x17x1024 -> 8x8x1536): 1x1 192 -> 3x3/2 192 (V) |
     1x1 256 -> 1x7 256 -> 7x1 320 -> 3x3/2 320 (V) | 3x3/2 max pool (V)."""
-    return ((Conv(192, 1), Conv(192, 3, stride=2, padding=V)),
-            (Conv(256, 1), Conv(256, (1, 7)), Conv(320, (7, 1)),
-             Conv(320, 3, stride=2, padding=V)),
-            (Pool("max", stride=2, padding=V),))
+    return (
+        (Conv(192, 1), Conv(192, 3, stride=2, padding=V)),
+        (Conv(256, 1), Conv(256, (1, 7)), Conv(320, (7, 1)), Conv(320, 3, stride=2, padding=V)),
+        (Pool("max", stride=2, padding=V),),
+    )
 
 
 def inception_c():
     """Figure 6 (8x8x1536): avg pool -> 1x1 256 | 1x1 256 | 1x1 384 -> [1x3 256, 3x1 256] |
     1x1 384 -> 3x1 448 -> 1x3 512 -> [1x3 256, 3x1 256] (inner order as TF-slim)."""
-    return ((Conv(256, 1),),
-            (Conv(384, 1), Split((Conv(256, (1, 3)), Conv(256, (3, 1))))),
-            (Conv(384, 1), Conv(448, (3, 1)), Conv(512, (1, 3)),
-             Split((Conv(256, (1, 3)), Conv(256, (3, 1))))),
-            (Pool("avg"), Conv(256, 1)))
+    return (
+        (Conv(256, 1),),
+        (Conv(384, 1), Split((Conv(256, (1, 3)), Conv(256, (3, 1))))),
+        (
+            Conv(384, 1),
+            Conv(448, (3, 1)),
+            Conv(512, (1, 3)),
+            Split((Conv(256, (1, 3)), Conv(256, (3, 1)))),
+        ),
+        (Pool("avg"), Conv(256, 1)),
+    )
 
 
 # Table 1: Reduction-A's k, l, m, n for Inception-v4.
 REDUCTION_A = (192, 224, 256, 384)
 # Figure 9 as data: (name, branches), 14 inception modules in all.
 MODULES = (
-    ("mixed_3a", stem_conv_pool()), ("mixed_4a", stem_factorised()),
+    ("mixed_3a", stem_conv_pool()),
+    ("mixed_4a", stem_factorised()),
     ("mixed_5a", stem_conv_pool_2()),
     *((f"mixed_5{c}", inception_a()) for c in "bcde"),
     ("mixed_6a", reduction_a(*REDUCTION_A)),
@@ -120,16 +131,22 @@ def body(x, config):
 
 def configure(row):
     # As keras.applications' Inception family: 75 leaves a 1x1 grid after Reduction-B.
-    return _core.Architecture(None, default_size=299, min_size=75,
-                              head=_core.pool_head(dropout=DROPOUT))
+    return _core.Architecture(
+        None, default_size=299, min_size=75, head=_core.pool_head(dropout=DROPOUT)
+    )
 
 
 # TF-slim and timm weights take [-1, 1] inputs.
 INCEPTION_V4 = _core.Family("inception", PAPER, configure, body, mode="tf")
 
-InceptionV4 = INCEPTION_V4.register("inception_v4", "InceptionV4", None, """Inception-v4.
+InceptionV4 = INCEPTION_V4.register(
+    "inception_v4",
+    "InceptionV4",
+    None,
+    """Inception-v4.
 
     299x299 input; grids 35x35x384 (mixed_5e), 17x17x1024 (mixed_6h), 8x8x1536 (mixed_7d).
     BN with scale after every conv (timm: 42,679,816 trainable parameters; TF-slim drops BN's
     scale: 42,648,232). Global average pool, dropout 0.2 (keep 0.8), classifier.
-    """)
+    """,
+)

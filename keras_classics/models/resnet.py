@@ -30,13 +30,15 @@ def he_normal_fan_out():
     """'We initialize the weights as in [13]' (He et al. 2015): He normal, fan-out as
     torchvision. A fresh instance per layer: a Keras 3 initializer object draws the same
     values on every call, so a shared one would give equal-shaped convs equal weights."""
-    return keras.initializers.VarianceScaling(2.0, mode="fan_out",
-                                              distribution="untruncated_normal")
+    return keras.initializers.VarianceScaling(
+        2.0, mode="fan_out", distribution="untruncated_normal"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class Block:
     """What one residual block needs to know besides its input."""
+
     planes: int
     stride: int
     name: str
@@ -64,9 +66,16 @@ def conv(x, filters, kernel, stride, name, groups=1):
     if kernel > 1 and stride > 1:
         x = keras.layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
         padding = "valid"
-    return conv2d(filters, kernel, strides=stride, padding=padding, groups=groups,
-                  use_bias=False, kernel_initializer=he_normal_fan_out(),
-                  name=f"{name}_conv")(x)
+    return conv2d(
+        filters,
+        kernel,
+        strides=stride,
+        padding=padding,
+        groups=groups,
+        use_bias=False,
+        kernel_initializer=he_normal_fan_out(),
+        name=f"{name}_conv",
+    )(x)
 
 
 def conv_bn(x, filters, kernel, stride, name, groups=1, relu=True):
@@ -84,8 +93,7 @@ def shortcut(x, block):
         return conv_bn(x, block.out_channels, 1, block.stride, f"{block.name}_0", relu=False)
     if changes:  # option A
         if block.stride != 1:
-            x = keras.layers.MaxPooling2D(1, strides=block.stride,
-                                          name=f"{block.name}_0_pool")(x)
+            x = keras.layers.MaxPooling2D(1, strides=block.stride, name=f"{block.name}_0_pool")(x)
         x = ChannelZeroPad(block.out_channels, name=f"{block.name}_0_pad")(x)
     return x
 
@@ -113,8 +121,10 @@ def bottleneck_residual(x, block):
 def early_concat_residual(x, block, s1, s3):
     """ResNeXt Fig. 3(b): C paths of 1x1 + 3x3 (d channels), concatenated, one 1x1 expand."""
     d = block.width // block.groups
-    paths = [conv(conv_bn(x, d, 1, s1, f"{block.name}_path{i}_1"), d, 3, s3,
-                  f"{block.name}_path{i}_2") for i in range(block.groups)]
+    paths = [
+        conv(conv_bn(x, d, 1, s1, f"{block.name}_path{i}_1"), d, 3, s3, f"{block.name}_path{i}_2")
+        for i in range(block.groups)
+    ]
     x = keras.layers.Concatenate(name=f"{block.name}_2_concat")(paths)
     x = keras.layers.BatchNormalization(**BN, name=f"{block.name}_2_bn")(x)
     x = keras.layers.ReLU(name=f"{block.name}_2_relu")(x)
@@ -155,11 +165,17 @@ def body(x, config):
     x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
     for stage, (depth, planes) in enumerate(zip(config.depths, STAGE_PLANES), start=2):
         for index in range(1, depth + 1):
-            block = Block(planes=planes, stride=2 if index == 1 and stage > 2 else 1,
-                          name=f"conv{stage}_block{index}", kind=config.kind,
-                          groups=config.groups, width_per_group=config.width_per_group,
-                          shortcut=config.shortcut, downsample_at=config.downsample_at,
-                          form=config.block_form)
+            block = Block(
+                planes=planes,
+                stride=2 if index == 1 and stage > 2 else 1,
+                name=f"conv{stage}_block{index}",
+                kind=config.kind,
+                groups=config.groups,
+                width_per_group=config.width_per_group,
+                shortcut=config.shortcut,
+                downsample_at=config.downsample_at,
+                form=config.block_form,
+            )
             x = residual_block(x, block)
         endpoints[f"conv{stage}"] = x
     return endpoints
@@ -168,6 +184,7 @@ def body(x, config):
 @dataclasses.dataclass(frozen=True)
 class Config:
     """One row of ResNet Table 1 / ResNeXt Table 1, and the options of one build."""
+
     depths: tuple
     kind: str
     groups: int = 1
@@ -187,44 +204,63 @@ def configure(row, *, shortcut, downsample_at, block_form):
     residual nets, the row's downsampling position)."""
     if not row.residual:
         if shortcut is not None:
-            raise ValueError(f"shortcut={shortcut!r} is invalid for a plain net; accepted: "
-                             "None (plain nets have no shortcuts).")
+            raise ValueError(
+                f"shortcut={shortcut!r} is invalid for a plain net; accepted: "
+                "None (plain nets have no shortcuts)."
+            )
     else:
         shortcut = shortcut or "B"
         if shortcut not in SHORTCUTS:
             raise ValueError(f"shortcut={shortcut!r} is invalid; accepted: {SHORTCUTS}.")
     downsample_at = downsample_at or row.downsample_at
     if downsample_at not in DOWNSAMPLE_AT:
-        raise ValueError(f"downsample_at={downsample_at!r} is invalid; accepted: "
-                         f"{DOWNSAMPLE_AT}.")
+        raise ValueError(f"downsample_at={downsample_at!r} is invalid; accepted: {DOWNSAMPLE_AT}.")
     if block_form not in BLOCK_FORMS or (row.kind == "basic" and block_form != "c"):
         accepted = BLOCK_FORMS if row.kind == "bottleneck" else ("c",)
-        raise ValueError(f"block_form={block_form!r} is invalid for {row.kind} blocks; "
-                         f"accepted: {accepted}.")
-    config = dataclasses.replace(row, shortcut=shortcut, downsample_at=downsample_at,
-                                 block_form=block_form)
+        raise ValueError(
+            f"block_form={block_form!r} is invalid for {row.kind} blocks; accepted: {accepted}."
+        )
+    config = dataclasses.replace(
+        row, shortcut=shortcut, downsample_at=downsample_at, block_form=block_form
+    )
     return _core.Architecture(config, default_size=224, min_size=32, head=_core.pool_head())
 
 
 OPTIONS = (
-    _core.Option("shortcut", None,
-                 'Section 3.3: "A" (identity, zero-padded where the shape changes), "B" '
-                 '(projections where it changes; used when None for residual nets) or "C" '
-                 "(projections everywhere); plain nets take only None."),
-    _core.Option("downsample_at", None,
-                 'Where a bottleneck block strides: "1x1" (the paper\'s Caffe release; the '
-                 'ResNet rows\' when None) or "3x3" (torchvision\'s "v1.5"; the ResNeXt rows\').'),
-    _core.Option("block_form", "c",
-                 'ResNeXt Fig. 3\'s equivalent forms of a bottleneck block: "a" (C summed '
-                 'paths), "b" (early concatenation) or "c" (grouped convolution).'),
+    _core.Option(
+        "shortcut",
+        None,
+        'Section 3.3: "A" (identity, zero-padded where the shape changes), "B" '
+        '(projections where it changes; used when None for residual nets) or "C" '
+        "(projections everywhere); plain nets take only None.",
+    ),
+    _core.Option(
+        "downsample_at",
+        None,
+        'Where a bottleneck block strides: "1x1" (the paper\'s Caffe release; the '
+        'ResNet rows\' when None) or "3x3" (torchvision\'s "v1.5"; the ResNeXt rows\').',
+    ),
+    _core.Option(
+        "block_form",
+        "c",
+        'ResNeXt Fig. 3\'s equivalent forms of a bottleneck block: "a" (C summed '
+        'paths), "b" (early concatenation) or "c" (grouped convolution).',
+    ),
 )
 
 
 def summary(row):
-    what = ("plain" if not row.residual else
-            f"{row.groups}x{row.width_per_group}d ResNeXt" if row.groups > 1 else "residual")
-    return (f"{row.depth}-layer {what} net, stages {row.depths} of {row.kind} blocks.\n\n"
-            "224x224 input, global average pooling head.")
+    what = (
+        "plain"
+        if not row.residual
+        else f"{row.groups}x{row.width_per_group}d ResNeXt"
+        if row.groups > 1
+        else "residual"
+    )
+    return (
+        f"{row.depth}-layer {what} net, stages {row.depths} of {row.kind} blocks.\n\n"
+        "224x224 input, global average pooling head."
+    )
 
 
 RESNET = _core.Family("resnet", RESNET_PAPER, configure, body, OPTIONS, describe=summary)
@@ -238,15 +274,25 @@ ResNet34 = RESNET.register("resnet34", "ResNet34", Config((3, 4, 6, 3), "basic")
 ResNet50 = RESNET.register("resnet50", "ResNet50", Config((3, 4, 6, 3), "bottleneck"))
 ResNet101 = RESNET.register("resnet101", "ResNet101", Config((3, 4, 23, 3), "bottleneck"))
 ResNet152 = RESNET.register("resnet152", "ResNet152", Config((3, 8, 36, 3), "bottleneck"))
-PlainNet18 = PLAIN.register("plainnet18", "PlainNet18",
-                            Config((2, 2, 2, 2), "basic", residual=False))
-PlainNet34 = PLAIN.register("plainnet34", "PlainNet34",
-                            Config((3, 4, 6, 3), "basic", residual=False))
-ResNeXt50 = RESNEXT.register("resnext50_32x4d", "ResNeXt50",
-                             Config((3, 4, 6, 3), groups=32, width_per_group=4, **NEXT))
-ResNeXt101 = RESNEXT.register("resnext101_32x4d", "ResNeXt101",
-                              Config((3, 4, 23, 3), groups=32, width_per_group=4, **NEXT))
-ResNeXt101_64x4d = RESNEXT.register("resnext101_64x4d", "ResNeXt101_64x4d",
-                                    Config((3, 4, 23, 3), groups=64, width_per_group=4, **NEXT))
-ResNeXt101_32x8d = RESNEXT.register("resnext101_32x8d", "ResNeXt101_32x8d",
-                                    Config((3, 4, 23, 3), groups=32, width_per_group=8, **NEXT))
+PlainNet18 = PLAIN.register(
+    "plainnet18", "PlainNet18", Config((2, 2, 2, 2), "basic", residual=False)
+)
+PlainNet34 = PLAIN.register(
+    "plainnet34", "PlainNet34", Config((3, 4, 6, 3), "basic", residual=False)
+)
+ResNeXt50 = RESNEXT.register(
+    "resnext50_32x4d", "ResNeXt50", Config((3, 4, 6, 3), groups=32, width_per_group=4, **NEXT)
+)
+ResNeXt101 = RESNEXT.register(
+    "resnext101_32x4d", "ResNeXt101", Config((3, 4, 23, 3), groups=32, width_per_group=4, **NEXT)
+)
+ResNeXt101_64x4d = RESNEXT.register(
+    "resnext101_64x4d",
+    "ResNeXt101_64x4d",
+    Config((3, 4, 23, 3), groups=64, width_per_group=4, **NEXT),
+)
+ResNeXt101_32x8d = RESNEXT.register(
+    "resnext101_32x8d",
+    "ResNeXt101_32x8d",
+    Config((3, 4, 23, 3), groups=32, width_per_group=8, **NEXT),
+)

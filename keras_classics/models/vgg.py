@@ -48,6 +48,7 @@ def stage(x, index, kernels, width, batch_norm, lrn):
 @dataclasses.dataclass(frozen=True)
 class Config:
     """One VGG: a Table 1 column, with the paper's LRN variant or torchvision's BN."""
+
     column: str
     lrn: bool = False
     batch_norm: bool = False
@@ -56,22 +57,27 @@ class Config:
 def body(x, config):
     endpoints = {}
     for index, (kernels, width) in enumerate(zip(CONFIGS[config.column], WIDTHS), start=1):
-        x = endpoints[f"pool{index}"] = stage(x, index, kernels, width, config.batch_norm,
-                                             config.lrn)
+        x = endpoints[f"pool{index}"] = stage(
+            x, index, kernels, width, config.batch_norm, config.lrn
+        )
     return endpoints
 
 
 def configure(row):
     # Section 3.1: fc6 and fc7 of 4096 with ReLU and dropout 0.5, classifier; the 7x7 grid.
-    return _core.Architecture(row, default_size=224, min_size=32,
-                              head=_core.fc_head(FINAL_GRID, FC_UNITS, DROPOUT))
+    return _core.Architecture(
+        row, default_size=224, min_size=32, head=_core.fc_head(FINAL_GRID, FC_UNITS, DROPOUT)
+    )
 
 
 def summary(row):
     extras = (" with LRN after conv1_1" if row.lrn else "") + (
-        ", BatchNorm after every conv (torchvision's *_bn)" if row.batch_norm else "")
-    return (f"VGG configuration {row.column}{extras}.\n\n"
-            "224x224 input; the Flatten + fc6/fc7 head needs the 7x7 final grid.")
+        ", BatchNorm after every conv (torchvision's *_bn)" if row.batch_norm else ""
+    )
+    return (
+        f"VGG configuration {row.column}{extras}.\n\n"
+        "224x224 input; the Flatten + fc6/fc7 head needs the 7x7 final grid."
+    )
 
 
 VGG = _core.Family("vgg", PAPER, configure, body, describe=summary)

@@ -19,8 +19,9 @@ def load(source, split, data_dir, **kwargs):
     if isinstance(source, str) and source.startswith("tfds:") and len(source) > 5:
         return tfds.load(split, data_dir, name=source[5:], **kwargs)
     if source not in NAMED:
-        raise ValueError(f"source={source!r} is invalid; accepted: "
-                         f"{', '.join(map(repr, NAMED))} or 'tfds:NAME'.")
+        raise ValueError(
+            f"source={source!r} is invalid; accepted: {', '.join(map(repr, NAMED))} or 'tfds:NAME'."
+        )
     return NAMED[source](split, data_dir, **kwargs)
 
 

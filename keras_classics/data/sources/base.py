@@ -8,7 +8,8 @@ A record dict holds "image" (encoded bytes, tf.string scalar, or decoded uint8 [
 
 import dataclasses
 import os
-from typing import Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Optional
 
 import tensorflow as tf
 
@@ -30,6 +31,7 @@ class SourceDefaults:
         nothing: keys of keras_classics.training.defaults.RunDefaults (recipe, epochs,
         batch_size, augmentation); empty: the paper's recipe with its epochs and batch.
     """
+
     image_size: Optional[int] = None
     augmentation: Optional[str] = None
     crop_ratio: Optional[float] = None
@@ -60,8 +62,9 @@ def check_split(split, accepted=SPLITS):
 
 def check_dir(data_dir, what):
     if data_dir is None:
-        raise ValueError(f"data_dir=None is invalid for {what}; accepted: the directory that "
-                         "holds the data.")
+        raise ValueError(
+            f"data_dir=None is invalid for {what}; accepted: the directory that holds the data."
+        )
     path = os.fspath(data_dir)
     if not os.path.isdir(path):
         raise ValueError(f"data_dir={path!r} is not a directory; {what} needs an existing one.")

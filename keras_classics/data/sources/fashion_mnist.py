@@ -25,12 +25,27 @@ DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 # - no augmentation: in so short a run pad-and-crop + flip costs accuracy; with more --epochs,
 #   --augmentation pad_crop gives the paper's.
 DEFAULTS = SourceDefaults(
-    image_size=32, augmentation="pad_crop", crop_ratio=1.0,
-    run=dict(recipe="modern", epochs=3, batch_size=128, augmentation="none"))
-CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-               "Sneaker", "Bag", "Ankle boot"]
-_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-          "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+    image_size=32,
+    augmentation="pad_crop",
+    crop_ratio=1.0,
+    run=dict(recipe="modern", epochs=3, batch_size=128, augmentation="none"),
+)
+CLASS_NAMES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
 
 
 def read_idx(path):
@@ -41,7 +56,7 @@ def read_idx(path):
     if len(data) < 4 or data[:2] != b"\0\0" or data[2] != 0x08:
         raise ValueError(f"{path!r} is not an IDX file of unsigned bytes.")
     ndim = data[3]
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dims = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
     body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(dims)):
         raise ValueError(f"{path!r} holds {body.size} values; its header says {dims}.")
@@ -56,13 +71,15 @@ def load_arrays(split, data_dir=None):
         return read_idx(paths[0]), read_idx(paths[1])
     try:
         import keras
+
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
-    except Exception as err:  # noqa: BLE001 (any download failure ends in the same advice)
+    except Exception as err:
         raise ValueError(
             f"Fashion-MNIST is not available: no {_FILES[split][0]} in {folder!r} and Keras' "
             f"download failed ({type(err).__name__}: {err}). Install the Debian package "
             "(apt-get install dataset-fashion-mnist) or allow Keras to download it "
-            "(keras.datasets.fashion_mnist.load_data()).") from err
+            "(keras.datasets.fashion_mnist.load_data())."
+        ) from err
     return (x_train, y_train) if split == "train" else (x_test, y_test)
 
 
@@ -70,13 +87,21 @@ def load(split, data_dir=None, **_):
     check_split(split)
     images, labels = load_arrays("train" if split == "train" else "test", data_dir)
     records = tf.data.Dataset.from_tensor_slices(
-        (images, labels.astype(np.int64), np.arange(len(labels), dtype=np.int64)))
+        (images, labels.astype(np.int64), np.arange(len(labels), dtype=np.int64))
+    )
     name = "train" if split == "train" else "test"
 
     def parse(image, label, index):
         rid = tf.strings.join([f"fashion_mnist {name}[", tf.strings.as_string(index), "]"])
-        return no_error({"image": tf.tile(image[:, :, None], [1, 1, 3]), "label": label,
-                         "id": rid})
+        return no_error({"image": tf.tile(image[:, :, None], [1, 1, 3]), "label": label, "id": rid})
 
-    return Source(records, parse, len(CLASS_NAMES), list(CLASS_NAMES), len(labels),
-                  encoded=False, defaults=DEFAULTS, name="fashion_mnist")
+    return Source(
+        records,
+        parse,
+        len(CLASS_NAMES),
+        list(CLASS_NAMES),
+        len(labels),
+        encoded=False,
+        defaults=DEFAULTS,
+        name="fashion_mnist",
+    )

@@ -17,21 +17,25 @@ SPLIT_DIRS = {"train": ("train",), "validation": ("validation", "val"), "test": 
 
 def list_class_folders(root):
     """(class_names, files, labels) of a class-folder directory; ValueError if it has none."""
-    classes = sorted(e.name for e in os.scandir(root)
-                     if e.is_dir() and not e.name.startswith("."))
+    classes = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
     if not classes:
-        raise ValueError(f"data_dir {root!r} has no class sub-folders; accepted: a directory "
-                         "with one sub-folder of images per class.")
+        raise ValueError(
+            f"data_dir {root!r} has no class sub-folders; accepted: a directory "
+            "with one sub-folder of images per class."
+        )
     files, labels = [], []
     for label, name in enumerate(classes):
         folder = os.path.join(root, name)
-        names = sorted(e.name for e in os.scandir(folder)
-                       if e.is_file() and not e.name.startswith("."))
+        names = sorted(
+            e.name for e in os.scandir(folder) if e.is_file() and not e.name.startswith(".")
+        )
         files += [os.path.join(folder, n) for n in names]
         labels += [label] * len(names)
     if not files:
-        raise ValueError(f"data_dir {root!r} has class folders ({', '.join(classes[:5])}"
-                         f"{' ...' if len(classes) > 5 else ''}) but no files in them.")
+        raise ValueError(
+            f"data_dir {root!r} has class folders ({', '.join(classes[:5])}"
+            f"{' ...' if len(classes) > 5 else ''}) but no files in them."
+        )
     return classes, files, labels
 
 
@@ -43,8 +47,10 @@ def split_root(data_dir, split):
             return os.path.join(data_dir, name)
     if split == "train":
         return data_dir
-    raise ValueError(f"split={split!r} needs a sub-folder {' or '.join(SPLIT_DIRS[split])!r} in "
-                     f"data_dir={data_dir!r}; accepted: <data_dir>/<split>/<class>/<files>.")
+    raise ValueError(
+        f"split={split!r} needs a sub-folder {' or '.join(SPLIT_DIRS[split])!r} in "
+        f"data_dir={data_dir!r}; accepted: <data_dir>/<split>/<class>/<files>."
+    )
 
 
 def load(split, data_dir, **_):
@@ -55,12 +61,15 @@ def load(split, data_dir, **_):
     train_root = split_root(data_dir, "train")
     if root != train_root and os.path.isdir(train_root):
         # The label order is the training classes': a validation folder may lack a class.
-        train_classes = sorted(e.name for e in os.scandir(train_root)
-                               if e.is_dir() and not e.name.startswith("."))
+        train_classes = sorted(
+            e.name for e in os.scandir(train_root) if e.is_dir() and not e.name.startswith(".")
+        )
         unknown = sorted(set(classes) - set(train_classes))
         if unknown:
-            raise ValueError(f"{root!r} has class folders {unknown[:5]} that the training "
-                             f"folder {train_root!r} lacks; accepted: the training classes.")
+            raise ValueError(
+                f"{root!r} has class folders {unknown[:5]} that the training "
+                f"folder {train_root!r} lacks; accepted: the training classes."
+            )
         index = {c: i for i, c in enumerate(train_classes)}
         labels = [index[classes[i]] for i in labels]
         classes = train_classes
@@ -69,5 +78,13 @@ def load(split, data_dir, **_):
     def parse(path, label):
         return no_error({"image": tf.io.read_file(path), "label": label, "id": path})
 
-    return Source(records, parse, len(classes), classes, len(files), encoded=True,
-                  name="folder", raw_id=lambda path, label: path)
+    return Source(
+        records,
+        parse,
+        len(classes),
+        classes,
+        len(files),
+        encoded=True,
+        name="folder",
+        raw_id=lambda path, label: path,
+    )
