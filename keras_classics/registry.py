@@ -40,11 +40,6 @@ class ModelSpec:
     aux_loss_weights: tuple = ()
     builder_kwargs: dict = dataclasses.field(default_factory=dict)
 
-    @property
-    def default_size(self):
-        """The paper's input side, `input.size`."""
-        return self.input.size
-
     def build(self, **kwargs):
         """Calls the builder with this spec's options, overridden by `kwargs`."""
         return self.builder(**{**self.builder_kwargs, **kwargs})
