@@ -90,8 +90,8 @@ def _mean_std(mode):
     # scale) and s = std / (255 * scale); "caffe" is BGR in MODES, given here in RGB order.
     order, scale, mean, std = MODES[mode]
     rgb = slice(None, None, -1) if order == "bgr" else slice(None)
-    m = tuple(round(v / (255 * scale), 6) for v in mean[rgb])
-    s = tuple(round(v / (255 * scale), 6) for v in std[rgb])
+    m = tuple(v / (255 * scale) for v in mean[rgb])
+    s = tuple(v / (255 * scale) for v in std[rgb])
     return m, s
 
 

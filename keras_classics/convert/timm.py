@@ -104,7 +104,7 @@ def inception_resnet_v2_module(name, branches):
 # timm's pretrained configs (timm.models.get_pretrained_cfg): mean = std = 0.5 ([-1, 1],
 # "tf"), 299, crop 0.875 (Inception-ResNet-v2: 0.8975), bicubic resize; inception_v3.gluon_in1k
 # and resnext101_32x4d take ImageNet mean/std ("torch"). resnext101_32x4d's default tag
-# (gluon_in1k) resizes bicubically, its fb_ssl/fb_swsl tags bilinearly.
+# (fb_ssl_yfcc100m_ft_in1k, as fb_swsl) resizes bilinearly, its gluon_in1k tag bicubically.
 TF_299 = InputConfig("tf", 299, interpolation="bicubic")
 TORCH_299 = InputConfig("torch", 299, interpolation="bicubic")
 _row = functools.partial(torch_layout.row, SOURCE, input=TF_299)
@@ -122,7 +122,7 @@ ROWS = table(
         "resnext101_32x4d",
         RESNET_PLAN,
         ("fc.",),
-        input=InputConfig("torch", 224, interpolation="bicubic"),
+        input=InputConfig("torch", 224),
         downsample_at="3x3",
     ),
     _row("inception_v3", "inception_v3", **_INCEPTION_V3),
