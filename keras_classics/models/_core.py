@@ -339,6 +339,8 @@ def _builder(family, row, builder_name, default_name, options):
     ]
     builder.__signature__ = inspect.Signature(standard + keyword)
     builder.__name__ = builder.__qualname__ = builder_name
+    # help() and tracebacks name the family module, where its one assignment stands.
+    builder.__module__ = family.body.__module__
     return builder
 
 
