@@ -3,7 +3,7 @@
 What is exported are representatives (tests/export_cover.py EXPORTED): together they hold
 every layer, block and head kind of the registry's models, and tests/test_models.py checks
 each registered model against what they export, so a model made of a kind none of them
-exports fails there until it gets a representative. Five of them run unmarked (the quick
+exports fails there until it gets a representative. Four of them run unmarked (the quick
 `-m "not slow"` set), the rest are marked slow.
 
 Each is exported once, at its smallest input (max(32, min_size)) with a 10-class logits head:
@@ -122,18 +122,20 @@ def test_alexnet_export_has_paper_head_and_imagenet_names(export_root, inputs):
     assert [n.decode() for n in out["top_k_names"].numpy()[0]] == [names[i] for i in top]
 
 
-def test_custom_layers_convert_to_tflite_builtins(export_root, inputs):
-    ops = {
-        n: set(exported(n, export_root, inputs)["ops"])
-        for n in ("alexnet", "resnext50_32x4d", "googlenet")
-    }
-    # AlexNet: LRN and the two-GPU grouped convolutions; ResNeXt: cardinality-32 GroupConv2D.
-    assert "LOCAL_RESPONSE_NORMALIZATION" in ops["alexnet"]
-    assert "LOCAL_RESPONSE_NORMALIZATION" in ops["googlenet"]
-    for name in ("alexnet", "resnext50_32x4d"):
-        assert {"SPLIT", "CONV_2D", "CONCATENATION"} <= ops[name]
-    for names in ops.values():
-        assert all(n.isupper() and not n.startswith("FLEX") for n in names), names
+# The custom layers' TFLite ops: AlexNet's LRN and two-GPU grouped convolutions, GoogLeNet's
+# LRN, ResNeXt's cardinality-32 GroupConv2D.
+CUSTOM_OPS = [
+    ("alexnet", {"LOCAL_RESPONSE_NORMALIZATION", "SPLIT", "CONV_2D", "CONCATENATION"}),
+    ("googlenet", {"LOCAL_RESPONSE_NORMALIZATION"}),
+    pytest.param("resnext50_32x4d", {"SPLIT", "CONV_2D", "CONCATENATION"}, marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("name,expected", CUSTOM_OPS)
+def test_custom_layers_convert_to_tflite_builtins(name, expected, export_root, inputs):
+    ops = set(exported(name, export_root, inputs)["ops"])
+    assert expected <= ops
+    assert all(n.isupper() and not n.startswith("FLEX") for n in ops), ops
 
 
 def _walk_graph(path):
