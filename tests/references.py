@@ -1,40 +1,42 @@
-"""Independent reference figures (../shared/REFERENCE.md), never produced by this package.
+"""Independent reference figures (torchvision, timm and keras.applications counts and the
+papers' tables), never produced by this package.
 
 Every registered model must have a row in TRAINABLE_PARAMS: a new model without an
-independent count fails test_every_model_has_a_reference.
+independent count fails test_every_model_has_independent_references (tests/test_models.py).
 """
 
-# Trainable parameters: torch `parameters()` / Keras trainable weights (REFERENCE.md section 1).
+# Trainable parameters: torch `parameters()` / Keras trainable weights, counted on the reference
+# library's own model.
 TRAINABLE_PARAMS = {
-    "alexnet": 60_965_224,            # computed from the paper (2-GPU groups, 227 input)
-    "vgg11": 132_863_336,             # paper Table 2, torchvision vgg11
-    "vgg11_lrn": 132_863_336,         # = A: LRN has no weights
-    "vgg13": 133_047_848,             # torchvision vgg13
-    "vgg16_c": 133_638_952,           # computed from paper Table 1
-    "vgg16": 138_357_544,             # torchvision, keras.applications
-    "vgg19": 143_667_240,             # torchvision, keras.applications
-    "vgg11_bn": 132_868_840,          # torchvision
+    "alexnet": 60_965_224,  # computed from the paper (2-GPU groups, 227 input)
+    "vgg11": 132_863_336,  # paper Table 2, torchvision vgg11
+    "vgg11_lrn": 132_863_336,  # = A: LRN has no weights
+    "vgg13": 133_047_848,  # torchvision vgg13
+    "vgg16_c": 133_638_952,  # computed from paper Table 1
+    "vgg16": 138_357_544,  # torchvision, keras.applications
+    "vgg19": 143_667_240,  # torchvision, keras.applications
+    "vgg11_bn": 132_868_840,  # torchvision
     "vgg13_bn": 133_053_736,
     "vgg16_bn": 138_365_992,
     "vgg19_bn": 143_678_248,
-    "resnet18": 11_689_512,           # torchvision (option B)
+    "resnet18": 11_689_512,  # torchvision (option B)
     "resnet34": 21_797_672,
     "resnet50": 25_557_032,
     "resnet101": 44_549_160,
     "resnet152": 60_192_808,
-    "plainnet18": 11_515_688,         # = ResNet-18 option A: no shortcut has weights
-    "plainnet34": 21_623_848,         # = ResNet-34 option A
-    "resnext50_32x4d": 25_028_904,    # torchvision
-    "resnext101_32x4d": 44_177_704,   # timm
-    "resnext101_64x4d": 83_455_272,   # torchvision
-    "resnext101_32x8d": 88_791_336,   # torchvision
-    "googlenet": 6_998_552,           # computed from the paper (true 5x5, conv biases, no BN)
-    "bn_inception": 11_194_984,       # computed by hand from the BN paper's Figure 5 table
-                                      # (TF-slim widths, BN with scale, plain 7x7 conv1)
-    "inception_v2": 25_954_248,       # computed by hand from Rethinking Table 1 with the
-                                      # released v3's module widths (5 Fig.-6 modules)
-    "inception_v3": 23_834_568,       # torchvision / timm (BN with scale)
-    "inception_v4": 42_679_816,       # timm
+    "plainnet18": 11_515_688,  # = ResNet-18 option A: no shortcut has weights
+    "plainnet34": 21_623_848,  # = ResNet-34 option A
+    "resnext50_32x4d": 25_028_904,  # torchvision
+    "resnext101_32x4d": 44_177_704,  # timm
+    "resnext101_64x4d": 83_455_272,  # torchvision
+    "resnext101_32x8d": 88_791_336,  # torchvision
+    "googlenet": 6_998_552,  # computed from the paper (true 5x5, conv biases, no BN)
+    "bn_inception": 11_194_984,  # computed by hand from the BN paper's Figure 5 table
+    # (TF-slim widths, BN with scale, plain 7x7 conv1)
+    "inception_v2": 25_954_248,  # computed by hand from Rethinking Table 1 with the
+    # released v3's module widths (5 Fig.-6 modules)
+    "inception_v3": 23_834_568,  # torchvision / timm (BN with scale)
+    "inception_v4": 42_679_816,  # timm
     "inception_resnet_v1": 22_756_328,  # computed by hand from Figures 14, 10, 7, 11-13
     "inception_resnet_v2": 55_843_464,  # timm
 }
@@ -46,41 +48,74 @@ VARIANT_PARAMS = [
     ("resnet18", {"shortcut": "C"}, 12_043_816),
     ("resnet34", {"shortcut": "A"}, 21_623_848),
     ("resnet34", {"shortcut": "C"}, 22_716_840),
-    ("googlenet", {"variant": "torchvision"}, 6_624_904),                     # torchvision
-    ("googlenet", {"aux_logits": True}, 6_998_552 + 3_188_840 + 3_190_888),   # paper, computed
+    ("googlenet", {"variant": "torchvision"}, 6_624_904),  # torchvision
+    ("googlenet", {"aux_logits": True}, 6_998_552 + 3_188_840 + 3_190_888),  # paper, computed
     ("googlenet", {"variant": "torchvision", "aux_logits": True}, 13_004_888),  # torchvision
-    ("inception_v3", {"aux_logits": True}, 27_161_264),                        # torchvision
-    ("inception_v3", {"bn_scale": False}, 23_817_352),              # keras.applications
-    ("inception_resnet_v2", {"bn_scale": False}, 55_813_192),       # keras.applications
+    ("inception_v3", {"aux_logits": True}, 27_161_264),  # torchvision
+    ("inception_v3", {"bn_scale": False}, 23_817_352),  # keras.applications
+    ("inception_resnet_v2", {"bn_scale": False}, 55_813_192),  # keras.applications
     # The schema's 5/10/5 blocks: 55,843,464 less 5 x 123,168 (block35), 10 x 1,126,784
     # (block17), 5 x 2,035,424 (block8), each block's convs counted by hand from Figs. 16-19.
     ("inception_resnet_v2", {"depths": (5, 10, 5)}, 33_782_664),
 ]
 
-# Multiply-adds x 1e9 at the default input size, as the papers report them (section 2).
+# Multiply-adds x 1e9 at the default input size, as the papers report them.
 # Checked within 3%.
 GMACS = {
-    "resnet18": 1.8, "resnet34": 3.6, "resnet50": 3.8, "resnet101": 7.6, "resnet152": 11.3,
-    "vgg19": 19.6, "resnext50_32x4d": 4.2,
+    "resnet18": 1.8,
+    "resnet34": 3.6,
+    "resnet50": 3.8,
+    "resnet101": 7.6,
+    "resnet152": 11.3,
+    "vgg19": 19.6,
+    "resnext50_32x4d": 4.2,
     # Inception-v3 "5 billion multiply-adds" (Rethinking, section 1); 5.7 as torchvision/timm
     # report. Inception-v4 and Inception-ResNet-v2: timm's 12.3 and 13.2 GMACs.
-    "inception_v3": 5.7, "inception_v4": 12.3, "inception_resnet_v2": 13.2,
+    "inception_v3": 5.7,
+    "inception_v4": 12.3,
+    "inception_resnet_v2": 13.2,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
 # in each paper's table.
 FEATURE_WIDTH = {
     "alexnet": 256,
-    **{n: 512 for n in ("vgg11", "vgg11_lrn", "vgg13", "vgg16_c", "vgg16", "vgg19",
-                        "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn")},
-    "resnet18": 512, "resnet34": 512, "plainnet18": 512, "plainnet34": 512,
-    **{n: 2048 for n in ("resnet50", "resnet101", "resnet152", "resnext50_32x4d",
-                         "resnext101_32x4d", "resnext101_64x4d", "resnext101_32x8d")},
-    "googlenet": 1024,              # GoogLeNet Table 1, inception (5b)
-    "bn_inception": 1024,           # BN paper Figure 5, inception (5b)
-    "inception_v2": 2048,           # Rethinking Table 1, pool input 8x8x2048
+    **{
+        n: 512
+        for n in (
+            "vgg11",
+            "vgg11_lrn",
+            "vgg13",
+            "vgg16_c",
+            "vgg16",
+            "vgg19",
+            "vgg11_bn",
+            "vgg13_bn",
+            "vgg16_bn",
+            "vgg19_bn",
+        )
+    },
+    "resnet18": 512,
+    "resnet34": 512,
+    "plainnet18": 512,
+    "plainnet34": 512,
+    **{
+        n: 2048
+        for n in (
+            "resnet50",
+            "resnet101",
+            "resnet152",
+            "resnext50_32x4d",
+            "resnext101_32x4d",
+            "resnext101_64x4d",
+            "resnext101_32x8d",
+        )
+    },
+    "googlenet": 1024,  # GoogLeNet Table 1, inception (5b)
+    "bn_inception": 1024,  # BN paper Figure 5, inception (5b)
+    "inception_v2": 2048,  # Rethinking Table 1, pool input 8x8x2048
     "inception_v3": 2048,
-    "inception_v4": 1536,           # Inception-v4 Figure 9
-    "inception_resnet_v1": 1792,    # Inception-ResNet-v1, Figure 15 ("1792")
-    "inception_resnet_v2": 1536,    # the release's final 1x1 conv (conv_7b, 1536)
+    "inception_v4": 1536,  # Inception-v4 Figure 9
+    "inception_resnet_v1": 1792,  # Inception-ResNet-v1, Figure 15 ("1792")
+    "inception_resnet_v2": 1536,  # the release's final 1x1 conv (conv_7b, 1536)
 }

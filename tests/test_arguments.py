@@ -10,13 +10,16 @@ from registry_params import ALL_MODELS
 
 
 @pytest.mark.parametrize("name", ALL_MODELS)
-@pytest.mark.parametrize("kwargs,pattern", [
-    ({"classes": 0}, r"classes=0 .*integer >= 1"),
-    ({"pooling": "mean", "include_top": False}, r"pooling='mean' .*'avg', 'max'"),
-    ({"weights": "imagenet"}, r"weights='imagenet' .*no weight files.*convert"),
-    ({"input_shape": (224, 224, 0)}, r"channels=0.*positive integer"),
-    ({"input_shape": (224, 224)}, r"input_shape=\(224, 224\) .*\(height, width, channels\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs,pattern",
+    [
+        ({"classes": 0}, r"classes=0 .*integer >= 1"),
+        ({"pooling": "mean", "include_top": False}, r"pooling='mean' .*'avg', 'max'"),
+        ({"weights": "imagenet"}, r"weights='imagenet' .*no weight files.*convert"),
+        ({"input_shape": (224, 224, 0)}, r"channels=0.*positive integer"),
+        ({"input_shape": (224, 224)}, r"input_shape=\(224, 224\) .*\(height, width, channels\)"),
+    ],
+)
 def test_bad_arguments(name, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         keras_classics.get_model(name, **kwargs)
@@ -26,8 +29,11 @@ def test_bad_arguments(name, kwargs, pattern):
 def test_input_below_minimum_states_it(name):
     spec = keras_classics.get_spec(name)
     small = spec.min_size - 1
-    with pytest.raises(ValueError, match=rf"input_shape=\({small}, {small}, 3\).*>= "
-                                         rf"{spec.min_size}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"input_shape=\({small}, {small}, 3\).*>= "
+        rf"{spec.min_size}",
+    ):
         keras_classics.get_model(name, include_top=False, input_shape=(small, small, 3))
 
 
@@ -35,8 +41,7 @@ def test_minimum_input_size_builds():
     """The smallest accepted size really builds (the bound is not too strict either)."""
     for name in ("alexnet", "vgg11", "resnet18"):
         size = keras_classics.get_spec(name).min_size
-        model = keras_classics.get_model(name, include_top=False,
-                                         input_shape=(size, size, 3))
+        model = keras_classics.get_model(name, include_top=False, input_shape=(size, size, 3))
         assert min(model.output_shape[1:3]) >= 1
 
 
@@ -52,19 +57,25 @@ def test_unknown_name_suggests_close_matches():
 
 
 def test_unknown_builder_option_is_a_type_error():
-    with pytest.raises(TypeError, match=r"ResNet50\(\) got unexpected keyword arguments "
-                                        r"\['shortcuts'\]"):
+    with pytest.raises(
+        TypeError,
+        match=r"ResNet50\(\) got unexpected keyword arguments "
+        r"\['shortcuts'\]",
+    ):
         keras_classics.ResNet50(shortcuts="A")
 
 
-@pytest.mark.parametrize("builder,kwargs,pattern", [
-    (keras_classics.ResNet18, {"shortcut": "D"}, r"shortcut='D' .*\('A', 'B', 'C'\)"),
-    (keras_classics.PlainNet18, {"shortcut": "B"}, r"shortcut='B' .*plain net"),
-    (keras_classics.ResNet50, {"downsample_at": "3x1"}, r"downsample_at='3x1'"),
-    (keras_classics.ResNet18, {"block_form": "a"}, r"block_form='a' .*basic"),
-    (keras_classics.ResNeXt50, {"block_form": "d"}, r"block_form='d' .*\('a', 'b', 'c'\)"),
-    (keras_classics.AlexNet, {"variant": "caffe"}, r"variant='caffe' .*'paper', 'torchvision'"),
-])
+@pytest.mark.parametrize(
+    "builder,kwargs,pattern",
+    [
+        (keras_classics.ResNet18, {"shortcut": "D"}, r"shortcut='D' .*\('A', 'B', 'C'\)"),
+        (keras_classics.PlainNet18, {"shortcut": "B"}, r"shortcut='B' .*plain net"),
+        (keras_classics.ResNet50, {"downsample_at": "3x1"}, r"downsample_at='3x1'"),
+        (keras_classics.ResNet18, {"block_form": "a"}, r"block_form='a' .*basic"),
+        (keras_classics.ResNeXt50, {"block_form": "d"}, r"block_form='d' .*\('a', 'b', 'c'\)"),
+        (keras_classics.AlexNet, {"variant": "caffe"}, r"variant='caffe' .*'paper', 'torchvision'"),
+    ],
+)
 def test_bad_family_options(builder, kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         builder(**kwargs)

@@ -2,7 +2,7 @@
 auxiliary heads and the inference model, the scaled residual layer, options and errors.
 
 Expected values come from the papers' tables and figures and from torchvision/timm counts
-(../shared/REFERENCE.md), never from this package. Full-size builds come from the shared
+(tests/references.py), never from this package. Full-size builds come from the shared
 `default_model` fixture (conftest.py): one build per model and options for the whole run.
 """
 
@@ -150,7 +150,7 @@ def test_inception_v2_follows_table1(default_model):
 @pytest.mark.parametrize("default_model", [built("inception_v4")], indirect=True)
 def test_inception_v4_grids(default_model):
     model = default_model.model
-    # Figure 3 (stem) and the issue's 35x35x384, 17x17x1024, 8x8x1536.
+    # Figure 3 (stem) and Figure 9's 35x35x384, 17x17x1024, 8x8x1536.
     expected = {
         "conv_2b_3x3_relu": (147, 147, 64),
         "mixed_3a": (73, 73, 160),

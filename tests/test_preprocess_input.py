@@ -19,8 +19,7 @@ def test_torch_mode_is_imagenet_mean_std():
 def test_caffe_mode_swaps_to_bgr_and_subtracts_the_mean_pixel():
     x = np.array([[[[10.0, 20.0, 30.0]]]])
     out = keras_classics.preprocess_input(x, mode="caffe")
-    np.testing.assert_allclose(out[0, 0, 0], [30 - 103.939, 20 - 116.779, 10 - 123.68],
-                               rtol=1e-6)
+    np.testing.assert_allclose(out[0, 0, 0], [30 - 103.939, 20 - 116.779, 10 - 123.68], rtol=1e-6)
 
 
 def test_tf_mode_maps_to_minus_one_one_and_accepts_tensors():
@@ -31,8 +30,10 @@ def test_tf_mode_maps_to_minus_one_one_and_accepts_tensors():
 
 def test_model_name_stands_for_its_mode():
     x = np.random.default_rng(0).uniform(0, 255, (1, 4, 4, 3))
-    np.testing.assert_array_equal(keras_classics.preprocess_input(x, mode="resnet50"),
-                                  keras_classics.preprocess_input(x, mode="torch"))
+    np.testing.assert_array_equal(
+        keras_classics.preprocess_input(x, mode="resnet50"),
+        keras_classics.preprocess_input(x, mode="torch"),
+    )
 
 
 @pytest.mark.parametrize("mode", ["bgr", "inception_v9"])
@@ -69,15 +70,19 @@ def test_decode_predictions_orders_scores():
 
 
 def test_decode_predictions_with_own_class_names():
-    decoded = keras_classics.decode_predictions(np.array([[0.1, 0.7, 0.2]]), top=2,
-                                                class_names=["cat", "dog", "emu"])
+    decoded = keras_classics.decode_predictions(
+        np.array([[0.1, 0.7, 0.2]]), top=2, class_names=["cat", "dog", "emu"]
+    )
     assert decoded == [[("dog", "dog", 0.7), ("emu", "emu", 0.2)]]
 
 
-@pytest.mark.parametrize("preds,top,pattern", [
-    (np.zeros((2, 10)), 5, r"shape \(2, 10\).*\(samples, 1000\)"),
-    (np.zeros((1, 1000)), 0, r"top=0 .*\[1, 1000\]"),
-])
+@pytest.mark.parametrize(
+    "preds,top,pattern",
+    [
+        (np.zeros((2, 10)), 5, r"shape \(2, 10\).*\(samples, 1000\)"),
+        (np.zeros((1, 1000)), 0, r"top=0 .*\[1, 1000\]"),
+    ],
+)
 def test_decode_predictions_bad_input(preds, top, pattern):
     with pytest.raises(ValueError, match=pattern):
         keras_classics.decode_predictions(preds, top=top)

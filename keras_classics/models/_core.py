@@ -458,4 +458,5 @@ def inference_model(model):
         raise TypeError(f"model={model!r} is invalid; accepted: a keras.Model.")
     if len(model.outputs) == 1:
         return model
-    return keras.Model(model.inputs, model.outputs[0], name=model.name)
+    inputs = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(inputs, model.outputs[0], name=model.name)

@@ -120,8 +120,10 @@ def test_wrong_shapes_are_listed(resnet18_state, assignments):
         convert.from_torchvision("resnet18", state, input_shape=(64, 64, 3), classes=10)
     message = str(info.value)
     assert "3 arrays have the wrong shape" in message
-    assert "layer2.0.conv1.weight (128, 64, 5, 5) -> conv3_block1_1_conv/kernel (3, 3, 64, 128)" \
+    assert (
+        "layer2.0.conv1.weight (128, 64, 5, 5) -> conv3_block1_1_conv/kernel (3, 3, 64, 128)"
         in message
+    )
     assert "fc.weight (1000, 512) -> predictions/kernel (512, 10)" in message
     assert "fc.bias (1000,) -> predictions/bias (10,)" in message
     assert assignments == []
@@ -130,17 +132,21 @@ def test_wrong_shapes_are_listed(resnet18_state, assignments):
 def test_builder_options_without_source_weights(resnet18_state):
     """Options our builders have and the source has not: refused, naming the layers."""
     with pytest.raises(ValueError, match="(?s)resnet18.*25 missing keys: layer1.0.downsample.0"):
-        convert.from_torchvision("resnet18", resnet18_state, input_shape=(64, 64, 3),
-                                 shortcut="C")  # projections everywhere
-    with pytest.raises(ValueError, match="has layers that .* no weights for: "
-                                         "conv2_block1_path0_1_conv"):
-        convert.from_torchvision("resnet50", resnet18_state, input_shape=(64, 64, 3),
-                                 block_form="b")
+        convert.from_torchvision(
+            "resnet18", resnet18_state, input_shape=(64, 64, 3), shortcut="C"
+        )  # projections everywhere
+    with pytest.raises(
+        ValueError, match="has layers that .* no weights for: conv2_block1_path0_1_conv"
+    ):
+        convert.from_torchvision(
+            "resnet50", resnet18_state, input_shape=(64, 64, 3), block_form="b"
+        )
 
 
 def test_headless_model_ignores_only_the_classifier(resnet18_state):
-    model = convert.from_torchvision("resnet18", resnet18_state, include_top=False,
-                                     input_shape=(64, 64, 3))
+    model = convert.from_torchvision(
+        "resnet18", resnet18_state, include_top=False, input_shape=(64, 64, 3)
+    )
     assert "predictions" not in [layer.name for layer in model.layers]
     state = {**resnet18_state, "fc2.weight": np.zeros(3, "float32")}
     with pytest.raises(ValueError, match="unexpected keys: fc2.weight"):
@@ -150,14 +156,13 @@ def test_headless_model_ignores_only_the_classifier(resnet18_state):
 def test_keras_applications_checkpoint_of_another_model(assignments):
     vgg16 = keras.applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
     with pytest.raises(ValueError) as info:
-        convert.from_keras_applications("VGG19", vgg16, include_top=False,
-                                        input_shape=(32, 32, 3))
-    assert "6 missing keys: block3_conv4/kernel, block3_conv4/bias, block4_conv4/kernel" \
-        in str(info.value)
+        convert.from_keras_applications("VGG19", vgg16, include_top=False, input_shape=(32, 32, 3))
+    assert "6 missing keys: block3_conv4/kernel, block3_conv4/bias, block4_conv4/kernel" in str(
+        info.value
+    )
     vgg19 = keras.applications.VGG19(weights=None, include_top=False, input_shape=(32, 32, 3))
     with pytest.raises(ValueError, match="6 unexpected keys: block3_conv4/kernel"):
-        convert.from_keras_applications("VGG16", vgg19, include_top=False,
-                                        input_shape=(32, 32, 3))
+        convert.from_keras_applications("VGG16", vgg19, include_top=False, input_shape=(32, 32, 3))
     assert assignments == []
 
 

@@ -1,4 +1,5 @@
-"""The conversion tables against the issue's list, and the array transforms on their own."""
+"""The conversion tables against the documented list (README, docs/convert.md), and the array
+transforms on their own."""
 
 import inspect
 
@@ -10,23 +11,47 @@ import keras_classics
 from keras_classics import convert
 from keras_classics.convert import keras_applications, torch_layout
 
-# Issue 7's list of source names.
-ISSUE = {
-    "torchvision": {"alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn",
-                    "vgg16_bn", "vgg19_bn", "googlenet", "inception_v3", "resnet18",
-                    "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
-                    "resnext101_32x8d", "resnext101_64x4d"},
+# The documented list of source names (docs/convert.md).
+DOCUMENTED = {
+    "torchvision": {
+        "alexnet",
+        "vgg11",
+        "vgg13",
+        "vgg16",
+        "vgg19",
+        "vgg11_bn",
+        "vgg13_bn",
+        "vgg16_bn",
+        "vgg19_bn",
+        "googlenet",
+        "inception_v3",
+        "resnet18",
+        "resnet34",
+        "resnet50",
+        "resnet101",
+        "resnet152",
+        "resnext50_32x4d",
+        "resnext101_32x8d",
+        "resnext101_64x4d",
+    },
     "timm": {"inception_v3", "inception_v4", "inception_resnet_v2", "resnext101_32x4d"},
-    "keras.applications": {"ResNet50", "ResNet101", "ResNet152", "VGG16", "VGG19",
-                           "InceptionV3", "InceptionResNetV2"},
+    "keras.applications": {
+        "ResNet50",
+        "ResNet101",
+        "ResNet152",
+        "VGG16",
+        "VGG19",
+        "InceptionV3",
+        "InceptionResNetV2",
+    },
 }
-# Rows beyond the issue's list: a timm pretrained tag whose preprocessing differs.
+# Rows beyond the documented list: a timm pretrained tag whose preprocessing differs.
 TAGGED = {"timm": {"inception_v3.gluon_in1k"}}
 
 
-def test_tables_cover_the_issue_list():
+def test_tables_cover_the_documented_list():
     convertible = {source: set(names) for source, names in convert.list_convertible().items()}
-    assert convertible == {s: ISSUE[s] | TAGGED.get(s, set()) for s in ISSUE}
+    assert convertible == {s: DOCUMENTED[s] | TAGGED.get(s, set()) for s in DOCUMENTED}
 
 
 def test_every_row_names_a_registered_model_and_real_builder_options():
@@ -71,29 +96,49 @@ def test_conv_bias_and_epsilon_fold_into_batchnorm():
     source.get_layer("b").set_weights([gamma, beta, mean, variance])
     ours = net(False, 1e-5)
     ours.get_layer("c").set_weights([kernel])
-    ours.get_layer("b").set_weights([gamma, beta, keras_applications.fold_conv_bias(mean, bias),
-                                     keras_applications.fold_epsilon(variance)])
+    ours.get_layer("b").set_weights(
+        [
+            gamma,
+            beta,
+            keras_applications.fold_conv_bias(mean, bias),
+            keras_applications.fold_epsilon(variance),
+        ]
+    )
     expected = np.asarray(source(x, training=False))
-    np.testing.assert_allclose(np.asarray(ours(x, training=False)), expected,
-                               rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        np.asarray(ours(x, training=False)), expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max()
+    )
 
 
 def test_keras_weights_files_name_variables_by_layer(tmp_path):
     """Keras 3 .weights.h5 stores variables by position: names come back per layer kind."""
-    model = keras.Sequential([
-        keras.Input((4, 4, 3)),
-        keras.layers.Conv2D(2, 3, use_bias=False, name="conv"),
-        keras.layers.BatchNormalization(scale=False, name="bn3"),
-        keras.layers.BatchNormalization(name="bn4"),
-        keras.layers.Flatten(name="flat"),
-        keras.layers.Dense(2, name="fc"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4, 4, 3)),
+            keras.layers.Conv2D(2, 3, use_bias=False, name="conv"),
+            keras.layers.BatchNormalization(scale=False, name="bn3"),
+            keras.layers.BatchNormalization(name="bn4"),
+            keras.layers.Flatten(name="flat"),
+            keras.layers.Dense(2, name="fc"),
+        ]
+    )
     path = tmp_path / "small.weights.h5"
     model.save_weights(path)
     state = convert.read_checkpoint(path)
     assert sorted(state) == sorted(
-        ["conv/kernel", "bn3/beta", "bn3/moving_mean", "bn3/moving_variance", "bn4/gamma",
-         "bn4/beta", "bn4/moving_mean", "bn4/moving_variance", "fc/kernel", "fc/bias"])
+        [
+            "conv/kernel",
+            "bn3/beta",
+            "bn3/moving_mean",
+            "bn3/moving_variance",
+            "bn4/gamma",
+            "bn4/beta",
+            "bn4/moving_mean",
+            "bn4/moving_variance",
+            "fc/kernel",
+            "fc/bias",
+        ]
+    )
     from_model = convert.read_checkpoint(model)  # a keras.Model as checkpoint: same names
     assert sorted(from_model) == sorted(state)
     for key, value in from_model.items():
@@ -101,10 +146,12 @@ def test_keras_weights_files_name_variables_by_layer(tmp_path):
 
 
 def test_timm_pretrained_tags_pick_the_architecture_row():
-    assert convert.get_conversion("timm", "resnext101_32x4d.gluon_in1k") is \
-        convert.get_conversion("timm", "resnext101_32x4d")
-    assert convert.get_conversion("timm", "inception_v3.tf_in1k") is \
-        convert.get_conversion("timm", "inception_v3")
+    assert convert.get_conversion("timm", "resnext101_32x4d.gluon_in1k") is convert.get_conversion(
+        "timm", "resnext101_32x4d"
+    )
+    assert convert.get_conversion("timm", "inception_v3.tf_in1k") is convert.get_conversion(
+        "timm", "inception_v3"
+    )
     # timm's pretrained configs: gluon_in1k alone uses ImageNet mean/std.
     assert convert.get_conversion("timm", "inception_v3").input.mode == "tf"
     assert convert.get_conversion("timm", "inception_v3.gluon_in1k").input.mode == "torch"
@@ -126,8 +173,9 @@ def test_keras_auto_names_rank_by_creation_order():
 def test_googlenet_aux_heads_are_not_converted():
     """torchvision's googlenet aux heads pool adaptively (ours: the paper's 5x5/3) and were
     never trained: aux_logits=True is refused before the checkpoint is read."""
-    with pytest.raises(ValueError, match="aux_logits=True is invalid for torchvision "
-                                         "'googlenet'.*aux_logits=False"):
+    with pytest.raises(
+        ValueError, match="aux_logits=True is invalid for torchvision 'googlenet'.*aux_logits=False"
+    ):
         convert.from_torchvision("googlenet", "never-read.pth", aux_logits=True)
 
 
@@ -139,12 +187,20 @@ def test_weights_info_input_is_the_source_record_and_format_1_still_reads():
 
     row = convert.get_conversion("timm", "inception_v3.gluon_in1k")
     assert row.input == InputConfig("torch", 299, 0.875, "bicubic")
-    info = convert.WeightsInfo(model="inception_v3", builder_kwargs={}, input=row.input,
-                               source="timm", source_model=row.name)
+    info = convert.WeightsInfo(
+        model="inception_v3",
+        builder_kwargs={},
+        input=row.input,
+        source="timm",
+        source_model=row.name,
+    )
     assert convert.WeightsInfo.from_json(info.to_json(), "f.weights.h5") == info
-    old = ('{"model": "inception_v3", "builder_kwargs": {}, "preprocessing": "torch", '
-           '"input_size": 299, "crop_ratio": 0.875, "source": "timm", '
-           '"source_model": "inception_v3.gluon_in1k", "format": 1}')
+    old = (
+        '{"model": "inception_v3", "builder_kwargs": {}, "preprocessing": "torch", '
+        '"input_size": 299, "crop_ratio": 0.875, "source": "timm", '
+        '"source_model": "inception_v3.gluon_in1k", "format": 1}'
+    )
     assert convert.WeightsInfo.from_json(old, "f.weights.h5").input == InputConfig(
-        "torch", 299, 0.875, "bilinear")
+        "torch", 299, 0.875, "bilinear"
+    )
     assert keras_classics.get_spec("inception_v3").input == InputConfig("tf", 299)

@@ -3,9 +3,7 @@ and as ImageNet-format shards written by the converter."""
 
 import os
 
-import numpy as np
 import pytest
-import tensorflow as tf
 
 from photos import PHOTOS, photo, write_jpeg
 
@@ -25,6 +23,7 @@ def photo_folder(tmp_path_factory):
 @pytest.fixture(scope="session")
 def photo_shards(photo_folder, tmp_path_factory):
     from keras_classics.data import build_tfrecords
+
     out = tmp_path_factory.mktemp("shards")
     for split in ("train", "validation"):
         build_tfrecords.build(str(photo_folder / split), str(out), split, 2, verbose=False)
@@ -34,4 +33,5 @@ def photo_shards(photo_folder, tmp_path_factory):
 @pytest.fixture(scope="session")
 def fashion_test():
     from keras_classics.data.sources import fashion_mnist
+
     return fashion_mnist.load_arrays("test")

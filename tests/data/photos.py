@@ -3,12 +3,15 @@
 import numpy as np
 import tensorflow as tf
 
-PHOTOS = {"n01440764": ("astronaut", "chelsea", "coffee"),
-          "n01443537": ("rocket", "immunohistochemistry", "colorwheel")}
+PHOTOS = {
+    "n01440764": ("astronaut", "chelsea", "coffee"),
+    "n01443537": ("rocket", "immunohistochemistry", "colorwheel"),
+}
 
 
 def photo(name, size=(150, 200)):
     import skimage.data
+
     image = getattr(skimage.data, name)()[..., :3]
     return tf.image.resize(image, size).numpy().round().clip(0, 255).astype(np.uint8)
 

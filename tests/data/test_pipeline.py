@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from photos import PHOTOS, photo, write_jpeg
 from keras_classics import get_spec, preprocess_input
 from keras_classics.data import build_tfrecords, eval_preprocess, find_bad_records, get_dataset
+from photos import PHOTOS, photo, write_jpeg
 
 
 def collect(ds):
@@ -19,8 +19,17 @@ def collect(ds):
 
 
 def eval_set(source, data_dir, split="train", **kw):
-    ds, info = get_dataset(source, split, model="resnet18", global_batch_size=4, training=False,
-                           image_size=64, data_dir=data_dir, deterministic=True, **kw)
+    ds, info = get_dataset(
+        source,
+        split,
+        model="resnet18",
+        global_batch_size=4,
+        training=False,
+        image_size=64,
+        data_dir=data_dir,
+        deterministic=True,
+        **kw,
+    )
     return collect(ds), info
 
 
@@ -51,10 +60,13 @@ def test_labels_of_folder_follow_sorted_class_names(photo_folder):
 def test_label_offset_one_and_zero(photo_folder, tmp_path):
     for offset in (0, 1):
         out = tmp_path / str(offset)
-        build_tfrecords.build(str(photo_folder / "train"), str(out), "train", 1,
-                              label_offset=offset, verbose=False)
-        raw = [tf.train.Example.FromString(r.numpy()).features.feature
-               for r in tf.data.TFRecordDataset(str(out / "train-00000-of-00001"))]
+        build_tfrecords.build(
+            str(photo_folder / "train"), str(out), "train", 1, label_offset=offset, verbose=False
+        )
+        raw = [
+            tf.train.Example.FromString(r.numpy()).features.feature
+            for r in tf.data.TFRecordDataset(str(out / "train-00000-of-00001"))
+        ]
         on_disk = sorted(f["image/class/label"].int64_list.value[0] for f in raw)
         assert on_disk == [offset] * 3 + [offset + 1] * 3
         os.remove(out / "dataset_info.json")  # like shards of other tools: offset must be given
@@ -69,10 +81,19 @@ def test_label_offset_one_and_zero(photo_folder, tmp_path):
 
 def test_training_batches_seed_determinism_and_drop_remainder(photo_shards):
     def run(seed):
-        ds, info = get_dataset("imagenet", "train", model="resnet18", global_batch_size=4,
-                               training=True, image_size=64, data_dir=str(photo_shards),
-                               seed=seed, deterministic=True)
+        ds, info = get_dataset(
+            "imagenet",
+            "train",
+            model="resnet18",
+            global_batch_size=4,
+            training=True,
+            image_size=64,
+            data_dir=str(photo_shards),
+            seed=seed,
+            deterministic=True,
+        )
         return [collect(ds) for _ in range(2)], info
+
     (a1, a2), info = run(3)
     (b1, _), _ = run(3)
     (c1, _), _ = run(4)
@@ -85,9 +106,16 @@ def test_training_batches_seed_determinism_and_drop_remainder(photo_shards):
 
 
 def test_validation_split_and_ten_crop(photo_shards):
-    ds, info = get_dataset("imagenet", "validation", model="resnet18", global_batch_size=2,
-                           training=False, image_size=64, data_dir=str(photo_shards),
-                           ten_crop=True)
+    ds, info = get_dataset(
+        "imagenet",
+        "validation",
+        model="resnet18",
+        global_batch_size=2,
+        training=False,
+        image_size=64,
+        data_dir=str(photo_shards),
+        ten_crop=True,
+    )
     x, y = collect(ds)
     assert x.shape == (2, 10, 64, 64, 3) and sorted(y) == [0, 1]
     np.testing.assert_allclose(x[:, 5:], x[:, :5, :, ::-1], atol=1e-5)
@@ -95,8 +123,14 @@ def test_validation_split_and_ten_crop(photo_shards):
 
 
 def test_fashion_mnist_default_is_light_and_full_frame(fashion_test):
-    ds, info = get_dataset("fashion_mnist", "test", model="resnet18", global_batch_size=8,
-                           training=False, deterministic=True)
+    ds, info = get_dataset(
+        "fashion_mnist",
+        "test",
+        model="resnet18",
+        global_batch_size=8,
+        training=False,
+        deterministic=True,
+    )
     x, y = next(iter(ds))
     assert info.num_classes == 10 and info.num_examples == 10000 and info.image_size == 32
     images, labels = fashion_test
@@ -104,8 +138,9 @@ def test_fashion_mnist_default_is_light_and_full_frame(fashion_test):
     grey = np.repeat(images[:8, :, :, None], 3, axis=3)
     ref = preprocess_input(tf.image.resize(grey, (32, 32)).numpy(), "torch")
     np.testing.assert_allclose(x.numpy(), ref, atol=1e-4)
-    _, train_info = get_dataset("fashion_mnist", "train", model="resnet18",
-                                global_batch_size=8, training=True)
+    _, train_info = get_dataset(
+        "fashion_mnist", "train", model="resnet18", global_batch_size=8, training=True
+    )
     assert train_info.augmentation == "pad_crop" and train_info.num_examples == 60000
 
 
@@ -128,9 +163,12 @@ def make_bad_folder(photo_folder, tmp_path, kind):
     shutil.copytree(photo_folder / "train", root)
     bad = root / "n01443537" / "bad.JPEG"
     good = (photo_folder / "train" / "n01440764" / "chelsea.JPEG").read_bytes()
-    data = {"empty": b"", "not_an_image": b"synset,label\nn01440764,0\n",
-            "truncated": good[:len(good) // 2],
-            "corrupt": good[:2] + b"\xff\xc0" + os.urandom(400) + b"\xff\xd9"}[kind]
+    data = {
+        "empty": b"",
+        "not_an_image": b"synset,label\nn01440764,0\n",
+        "truncated": good[: len(good) // 2],
+        "corrupt": good[:2] + b"\xff\xc0" + os.urandom(400) + b"\xff\xd9",
+    }[kind]
     bad.write_bytes(data)
     return root, str(bad)
 
@@ -158,18 +196,21 @@ def test_label_out_of_range_and_missing_feature(tmp_path):
     data = tf.io.encode_jpeg(photo("coffee", (64, 64))).numpy()
     path = str(tmp_path / "train-00000-of-00001")
     with tf.io.TFRecordWriter(path) as w:
-        ok = build_tfrecords.make_example(build_tfrecords.Encoded(data, 64, 64, ""), 1,
-                                          "", "ok.JPEG")
+        ok = build_tfrecords.make_example(
+            build_tfrecords.Encoded(data, 64, 64, ""), 1, "", "ok.JPEG"
+        )
         w.write(ok.SerializeToString())
         ok.features.feature["image/class/label"].int64_list.value[0] = 5
         ok.features.feature["image/filename"].bytes_list.value[0] = b"five.JPEG"
         w.write(ok.SerializeToString())
         del ok.features.feature["image/class/label"]
         w.write(ok.SerializeToString())
-    json.dump({"class_names": ["a", "b"], "label_offset": 1},
-              open(tmp_path / "dataset_info.json", "w"))
-    with pytest.raises(tf.errors.InvalidArgumentError,
-                       match=r"record 1 \(five.JPEG\): label 4 is outside \[0, 2\)"):
+    (tmp_path / "dataset_info.json").write_text(
+        json.dumps({"class_names": ["a", "b"], "label_offset": 1})
+    )
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=r"record 1 \(five.JPEG\): label 4 is outside \[0, 2\)"
+    ):
         eval_set("imagenet", str(tmp_path))
     (_, y), info = eval_set("imagenet", str(tmp_path), skip_errors=True)
     np.testing.assert_array_equal(y, [0])
@@ -180,69 +221,115 @@ def test_argument_errors_name_the_value(tmp_path):
     with pytest.raises(ValueError, match="source='webdataset'"):
         get_dataset("webdataset", "train", model="resnet18", global_batch_size=2, training=True)
     with pytest.raises(ValueError, match="split='dev'"):
-        get_dataset("fashion_mnist", "dev", model="resnet18", global_batch_size=2,
-                    training=True)
+        get_dataset("fashion_mnist", "dev", model="resnet18", global_batch_size=2, training=True)
     with pytest.raises(ValueError, match="image_size=16 .* >= 32"):
-        get_dataset("fashion_mnist", "train", model="resnet18", global_batch_size=2,
-                    training=True, image_size=16)
+        get_dataset(
+            "fashion_mnist",
+            "train",
+            model="resnet18",
+            global_batch_size=2,
+            training=True,
+            image_size=16,
+        )
     with pytest.raises(ValueError, match="global_batch_size=0"):
-        get_dataset("fashion_mnist", "train", model="resnet18", global_batch_size=0,
-                    training=True)
+        get_dataset("fashion_mnist", "train", model="resnet18", global_batch_size=0, training=True)
     with pytest.raises(ValueError, match="is not a directory"):
-        get_dataset("folder", "train", model="resnet18", global_batch_size=2, training=True,
-                    data_dir=str(tmp_path / "missing"))
+        get_dataset(
+            "folder",
+            "train",
+            model="resnet18",
+            global_batch_size=2,
+            training=True,
+            data_dir=str(tmp_path / "missing"),
+        )
     os.makedirs(tmp_path / "empty" / "cls")
     with pytest.raises(ValueError, match="no files"):
-        get_dataset("folder", "train", model="resnet18", global_batch_size=2, training=True,
-                    data_dir=str(tmp_path / "empty"))
+        get_dataset(
+            "folder",
+            "train",
+            model="resnet18",
+            global_batch_size=2,
+            training=True,
+            data_dir=str(tmp_path / "empty"),
+        )
     with pytest.raises(ValueError, match="no TFRecord shards"):
-        get_dataset("imagenet", "train", model="resnet18", global_batch_size=2, training=True,
-                    data_dir=str(tmp_path / "empty"))
+        get_dataset(
+            "imagenet",
+            "train",
+            model="resnet18",
+            global_batch_size=2,
+            training=True,
+            data_dir=str(tmp_path / "empty"),
+        )
 
 
 def test_converter_reencodes_cmyk_and_png_and_stops_on_bad_files(photo_folder, tmp_path):
     from PIL import Image
+
     root = tmp_path / "in"
     shutil.copytree(photo_folder / "train", root)
-    Image.fromarray(photo("rocket")).convert("CMYK").save(root / "n01440764" / "cmyk.JPEG",
-                                                          "JPEG")
+    Image.fromarray(photo("rocket")).convert("CMYK").save(root / "n01440764" / "cmyk.JPEG", "JPEG")
     Image.fromarray(photo("coffee")).save(root / "n01443537" / "png.JPEG", "PNG")
     report = build_tfrecords.build(str(root), str(tmp_path / "out"), "train", 3, verbose=False)
     assert report["written"] == 8
     assert sorted((os.path.basename(f), why) for f, why in report["reencoded"]) == [
-        ("cmyk.JPEG", "CMYK JPEG"), ("png.JPEG", "PNG data")]
+        ("cmyk.JPEG", "CMYK JPEG"),
+        ("png.JPEG", "PNG data"),
+    ]
     (x, y), _ = eval_set("imagenet", str(tmp_path / "out"))
     assert len(y) == 8
     (root / "n01443537" / "broken.JPEG").write_bytes(b"")
-    code = build_tfrecords.main(["--input_dir", str(root), "--output_dir",
-                                 str(tmp_path / "out2"), "--split", "train", "--num_shards", "2"])
+    code = build_tfrecords.main(
+        [
+            "--input_dir",
+            str(root),
+            "--output_dir",
+            str(tmp_path / "out2"),
+            "--split",
+            "train",
+            "--num_shards",
+            "2",
+        ]
+    )
     assert code == 1
-    code = build_tfrecords.main(["--input_dir", str(root), "--output_dir",
-                                 str(tmp_path / "out3"), "--split", "train", "--num_shards", "2",
-                                 "--skip_errors"])
+    code = build_tfrecords.main(
+        [
+            "--input_dir",
+            str(root),
+            "--output_dir",
+            str(tmp_path / "out3"),
+            "--split",
+            "train",
+            "--num_shards",
+            "2",
+            "--skip_errors",
+        ]
+    )
     assert code == 0
-    info = json.load(open(tmp_path / "out3" / "dataset_info.json"))
+    info = json.loads((tmp_path / "out3" / "dataset_info.json").read_text())
     assert info["splits"]["train"]["num_examples"] == 8
 
 
 def test_converter_shards_are_deterministic(photo_folder, tmp_path):
     contents = []
     for run in ("a", "b"):
-        build_tfrecords.build(str(photo_folder / "train"), str(tmp_path / run), "train", 2,
-                              verbose=False)
-        contents.append([(tmp_path / run / f"train-0000{i}-of-00002").read_bytes()
-                         for i in range(2)])
+        build_tfrecords.build(
+            str(photo_folder / "train"), str(tmp_path / run), "train", 2, verbose=False
+        )
+        contents.append(
+            [(tmp_path / run / f"train-0000{i}-of-00002").read_bytes() for i in range(2)]
+        )
     assert contents[0] == contents[1]
 
 
 def test_epoch_dataset_is_the_same_however_often_iterated():
     """With epoch=, the data is a pure function of (seed, epoch): a second iterator (as a
     distribution strategy may open) or a resumed process sees the same batches."""
+
     def first_batches(ds):
         return [(x.numpy(), y.numpy()) for x, y in ds.take(2)]
 
-    kwargs = dict(model="resnet18", global_batch_size=8, training=True, seed=3,
-                  deterministic=True)
+    kwargs = dict(model="resnet18", global_batch_size=8, training=True, seed=3, deterministic=True)
     ds, _ = get_dataset("fashion_mnist", "train", epoch=1, **kwargs)
     once, again = first_batches(ds), first_batches(ds)
     rebuilt = first_batches(get_dataset("fashion_mnist", "train", epoch=1, **kwargs)[0])
@@ -255,5 +342,6 @@ def test_epoch_dataset_is_the_same_however_often_iterated():
     assert any(not np.array_equal(a[1], b[1]) for a, b in zip(once, other))
     # Without epoch, each iteration is a new epoch: a new order.
     free, _ = get_dataset("fashion_mnist", "train", **kwargs)
-    assert any(not np.array_equal(a[1], b[1])
-               for a, b in zip(first_batches(free), first_batches(free)))
+    assert any(
+        not np.array_equal(a[1], b[1]) for a, b in zip(first_batches(free), first_batches(free))
+    )

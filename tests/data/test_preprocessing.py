@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from photos import photo
 from keras_classics import get_spec, preprocess_input
 from keras_classics.data import decoders, eval_preprocess, eval_preprocess_jpeg
 from keras_classics.data import train_preprocessing as tp
 from keras_classics.data.eval_preprocessing import ten_crop
+from photos import photo
 
 SPEC = get_spec("resnet18")
 
@@ -40,8 +40,9 @@ def test_inception_windows_respect_area_and_aspect_bounds():
     assert max(areas) - min(areas) > 0.5  # the range is really sampled
 
 
-@pytest.mark.parametrize("name,lo,hi", [("vgg", 256, 512), ("resnet", 256, 480),
-                                        ("alexnet", 256, 256)])
+@pytest.mark.parametrize(
+    "name,lo,hi", [("vgg", 256, 512), ("resnet", 256, 480), ("alexnet", 256, 256)]
+)
 def test_scale_jitter_windows_match_the_papers_scales(name, lo, hi):
     h, w = 300, 400
     sides = []
@@ -129,7 +130,7 @@ def test_eval_crop_matches_resize_then_crop_reference():
     # Reference: shorter side to 112 / 0.875 = 128, central 112 x 112 (the paper recipe).
     resized = tf.image.resize(image, (128, round(451 * 128 / 300))).numpy()
     top, left = (128 - 112) // 2, (resized.shape[1] - 112) // 2
-    expected = preprocess_input(resized[top:top + 112, left:left + 112], "torch")
+    expected = preprocess_input(resized[top : top + 112, left : left + 112], "torch")
     # The crop side rounds 262.5 to 262 px: the sampling grids differ by under a pixel, a mean
     # of about 3.5 grey levels (0.06); a crop 2 px off centre gives 0.29.
     assert np.abs(x - expected).mean() < 0.08
@@ -157,6 +158,7 @@ def test_family_defaults():
     assert tp.default_augmentation(get_spec("resnet50")) == "resnet"
     assert tp.default_augmentation(get_spec("resnext50_32x4d")) == "resnet"
     import dataclasses
+
     assert tp.default_augmentation(dataclasses.replace(SPEC, family="googlenet")) == "inception"
     assert tp.default_augmentation(dataclasses.replace(SPEC, family="newnet")) == "inception"
 
@@ -164,6 +166,7 @@ def test_family_defaults():
 @pytest.mark.parametrize("mode", ["torch", "caffe", "tf", "raw"])
 def test_fused_normalize_equals_preprocess_input(mode):
     from keras_classics.data.normalization import normalize
+
     image = photo("chelsea", (40, 56))
     for x in (image, image.astype(np.float32) + 0.25, np.stack([image, image[::-1]])):
         out = normalize(tf.constant(x), mode).numpy()

@@ -23,9 +23,14 @@ def mocked():
 
 @pytest.mark.parametrize("training", [True, False])
 def test_tfds_cifar10_shapes_dtypes_and_classes(mocked, training):
-    ds, info = get_dataset("tfds:cifar10", "train" if training else "validation",
-                           model="resnet18", global_batch_size=4, training=training,
-                           image_size=32)
+    ds, info = get_dataset(
+        "tfds:cifar10",
+        "train" if training else "validation",
+        model="resnet18",
+        global_batch_size=4,
+        training=training,
+        image_size=32,
+    )
     x, y = next(iter(ds))
     assert x.shape == (4, 32, 32, 3) and x.dtype == tf.float32 and y.dtype == tf.int32
     assert ((y.numpy() >= 0) & (y.numpy() < 10)).all()
@@ -38,8 +43,14 @@ def test_tfds_cifar10_shapes_dtypes_and_classes(mocked, training):
 
 
 def test_tfds_imagenet2012_classes_are_the_synsets(mocked):
-    ds, info = get_dataset("tfds:imagenet2012", "validation", model="resnet18",
-                           global_batch_size=2, training=False, image_size=64)
+    ds, info = get_dataset(
+        "tfds:imagenet2012",
+        "validation",
+        model="resnet18",
+        global_batch_size=2,
+        training=False,
+        image_size=64,
+    )
     x, y = next(iter(ds))
     assert x.shape == (2, 64, 64, 3) and x.dtype == tf.float32
     assert info.num_classes == 1000
@@ -48,8 +59,13 @@ def test_tfds_imagenet2012_classes_are_the_synsets(mocked):
 
 def test_tfds_unknown_name_is_named(mocked):
     with pytest.raises(ValueError, match="source='tfds:no_such_dataset_xyz' is invalid"):
-        get_dataset("tfds:no_such_dataset_xyz", "train", model="resnet18",
-                    global_batch_size=2, training=True)
+        get_dataset(
+            "tfds:no_such_dataset_xyz",
+            "train",
+            model="resnet18",
+            global_batch_size=2,
+            training=True,
+        )
 
 
 @pytest.mark.parametrize("layout", ["manual_subdir", "data_dir"])
@@ -65,8 +81,14 @@ def test_tfds_imagenet2012_manual_dir(mocked, tmp_path, monkeypatch, layout):
         return real(self, *args, download_config=download_config, **kwargs)
 
     monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", spy)
-    get_dataset("tfds:imagenet2012", "train", model="resnet18", global_batch_size=2,
-                training=True, data_dir=str(tmp_path))
+    get_dataset(
+        "tfds:imagenet2012",
+        "train",
+        model="resnet18",
+        global_batch_size=2,
+        training=True,
+        data_dir=str(tmp_path),
+    )
     expected = tmp_path / "manual" if layout == "manual_subdir" else tmp_path
     assert os.fspath(seen["manual_dir"]) == str(expected)
 
@@ -77,5 +99,11 @@ def test_tfds_imagenet2012_without_tars_fails_naming_the_manual_dir(tmp_path):
     pytest.importorskip("importlib_resources")
     os.makedirs(tmp_path / "manual")
     with pytest.raises(Exception, match=re.compile("manual", re.IGNORECASE)):
-        get_dataset("tfds:imagenet2012", "train", model="resnet18", global_batch_size=2,
-                    training=True, data_dir=str(tmp_path))
+        get_dataset(
+            "tfds:imagenet2012",
+            "train",
+            model="resnet18",
+            global_batch_size=2,
+            training=True,
+            data_dir=str(tmp_path),
+        )

@@ -26,8 +26,7 @@ def tiny_classifier(classes=10, activation=None, size=32, name="tiny"):
 def keras_probabilities(model, x):
     """Softmax of the model's output when it ends in logits (what the export must give)."""
     x = tf.constant(np.asarray(x, np.float32))
-    y = np.asarray(model([x] if isinstance(model.input, list) else x, training=False),
-                   np.float64)
+    y = np.asarray(model([x] if isinstance(model.input, list) else x, training=False), np.float64)
     if outputs_probabilities(model):
         return y
     e = np.exp(y - y.max(axis=1, keepdims=True))
@@ -36,13 +35,15 @@ def keras_probabilities(model, x):
 
 def preprocess_pixels(images, spec, size, crop_ratio=None):
     """The evaluation pipeline's input for each uint8 image (the reference preprocessing)."""
-    return np.stack([eval_preprocess(tf.constant(i), spec, size, crop_ratio).numpy()
-                     for i in images])
+    return np.stack(
+        [eval_preprocess(tf.constant(i), spec, size, crop_ratio).numpy() for i in images]
+    )
 
 
 def preprocess_bytes(items, spec, size, crop_ratio=None):
-    return np.stack([eval_preprocess_jpeg(tf.constant(b), spec, size, crop_ratio).numpy()
-                     for b in items])
+    return np.stack(
+        [eval_preprocess_jpeg(tf.constant(b), spec, size, crop_ratio).numpy() for b in items]
+    )
 
 
 def log_difference(actual, expected, floor=1e-6):

@@ -3,16 +3,16 @@
 import contextlib
 import io
 import os
+import pathlib
 import subprocess
 import sys
 
 import pytest
 
 import keras_classics
+from export_helpers import keras_probabilities, preprocess_bytes
 from keras_classics import predict
 from keras_classics.export import __main__ as export_cli
-
-from export_helpers import keras_probabilities, preprocess_bytes
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +20,9 @@ def files(tmp_path_factory, encoded):
     """A trained-run-like weights file (10 classes, logits, 32x32), its class names and
     two photo files (JPEG, PNG) plus a damaged JPEG."""
     root = tmp_path_factory.mktemp("cli")
-    model = keras_classics.get_model("resnet18", classes=10, classifier_activation=None,
-                                     input_shape=(32, 32, 3))
+    model = keras_classics.get_model(
+        "resnet18", classes=10, classifier_activation=None, input_shape=(32, 32, 3)
+    )
     weights = str(root / "best.weights.h5")
     model.save_weights(weights)
     names = root / "names.txt"
@@ -31,20 +32,38 @@ def files(tmp_path_factory, encoded):
     png.write_bytes([b for f, b in encoded if f == "png"][0])
     bad = root / "bad.jpg"
     bad.write_bytes(encoded[0][1][:2000])
-    return {"root": root, "model": model, "weights": weights, "names": str(names),
-            "images": [str(jpeg), str(png)], "bad": str(bad)}
+    return {
+        "root": root,
+        "model": model,
+        "weights": weights,
+        "names": str(names),
+        "images": [str(jpeg), str(png)],
+        "bad": str(bad),
+    }
 
 
 def run_export(files, *extra):
     out = str(files["root"] / "saved_models")
-    return export_cli.main(["--model", "resnet18", "--weights", files["weights"],
-                            "--class_names", files["names"], "--image_size", "32",
-                            "--output_dir", out, *extra])
+    return export_cli.main(
+        [
+            "--model",
+            "resnet18",
+            "--weights",
+            files["weights"],
+            "--class_names",
+            files["names"],
+            "--image_size",
+            "32",
+            "--output_dir",
+            out,
+            *extra,
+        ]
+    )
 
 
 def expected_top(files):
     spec = keras_classics.get_spec("resnet18")
-    data = [open(p, "rb").read() for p in files["images"]]
+    data = [pathlib.Path(p).read_bytes() for p in files["images"]]
     p = keras_probabilities(files["model"], preprocess_bytes(data, spec, 32))
     return [[(f"kind {i}", row[i]) for i in row.argsort()[::-1][:5]] for row in p]
 
@@ -97,9 +116,20 @@ def test_tflite_export_and_predict_in_a_subprocess(files, capsys):
     assert sorted(os.listdir(tflite_dir)) == ["resnet18_none.json", "resnet18_none.tflite"]
     # TFLite files stay out of the integer folders TF Serving loads.
     assert keras_classics.export.versions(str(tflite_dir.parent)) in ([], [1])
-    result = subprocess.run([sys.executable, "-m", "keras_classics.predict", "--model_path",
-                             path, *files["images"], files["bad"]], capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_classics.predict",
+            "--model_path",
+            path,
+            *files["images"],
+            files["bad"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2  # the damaged file fails, the others print
     check_predictions(result.stdout, files, tol=1e-4)
     assert f"error: {files['bad']}: " in result.stderr
@@ -109,29 +139,46 @@ def test_predict_names_a_bad_image_from_the_saved_model(files, exported, capsys)
     path = exported[1]
     assert predict.main(["--model_path", path, files["bad"], files["images"][0]]) == 2
     captured = capsys.readouterr()
-    assert captured.err.strip() == (f"error: {files['bad']}: assertion failed: "
-                                    "[serving_bytes: bad image_bytes:] "
-                                    "[truncated image data (no end-of-image marker)]")
+    assert captured.err.strip() == (
+        f"error: {files['bad']}: assertion failed: "
+        "[serving_bytes: bad image_bytes:] "
+        "[truncated image data (no end-of-image marker)]"
+    )
     assert captured.out.startswith(files["images"][0])
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--model", "resnet05"], "Unknown model name='resnet05'. Did you mean"),
-    (["--model", "resnet18", "--format", "onnx"],
-     "format='onnx' is invalid; accepted: ('saved_model', 'tflite')"),
-    (["--model", "resnet18", "--format", "tflite", "--quantize", "int4"],
-     "quantize='int4' is invalid; accepted: ('none', 'float16', 'dynamic', 'int8')"),
-    (["--model", "resnet18", "--quantize", "int8"],
-     "quantize='int8' is invalid with format='saved_model'"),
-    (["--model", "resnet18", "--format", "tflite", "--version", "3"],
-     "version=3 is invalid with format='tflite'"),
-    (["--model", "resnet18", "--version", "0"], "version=0 is invalid; accepted: a positive"),
-    (["--model", "resnet18", "--weights", "missing.weights.h5"],
-     "weights='missing.weights.h5' does not exist; accepted: the path to a .weights.h5 or "
-     ".keras file"),
-    (["--model", "resnet18", "--class_names", "missing.txt"],
-     "class_names='missing.txt' does not exist"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--model", "resnet05"], "Unknown model name='resnet05'. Did you mean"),
+        (
+            ["--model", "resnet18", "--format", "onnx"],
+            "format='onnx' is invalid; accepted: ('saved_model', 'tflite')",
+        ),
+        (
+            ["--model", "resnet18", "--format", "tflite", "--quantize", "int4"],
+            "quantize='int4' is invalid; accepted: ('none', 'float16', 'dynamic', 'int8')",
+        ),
+        (
+            ["--model", "resnet18", "--quantize", "int8"],
+            "quantize='int8' is invalid with format='saved_model'",
+        ),
+        (
+            ["--model", "resnet18", "--format", "tflite", "--version", "3"],
+            "version=3 is invalid with format='tflite'",
+        ),
+        (["--model", "resnet18", "--version", "0"], "version=0 is invalid; accepted: a positive"),
+        (
+            ["--model", "resnet18", "--weights", "missing.weights.h5"],
+            "weights='missing.weights.h5' does not exist; accepted: the path to a .weights.h5 or "
+            ".keras file",
+        ),
+        (
+            ["--model", "resnet18", "--class_names", "missing.txt"],
+            "class_names='missing.txt' does not exist",
+        ),
+    ],
+)
 def test_export_refusals(args, message, capsys, tmp_path):
     assert export_cli.main([*args, "--output_dir", str(tmp_path)]) == 2
     assert message in capsys.readouterr().err
@@ -141,6 +188,7 @@ def test_export_refusals(args, message, capsys, tmp_path):
 def test_existing_version_is_refused_before_building(files, exported, capsys, monkeypatch):
     def build(*args):
         raise AssertionError("the model was built before the version was checked")
+
     monkeypatch.setattr(export_cli, "load_model", build)
     stamp = os.stat(os.path.join(exported[1], "saved_model.pb")).st_mtime_ns
     assert run_export(files, "--version", "1") == 2
@@ -149,8 +197,19 @@ def test_existing_version_is_refused_before_building(files, exported, capsys, mo
 
 
 def test_weights_of_another_shape_are_refused(files, capsys):
-    assert export_cli.main(["--model", "resnet18", "--weights", files["weights"],
-                            "--output_dir", str(files["root"] / "other")]) == 2
+    assert (
+        export_cli.main(
+            [
+                "--model",
+                "resnet18",
+                "--weights",
+                files["weights"],
+                "--output_dir",
+                str(files["root"] / "other"),
+            ]
+        )
+        == 2
+    )
     assert "does not fit architecture" in capsys.readouterr().err
 
 

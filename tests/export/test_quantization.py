@@ -1,7 +1,7 @@
 """TFLite float32 / float16 / dynamic / int8 against the Keras model they came from, for a
 small CNN trained here on Fashion-MNIST at 32x32 (300 steps), on the whole test set.
 
-Thresholds from issue 6: SavedModel and TFLite float32 within 1e-4 of Keras; float16 top-1
+Thresholds (docs/export.md): SavedModel and TFLite float32 within 1e-4 of Keras; float16 top-1
 agreement >= 99% and int8 >= 97% with the float model on the 10,000 test images.
 
 The model is small so that training and four runs over the test set stay within CI's time

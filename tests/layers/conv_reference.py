@@ -15,7 +15,11 @@ def numpy_conv(x, k, stride, padding, dilation=1):
     out = np.zeros((x.shape[0], oh, ow, k.shape[-1]))
     for i in range(k.shape[0]):
         for j in range(k.shape[1]):
-            patch = x[:, i * dilation:i * dilation + stride * (oh - 1) + 1:stride,
-                      j * dilation:j * dilation + stride * (ow - 1) + 1:stride, :]
+            patch = x[
+                :,
+                i * dilation : i * dilation + stride * (oh - 1) + 1 : stride,
+                j * dilation : j * dilation + stride * (ow - 1) + 1 : stride,
+                :,
+            ]
             out += patch.astype(np.float64) @ k[i, j].astype(np.float64)
     return out

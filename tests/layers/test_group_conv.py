@@ -6,16 +6,24 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_classics.layers import GroupConv2D
-
 from conv_reference import numpy_conv
+from keras_classics.layers import GroupConv2D
 
 
 def grouped_reference(x, kernel, bias, groups, **kw):
     cin, cout = kernel.shape[2], kernel.shape[3] // groups
-    return np.concatenate(
-        [numpy_conv(x[..., g * cin:(g + 1) * cin], kernel[..., g * cout:(g + 1) * cout], **kw)
-         for g in range(groups)], -1) + bias
+    return (
+        np.concatenate(
+            [
+                numpy_conv(
+                    x[..., g * cin : (g + 1) * cin], kernel[..., g * cout : (g + 1) * cout], **kw
+                )
+                for g in range(groups)
+            ],
+            -1,
+        )
+        + bias
+    )
 
 
 def block_diagonal(kernel, groups):
@@ -23,8 +31,9 @@ def block_diagonal(kernel, groups):
     dense = np.zeros((kh, kw, cin * groups, cout), kernel.dtype)
     step = cout // groups
     for g in range(groups):
-        dense[:, :, g * cin:(g + 1) * cin, g * step:(g + 1) * step] = \
-            kernel[..., g * step:(g + 1) * step]
+        dense[:, :, g * cin : (g + 1) * cin, g * step : (g + 1) * step] = kernel[
+            ..., g * step : (g + 1) * step
+        ]
     return dense
 
 
@@ -41,11 +50,19 @@ def test_forward_matches_per_group_numpy(case):
     x = np.random.default_rng(0).normal(size=(2, 11, 11, 16)).astype("float32")
     layer = GroupConv2D(bias_initializer="random_normal", **case)
     out = np.asarray(layer(x))
-    ref = grouped_reference(x, layer.kernel.numpy(), layer.bias.numpy(), case["groups"],
-                            stride=case["strides"], padding=case["padding"],
-                            dilation=case.get("dilation_rate", 1))
-    assert layer.kernel.shape == (case["kernel_size"],) * 2 + (16 // case["groups"],
-                                                               case["filters"])
+    ref = grouped_reference(
+        x,
+        layer.kernel.numpy(),
+        layer.bias.numpy(),
+        case["groups"],
+        stride=case["strides"],
+        padding=case["padding"],
+        dilation=case.get("dilation_rate", 1),
+    )
+    assert layer.kernel.shape == (case["kernel_size"],) * 2 + (
+        16 // case["groups"],
+        case["filters"],
+    )
     np.testing.assert_allclose(out, ref, atol=1e-4)
     assert layer.compute_output_shape(x.shape) == out.shape
 
@@ -126,6 +143,7 @@ def test_saved_model_and_tflite_builtin_ops(tmp_path):
     converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "sm"))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # no Flex ops
     from ai_edge_litert.interpreter import Interpreter
+
     interpreter = Interpreter(model_content=converter.convert())
     interpreter.allocate_tensors()
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], x)

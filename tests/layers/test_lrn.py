@@ -13,8 +13,9 @@ def lrn_reference(a, n=5, k=2.0, alpha=1e-4, beta=0.75):
     b = np.empty_like(a, dtype=np.float64)
     for i in range(channels):
         lo, hi = max(0, i - n // 2), min(channels - 1, i + n // 2)
-        b[..., i] = a[..., i] / (k + alpha * (a[..., lo:hi + 1].astype(np.float64) ** 2)
-                                 .sum(-1)) ** beta
+        b[..., i] = (
+            a[..., i] / (k + alpha * (a[..., lo : hi + 1].astype(np.float64) ** 2).sum(-1)) ** beta
+        )
     return b
 
 
@@ -22,12 +23,18 @@ def lrn_reference(a, n=5, k=2.0, alpha=1e-4, beta=0.75):
 def test_matches_paper_formula(kwargs):
     # Values large enough that the alpha term matters (ReLU outputs reach tens).
     a = np.random.default_rng(0).uniform(0, 60, (2, 5, 5, 16)).astype("float32")
-    ref = lrn_reference(a, **{"n": kwargs.get("size", 5), "k": kwargs.get("bias", 2.0),
-                              "alpha": kwargs.get("alpha", 1e-4),
-                              "beta": kwargs.get("beta", 0.75)})
+    ref = lrn_reference(
+        a,
+        **{
+            "n": kwargs.get("size", 5),
+            "k": kwargs.get("bias", 2.0),
+            "alpha": kwargs.get("alpha", 1e-4),
+            "beta": kwargs.get("beta", 0.75),
+        },
+    )
     out = np.asarray(LocalResponseNormalization(**kwargs)(a))
     np.testing.assert_allclose(out, ref, rtol=1e-5)
-    assert np.abs(out - a / 2.0 ** 0.75).max() > 1e-2  # the sum term is exercised
+    assert np.abs(out - a / 2.0**0.75).max() > 1e-2  # the sum term is exercised
 
 
 def test_caffe_convention_divides_alpha_by_size():
@@ -36,8 +43,10 @@ def test_caffe_convention_divides_alpha_by_size():
     np.testing.assert_allclose(out, lrn_reference(a, alpha=1e-4), rtol=1e-5)
 
 
-@pytest.mark.parametrize("kwargs,word", [({"size": 4}, "size=4"), ({"size": 0}, "size=0"),
-                                         ({"alpha_convention": "torch"}, "'torch'")])
+@pytest.mark.parametrize(
+    "kwargs,word",
+    [({"size": 4}, "size=4"), ({"size": 0}, "size=0"), ({"alpha_convention": "torch"}, "'torch'")],
+)
 def test_bad_arguments(kwargs, word):
     with pytest.raises(ValueError, match=word):
         LocalResponseNormalization(**kwargs)
@@ -45,8 +54,12 @@ def test_bad_arguments(kwargs, word):
 
 def test_keras_round_trip(tmp_path):
     inputs = keras.Input((4, 4, 8))
-    model = keras.Model(inputs, LocalResponseNormalization(
-        size=3, alpha=2e-3, alpha_convention="caffe", name="norm")(inputs))
+    model = keras.Model(
+        inputs,
+        LocalResponseNormalization(size=3, alpha=2e-3, alpha_convention="caffe", name="norm")(
+            inputs
+        ),
+    )
     model.save(tmp_path / "m.keras")
     restored = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     layer = restored.get_layer("norm")

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from train_helpers import ROOT, SMOKE, run_main
+from train_helpers import SMOKE, run_main
 
 
 def test_import_without_nvidia_devices_prints_nothing():
