@@ -1,13 +1,16 @@
-"""CI's cost per registered model, from a pytest run's `--durations=0` report.
+"""CI's cost per registered model, from a pytest run's JUnit XML (or `--durations=0` report).
 
-    PYTEST_ADDOPTS="--durations=0 --durations-min=0" bash .ci/run 2>&1 | tee ci.log
-    python benchmarks/ci_cost.py ci.log --wall 1500 --models 75
+    PYTEST_ADDOPTS="--junitxml=ci.xml" /usr/bin/time -v bash .ci/run
+    python benchmarks/ci_cost.py ci.xml --wall 1500 --models 75
 
 A test is charged to a model when its parameters name that registry model (e.g.
-`test_default_checks[resnet50]`, `test_parity[torchvision-resnet18]`); everything else (set-up
-of the venv, layers, data, training, representatives' exports, CLIs) is the fixed cost. The
-projection for N models is fixed + N x the mean cost of a model, and, since a new model may be
-as expensive as the dearest of today's, also fixed + N x the 90th-percentile cost.
+`test_made_of_exported_kinds[resnet50]`, `test_torchvision_parity[resnet18]`); the export and
+training tests so charged run for representatives only (tests/export_cover.py's kind cover,
+one training run per family) and are counted apart; everything else (set-up of the venv, lint,
+layers, data, the training program, CLIs) is the fixed cost. The projection to N models adds,
+to today's wall time, (N - today's) x the mean cost of a model (and, since a new model may be
+as dear as today's dearest, the 90th-percentile cost) plus, for each new family, one export
+and one training representative at their mean costs.
 """
 
 import argparse
@@ -17,10 +20,22 @@ import statistics
 import sys
 
 LINE = re.compile(r"^\s*([\d.]+)s\s+(setup|call|teardown)\s+(\S+)")
+# Tests run for representatives only, not for every model: the exports (tests/export_cover.py)
+# and the training program's end-to-end run (one model per family, tests/training).
+REPRESENTATIVES = re.compile(r"tests[./](export|training)[./]")
 
 
 def read_durations(path):
-    """[(seconds, phase, node id)] of the report's durations section."""
+    """[(seconds, phase, node id)]: JUnit XML test cases (set-up, call and teardown in one),
+    or the lines of a --durations report."""
+    if path.endswith(".xml"):
+        import xml.etree.ElementTree as ET
+
+        cases = ET.parse(path).getroot().iter("testcase")
+        return [
+            (float(c.get("time", 0)), "total", f"{c.get('classname')}::{c.get('name')}")
+            for c in cases
+        ]
     with open(path) as f:
         return [(float(m[1]), m[2], m[3]) for m in map(LINE.match, f) if m]
 
@@ -37,7 +52,7 @@ def model_of(node_id, names):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("log", help="pytest output with --durations=0")
+    parser.add_argument("log", help="pytest's --junitxml file, or its output with --durations=0")
     parser.add_argument(
         "--wall",
         type=float,
@@ -45,6 +60,9 @@ def main(argv=None):
         "(install and lint included); default the tests' sum",
     )
     parser.add_argument("--models", type=int, default=75, help="registry size to project to")
+    parser.add_argument(
+        "--families", type=int, default=11, help="new families, each an export representative"
+    )
     args = parser.parse_args(argv)
 
     import keras_classics
@@ -54,29 +72,47 @@ def main(argv=None):
     if not rows:
         sys.exit(f"{args.log}: no durations found (run pytest with --durations=0).")
     per_model = collections.Counter()
+    representative = {"export": collections.Counter(), "training": collections.Counter()}
     for seconds, _, node in rows:
         name = model_of(node, names)
-        if name is not None:
-            per_model[name] += seconds
+        if name is None:
+            continue
+        # A new model adds a representative's tests only when it brings a new kind or family,
+        # so they are counted apart.
+        kind = REPRESENTATIVES.search(node)
+        (representative[kind[1]] if kind else per_model)[name] += seconds
     tests = sum(s for s, _, _ in rows)
     wall = args.wall or tests
-    charged = sum(per_model.values())
+    charged = sum(per_model.values()) + sum(sum(c.values()) for c in representative.values())
     fixed = wall - charged
     costs = sorted(per_model.get(n, 0.0) for n in names)
     mean = statistics.mean(costs)
     p90 = costs[int(0.9 * (len(costs) - 1))]
-    print(f"tests {tests:.0f} s, wall {wall:.0f} s; {len(names)} models charged {charged:.0f} s")
-    print(f"fixed cost: {fixed:.0f} s")
+    means = {k: statistics.mean(c.values()) if c else 0.0 for k, c in representative.items()}
+    family = sum(means.values())
+    print(f"tests {tests:.0f} s, wall {wall:.0f} s, {len(names)} models")
+    print(f"fixed cost: {fixed:.0f} s (install, lint, layers, data, training program, CLIs ...)")
     print(
-        f"per model: mean {mean:.1f} s, median {statistics.median(costs):.1f} s, "
-        f"90th percentile {p90:.1f} s, max {costs[-1]:.1f} s"
+        f"per model (builds, checks, arguments, parity): mean {mean:.1f} s, median "
+        f"{statistics.median(costs):.1f} s, 90th percentile {p90:.1f} s, max {costs[-1]:.1f} s"
     )
-    print("| model | s |\n|---|---|")
+    for kind, counter in representative.items():
+        print(
+            f"{kind} representatives: {len(counter)}, {sum(counter.values()):.0f} s, "
+            f"{means[kind]:.1f} s each"
+        )
+    print(f"a new family (one export and one training representative): {family:.1f} s")
+    print("| model | checks (s) | export (s) | training (s) |\n|---|---|---|---|")
     for name in sorted(names, key=lambda n: -per_model.get(n, 0.0)):
-        print(f"| {name} | {per_model.get(name, 0.0):.1f} |")
+        cells = [per_model.get(name, 0.0)] + [c.get(name, 0.0) for c in representative.values()]
+        print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in cells) + " |")
+    added = args.models - len(names)
     for label, cost in (("mean", mean), ("90th percentile", p90)):
-        total = fixed + args.models * cost
-        print(f"{args.models} models at the {label} cost: {total:.0f} s = {total / 60:.1f} min")
+        total = wall + added * cost + args.families * family
+        print(
+            f"{args.models} models ({added} more in {args.families} new families) at the "
+            f"{label} cost: {total:.0f} s = {total / 60:.1f} min"
+        )
 
 
 if __name__ == "__main__":
