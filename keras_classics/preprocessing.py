@@ -85,6 +85,16 @@ class InputConfig:
         return dataclasses.asdict(self)
 
 
+def input_config(config, image_size=None, crop_ratio=None):
+    """The InputConfig of `config` (an InputConfig, or a ModelSpec's `input`) with the given
+    size and crop in place of its own (checked as the record checks them)."""
+    config = getattr(config, "input", config)
+    if not isinstance(config, InputConfig):
+        raise TypeError(f"config={config!r} is invalid; accepted: an InputConfig or a ModelSpec.")
+    changes = {k: v for k, v in (("size", image_size), ("crop_ratio", crop_ratio)) if v is not None}
+    return config.replace(**changes) if changes else config
+
+
 def _mean_std(mode):
     # (x * scale - mean) / std on [0, 255] pixels = (x / 255 - m) / s with m = mean / (255 *
     # scale) and s = std / (255 * scale); "caffe" is BGR in MODES, given here in RGB order.

@@ -16,17 +16,7 @@ import tensorflow as tf
 from keras_classics.data import decoders
 from keras_classics.data.normalization import normalize
 from keras_classics.data.train_preprocessing import center_window
-from keras_classics.preprocessing import InputConfig
-
-
-def input_config(config, image_size=None, crop_ratio=None):
-    """The InputConfig of `config` (an InputConfig, or a ModelSpec's `input`) with the given
-    size and crop in place of its own (checked as the record checks them)."""
-    config = getattr(config, "input", config)
-    if not isinstance(config, InputConfig):
-        raise TypeError(f"config={config!r} is invalid; accepted: an InputConfig or a ModelSpec.")
-    changes = {k: v for k, v in (("size", image_size), ("crop_ratio", crop_ratio)) if v is not None}
-    return config.replace(**changes) if changes else config
+from keras_classics.preprocessing import input_config
 
 
 def center_crop(image, image_size, crop_ratio, interpolation="bilinear"):

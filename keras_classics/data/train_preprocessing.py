@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from keras_classics.data import decoders
 from keras_classics.data.normalization import normalize
+from keras_classics.preprocessing import input_config
 
 # AlexNet paper section 4.1: eigenvalues / eigenvectors of the 3x3 covariance of ImageNet RGB
 # values scaled to [0, 1], as published with fb.resnet.torch (ResNet's "standard colour
@@ -221,7 +222,6 @@ def train_preprocess(image, config, image_size, augmentation, seed, crop_ratio=N
       seed: int32/int64 [2] stateless seed; equal seeds give equal outputs.
       crop_ratio: in place of the config's.
     """
-    config = getattr(config, "input", config)
-    ratio = config.crop_ratio if crop_ratio is None else crop_ratio
-    x = augment(image, augmentation, image_size, seed, ratio)
+    config = input_config(config, crop_ratio=crop_ratio)
+    x = augment(image, augmentation, image_size, seed, config.crop_ratio)
     return normalize(x, config.mode)

@@ -18,7 +18,7 @@ Both return `probabilities` [N, classes] float32, `top_k_classes` [N, k] int32, 
 import keras
 import tensorflow as tf
 
-from keras_classics import imagenet
+from keras_classics import imagenet, preprocessing
 from keras_classics.data import decoders, eval_preprocessing
 from keras_classics.models._core import inference_model
 from keras_classics.preprocessing import InputConfig
@@ -121,7 +121,8 @@ class Classifier:
                 f"input_config={input_config!r} is invalid; accepted: an "
                 "InputConfig or None (the spec's)."
             )
-        self.input = eval_preprocessing.input_config(
+        # Module-qualified: this method's `input_config` argument shadows the function.
+        self.input = preprocessing.input_config(
             config,
             self._image_size(image_size, config.size),
             None if crop_ratio is None else float(crop_ratio),

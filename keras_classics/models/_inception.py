@@ -16,6 +16,8 @@ from typing import Optional, Union
 
 import keras
 
+from keras_classics.models import _core
+
 
 @dataclasses.dataclass(frozen=True)
 class ConvStyle:
@@ -36,6 +38,14 @@ class ConvStyle:
     epsilon: float = 1e-3
     momentum: float = 0.9
     avg_pool_counts_padding: bool = False
+
+
+# The builder option with_options reads (Inception-v2/v3, Inception-ResNet).
+BN_SCALE = _core.Option(
+    "bn_scale",
+    True,
+    "False drops BN's scale as keras.applications and TF-slim (for their converted weights).",
+)
 
 
 def with_options(style, *, bn_scale, avg_pool_counts_padding=False):

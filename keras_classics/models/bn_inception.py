@@ -89,8 +89,7 @@ BNInception = BN_INCEPTION.register(
     "bn_inception",
     "BNInception",
     None,
-    """BN-Inception;
-    TF-slim's "inception_v2".
+    """BN-Inception, TF-slim's "inception_v2".
 
     224x224 input; BN (with scale) after every conv, convs without bias; the final 7x7
     average pool is a global average pool; dropout 0.2 (TF-slim's keep probability 0.8).

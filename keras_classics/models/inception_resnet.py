@@ -248,11 +248,7 @@ OPTIONS = (
         "Blocks at 35x35, 17x17 and 8x8 (the row's when None): (5, 10, 5) is the "
         "paper's Figure 15 schema, (10, 20, 10) the released Inception-ResNet-v2.",
     ),
-    _core.Option(
-        "bn_scale",
-        True,
-        "False drops BN's scale as keras.applications and TF-slim (for their converted weights).",
-    ),
+    _inception.BN_SCALE,
 )
 # TF-slim and timm weights take [-1, 1] inputs.
 INCEPTION_RESNET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
@@ -274,8 +270,7 @@ InceptionResNetV2 = INCEPTION_RESNET.register(
     "inception_resnet_v2",
     "InceptionResNetV2",
     CONFIGS["v2"],
-    """Inception-ResNet-v2, the
-    released network (TF-slim, keras.applications, timm).
+    """Inception-ResNet-v2, the released network (TF-slim, keras.applications, timm).
 
     299x299 input; grids 35x35x320, 17x17x1088, 8x8x2080, final 1x1 conv to 1536 channels.
     BN with scale (timm: 55,843,464 trainable parameters; bn_scale=False as keras.applications

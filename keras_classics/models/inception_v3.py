@@ -208,11 +208,7 @@ def configure(row, *, bn_scale, avg_pool_counts_padding):
 
 
 OPTIONS = (
-    _core.Option(
-        "bn_scale",
-        True,
-        "False drops BN's scale as keras.applications and TF-slim (for their converted weights).",
-    ),
+    _inception.BN_SCALE,
     _core.Option(
         "avg_pool_counts_padding",
         False,
@@ -228,8 +224,7 @@ InceptionV2 = INCEPTION.register(
     "inception_v2",
     "InceptionV2",
     CONFIGS["v2"],
-    """Inception-v2
-    as printed in Table 1.
+    """Inception-v2 as printed in Table 1.
 
     299x299 input: stem of 3x3 convs to 35x35x288, 3 x Figure 5, grid reduction (Figure 10),
     5 x Figure 6 (n=7), grid reduction, 2 x Figure 7, global average pool, dropout 0.2,
@@ -243,8 +238,7 @@ InceptionV3 = INCEPTION.register(
     "inception_v3",
     "InceptionV3",
     CONFIGS["v3"],
-    """Inception-v3,
-    the released network (TF-slim, torchvision, timm).
+    """Inception-v3, the released network (TF-slim, torchvision, timm).
 
     299x299 input; BN with scale after every conv (torchvision/timm: 23,834,568 trainable
     parameters; bn_scale=False: 23,817,352). aux_logits=True adds the BN-auxiliary classifier
