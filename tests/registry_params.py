@@ -18,9 +18,16 @@ LARGE = {
 }
 
 
+def model_marks(name):
+    """The marks of a test parameter naming registry model `name`: slow for the largest, and
+    the model's xdist group, so that under `pytest -n 2 --dist loadgroup` (the README's test
+    command) every test of one model runs in one worker, which builds the model once."""
+    return [pytest.mark.xdist_group(name)] + ([pytest.mark.slow] if name in LARGE else [])
+
+
 def model_params(names=ALL_MODELS):
-    """pytest params over registry names, the largest marked slow."""
-    return [pytest.param(n, marks=pytest.mark.slow) if n in LARGE else n for n in names]
+    """pytest params over registry names (model_marks)."""
+    return [pytest.param(n, marks=model_marks(n)) for n in names]
 
 
 def built(name, *values, **options):
@@ -29,7 +36,7 @@ def built(name, *values, **options):
     sharing a parameter share one build."""
     key = (name, tuple(sorted(options.items())))
     label = name + "".join(f"-{k}={v}" for k, v in sorted(options.items()))
-    return pytest.param(key, *values, id=label, marks=[pytest.mark.slow] if name in LARGE else [])
+    return pytest.param(key, *values, id=label, marks=model_marks(name))
 
 
 def default_size(name):
