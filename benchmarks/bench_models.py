@@ -38,6 +38,20 @@ def keras_convs(model):
     return keras.models.clone_model(model, clone_function=clone)
 
 
+def under_policy(policy, factory):
+    """`factory`'s model built under the Keras dtype policy `policy` (its layers keep it)."""
+
+    def build():
+        previous = keras.config.dtype_policy()
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            return factory()
+        finally:
+            keras.mixed_precision.set_global_policy(previous)
+
+    return build
+
+
 def resnet18_32px():
     return keras_classics.ResNet18(input_shape=(32, 32, 3))
 
@@ -47,6 +61,17 @@ ROWS = {
     "keras.applications.ResNet50": (None, 224, lambda: keras.applications.ResNet50(weights=None)),
     "resnet50": ("keras.applications.ResNet50", 224, keras_classics.ResNet50),
     "resnext50_32x4d": ("resnet50", 224, keras_classics.ResNeXt50),
+    # --mixed_precision on a CPU with AVX512_BF16 or AMX (keras_classics.training.precision).
+    "resnet50, mixed_bfloat16": (
+        "resnet50",
+        224,
+        under_policy("mixed_bfloat16", keras_classics.ResNet50),
+    ),
+    "resnext50_32x4d, mixed_bfloat16": (
+        "resnext50_32x4d",
+        224,
+        under_policy("mixed_bfloat16", keras_classics.ResNeXt50),
+    ),
     "resnext50_32x4d, Keras Conv2D(groups=32)": (
         "resnet50",
         224,

@@ -21,7 +21,10 @@ class LocalResponseNormalization(keras.layers.Layer):
         with the same number. Use this to reproduce Caffe/BVLC or torchvision-era models.
 
     Implemented with tf.nn.local_response_normalization, which converts to the TFLite
-    builtin LOCAL_RESPONSE_NORMALIZATION.
+    builtin LOCAL_RESPONSE_NORMALIZATION; that op has no float64 kernel, so float64 inputs
+    (the replica-equivalence checks, keras_classics.training.equivalence) take the same
+    formula written out: the window's sum of squares as a 1-D convolution over channels.
+    bfloat16 inputs (mixed_bfloat16) are normalised in float32 (no CPU kernel).
     """
 
     def __init__(self, size=5, bias=2.0, alpha=1e-4, beta=0.75, alpha_convention="paper", **kwargs):
@@ -48,6 +51,12 @@ class LocalResponseNormalization(keras.layers.Layer):
         return self.alpha / self.size if self.alpha_convention == "caffe" else self.alpha
 
     def call(self, inputs):
+        if inputs.dtype == tf.float64:
+            return self._written_out(inputs)
+        if inputs.dtype == tf.bfloat16:
+            # TensorFlow's CPU kernel takes float16 and float32 only: mixed_bfloat16 models
+            # normalise in float32, as Keras computes BatchNorm's moments.
+            return tf.cast(self.call(tf.cast(inputs, tf.float32)), tf.bfloat16)
         return tf.nn.local_response_normalization(
             inputs,
             depth_radius=self.size // 2,
@@ -55,6 +64,13 @@ class LocalResponseNormalization(keras.layers.Layer):
             alpha=self.effective_alpha,
             beta=self.beta,
         )
+
+    def _written_out(self, x):
+        shape = tf.shape(x)
+        squares = tf.reshape(tf.square(x), [-1, shape[-1], 1])
+        window = tf.ones([self.size, 1, 1], x.dtype)  # zero-padded at both ends ("SAME")
+        sums = tf.reshape(tf.nn.conv1d(squares, window, stride=1, padding="SAME"), shape)
+        return x / tf.pow(self.bias + self.effective_alpha * sums, self.beta)
 
     def compute_output_shape(self, input_shape):
         return input_shape

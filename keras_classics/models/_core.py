@@ -143,7 +143,18 @@ def apply_head(x, head, *, classes, classifier_activation, default_size, input_s
             x = keras.layers.Dropout(step.rate, name=step.name)(x)
         else:
             x = keras.layers.Dense(step.units, activation="relu", name=step.name)(x)
-    return keras.layers.Dense(classes, activation=classifier_activation, name=head.classifier)(x)
+    return keras.layers.Dense(
+        classes, activation=classifier_activation, name=head.classifier, dtype=classifier_dtype()
+    )(x)
+
+
+def classifier_dtype():
+    """The classifier's dtype: float32 under a mixed global policy (float16 or bfloat16
+    compute), whose softmax, losses and metrics need float32 (float16 logits break Keras'
+    top-k metrics; tensorflow/tensorflow#34406); else None, the global policy's (the graph is
+    unchanged)."""
+    policy = keras.config.dtype_policy()
+    return "float32" if policy.compute_dtype != policy.variable_dtype else None
 
 
 def _check_grid(x, grid, default_size, input_shape):

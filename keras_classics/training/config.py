@@ -56,7 +56,11 @@ class RunConfig:
         None, "Base learning rate override (after batch scaling)."
     )
     weight_decay: Optional[float] = _field(None, "Weight decay override.")
-    mixed_precision: bool = _field(False, "mixed_float16 compute (GPUs).")
+    mixed_precision: bool = _field(
+        False,
+        "Mixed precision: mixed_float16 on GPUs, mixed_bfloat16 on CPUs with AVX512_BF16 or "
+        "AMX (refused on other CPUs); the classifier and BatchNorm statistics stay float32.",
+    )
     jit_compile: bool = _field(False, "XLA-compile the training step.")
     sync_batchnorm: bool = _field(
         False, "BatchNorm statistics over the global batch, across replicas."

@@ -63,27 +63,60 @@ def make_strategy(kind="auto", num_gpus=None):
     if kind == "auto":
         kind = "mirrored" if gpus else "one_device"
     if kind == "mirrored":
-        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
-        return tf.distribute.MirroredStrategy(gpus or cpus)
+        return mirrored(gpus or [d.name for d in tf.config.list_logical_devices("CPU")])
     return tf.distribute.OneDeviceStrategy(gpus[0] if gpus else "/cpu:0")
 
 
-def synchronized_batchnorm(model):
-    """The same model with BatchNormalization computing statistics over the global batch.
+def for_replicas(model, *, sync_batchnorm=False, global_batch_dropout=True):
+    """The model as the training program trains it on any number of replicas.
 
-    Under MirroredStrategy each replica otherwise normalises with its own share of the batch;
-    synchronised statistics make N replicas compute what one device does with the whole batch.
+    - Dropout becomes GlobalBatchDropout, which on N replicas applies the masks one device
+      draws for the same global batch (keras.layers.Dropout would draw a mask per replica's
+      share: other masks from the first step on).
+    - With sync_batchnorm, BatchNormalization computes its statistics over the global batch
+      (Keras' synchronized moments); without, each replica normalises with its own share, the
+      one intended difference from one device.
+
+    global_batch_dropout=False keeps keras.layers.Dropout (the equivalence checks show what
+    it changes). Applied for every run, one device included, so that one device and N
+    replicas train the same layers with the same seeds. Returns `model` itself when nothing
+    is replaced.
     """
+    from keras_classics.layers import GlobalBatchDropout
+
+    def dropout(layer):
+        return global_batch_dropout and type(layer) is keras.layers.Dropout
+
+    def batchnorm(layer):
+        return sync_batchnorm and isinstance(layer, keras.layers.BatchNormalization)
+
+    if not any(dropout(layer) or batchnorm(layer) for layer in model.layers):
+        return model
 
     def clone(layer):
         config = layer.get_config()
-        if isinstance(layer, keras.layers.BatchNormalization):
+        if dropout(layer):
+            return GlobalBatchDropout.from_config(config)
+        if batchnorm(layer):
             config["synchronized"] = True
         return layer.__class__.from_config(config)
 
     clone_ = keras.models.clone_model(model, clone_function=clone)
     clone_.set_weights(model.get_weights())
     return clone_
+
+
+def mirrored(devices):
+    """MirroredStrategy over `devices`. On CPUs its reductions (gradients, synchronised
+    BatchNorm moments) are sums on one device: TensorFlow's default there, collective ops,
+    launched the replicas' all-reduces in different orders in float64 runs and aborted them
+    ("Shape mismatch in the collective instance", measured with TF 2.21), and one device's
+    sums are also in a fixed order. GPUs keep TensorFlow's choice (NCCL)."""
+    if all("GPU" not in d.upper() for d in devices):
+        return tf.distribute.MirroredStrategy(
+            devices, cross_device_ops=tf.distribute.ReductionToOneDevice()
+        )
+    return tf.distribute.MirroredStrategy(devices)
 
 
 def is_multi_worker(strategy):

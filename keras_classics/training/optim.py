@@ -11,6 +11,8 @@ What the logs call what, in history.csv, the curves and results.json alike:
 import keras
 import tensorflow as tf
 
+from keras_classics.training import schedules
+
 
 def make_optimizer(r, schedule):
     if r.optimizer == "rmsprop":
@@ -33,10 +35,19 @@ def make_optimizer(r, schedule):
     return opt
 
 
+class TopKAccuracy(keras.metrics.TopKCategoricalAccuracy):
+    """TopKCategoricalAccuracy of predictions in any float dtype: TensorFlow's InTopK op,
+    which it runs on, takes float32 only (a float64 model, the replica-equivalence checks',
+    or float16 logits would fail there; tensorflow/tensorflow#34406)."""
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        return super().update_state(y_true, tf.cast(y_pred, "float32"), sample_weight)
+
+
 def metrics():
     return [
         keras.metrics.CategoricalAccuracy(name="top1"),
-        keras.metrics.TopKCategoricalAccuracy(5, name="top5"),
+        TopKAccuracy(5, name="top5"),
         keras.metrics.CategoricalCrossentropy(from_logits=True, name="cross_entropy"),
     ]
 
@@ -52,6 +63,15 @@ def compile_model(model, r, optimizer, jit_compile=False):
         metrics=metrics() if n_out == 1 else [metrics()] + [[]] * (n_out - 1),
         jit_compile=jit_compile,
     )
+
+
+def compile_for_recipe(model, r, jit_compile=False):
+    """Compiles `model` with the resolved recipe `r`'s schedule, optimizer, losses and
+    metrics; returns (schedule, optimizer)."""
+    schedule = schedules.from_resolved(r)
+    optimizer = make_optimizer(r, schedule)
+    compile_model(model, r, optimizer, jit_compile)
+    return schedule, optimizer
 
 
 def main_head_key(model, metric, prefix=""):

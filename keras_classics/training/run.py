@@ -28,6 +28,7 @@ from keras_classics.training import (
     model_dir,
     optim,
     plot,
+    precision,
     schedules,
 )
 from keras_classics.training.config import RunConfig, check_config, model_dir_of
@@ -90,7 +91,9 @@ class Run:
         if cfg.deterministic:
             tf.config.experimental.enable_op_determinism()
         if cfg.mixed_precision:
-            keras.mixed_precision.set_global_policy("mixed_float16")
+            policy, why = precision.pick_policy(len(tf.config.list_logical_devices("GPU")))
+            keras.mixed_precision.set_global_policy(policy)
+            print(f"mixed precision: {policy} ({why})", flush=True)
         plan, train_ds, info = self.plan(strategy.num_replicas_in_sync)
         eval_ds, _ = self.dataset(plan.global_batch_size, plan.image_size)
         if cfg.eval_only:
@@ -246,20 +249,20 @@ class Run:
         )
 
 
-def build_and_compile(cfg, spec, plan, num_classes):
+def build_and_compile(cfg, spec, plan, num_classes, global_batch_dropout=True):
     """The run's model, compiled with its recipe's optimizer and loss (in the caller's
-    strategy scope); returns (model, schedule, optimizer)."""
+    strategy scope); returns (model, schedule, optimizer). global_batch_dropout: see
+    distribute.for_replicas."""
     model = spec.build(
         classes=num_classes,
         input_shape=(plan.image_size,) * 2 + (3,),
         classifier_activation=None,
         **({"aux_logits": True} if plan.use_aux else {}),
     )
-    if cfg.sync_batchnorm:
-        model = distribute.synchronized_batchnorm(model)
-    schedule = schedules.from_resolved(plan.resolved)
-    optimizer = optim.make_optimizer(plan.resolved, schedule)
-    optim.compile_model(model, plan.resolved, optimizer, cfg.jit_compile)
+    model = distribute.for_replicas(
+        model, sync_batchnorm=cfg.sync_batchnorm, global_batch_dropout=global_batch_dropout
+    )
+    schedule, optimizer = optim.compile_for_recipe(model, plan.resolved, cfg.jit_compile)
     return model, schedule, optimizer
 
 

@@ -37,6 +37,25 @@ def test_matches_paper_formula(kwargs):
     assert np.abs(out - a / 2.0**0.75).max() > 1e-2  # the sum term is exercised
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"size": 3, "bias": 1.0, "alpha": 1e-3, "beta": 0.5}])
+def test_float64_written_out_matches_paper_formula(kwargs):
+    """float64 inputs (which TensorFlow's LRN op has no kernel for) get the formula written
+    out, exact to float64's precision."""
+    a = np.random.default_rng(3).uniform(0, 60, (2, 5, 5, 16))
+    ref = lrn_reference(
+        a,
+        **{
+            "n": kwargs.get("size", 5),
+            "k": kwargs.get("bias", 2.0),
+            "alpha": kwargs.get("alpha", 1e-4),
+            "beta": kwargs.get("beta", 0.75),
+        },
+    )
+    out = LocalResponseNormalization(dtype="float64", **kwargs)(a)
+    assert out.dtype == "float64"
+    np.testing.assert_allclose(np.asarray(out), ref, rtol=1e-12)
+
+
 def test_caffe_convention_divides_alpha_by_size():
     a = np.random.default_rng(1).uniform(0, 60, (1, 3, 3, 8)).astype("float32")
     out = np.asarray(LocalResponseNormalization(alpha=5e-4, alpha_convention="caffe")(a))

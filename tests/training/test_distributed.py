@@ -8,44 +8,9 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
-from train_helpers import ROOT, SMOKE, assert_same_weights, read_weights, run_main
-
-
-@pytest.mark.slow
-def test_mirrored_on_two_devices_matches_one_device(tmp_path):
-    """Same global batch, synchronised BN: after one step the gradients (the optimizer's
-    momentum buffers) and weights of 2 replicas match those of 1 device.
-
-    Each tensor is compared relative to its own largest value, within 2%: a lost replica
-    gradient (50% off) or a loss scaled by the replica count (2x) fails. Measured here the
-    largest deviation is about 1%; it grows over further steps (README, open items).
-    """
-    common = [*SMOKE, "--max_steps", "1", "--deterministic", "--sync_batchnorm"]
-    one = run_main([*common, "--strategy", "one_device", "--model_dir", str(tmp_path / "one")])
-    assert one.returncode == 0, one.stderr[-3000:]
-    two = run_main(
-        [
-            *common,
-            "--cpu_devices",
-            "2",
-            "--strategy",
-            "mirrored",
-            "--model_dir",
-            str(tmp_path / "two"),
-        ]
-    )
-    assert two.returncode == 0, two.stderr[-3000:]
-    assert "2 replica(s) of MirroredStrategy" in two.stdout
-    assert "1 replica(s) of OneDeviceStrategy" in one.stdout
-    a = read_weights(tmp_path / "one" / "last.weights.h5")
-    b = read_weights(tmp_path / "two" / "last.weights.h5")
-    assert a.keys() == b.keys() and any(k.startswith("optimizer/") for k in a)
-    for key in a:
-        scale = max(float(np.abs(a[key]).max()), 1e-12)
-        assert float(np.abs(a[key] - b[key]).max()) <= 2e-2 * scale, key
+from train_helpers import ROOT, SMOKE, assert_same_weights, run_main
 
 
 def _free_ports(n):
