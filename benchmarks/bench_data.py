@@ -7,7 +7,9 @@ each photo so the JPEGs differ) to a temp dir, then measures images/s of
   - decode-only: read shards + parse + tf.io.decode_jpeg, with the interleave, map parallelism
     (AUTOTUNE), tf.data options and batch size of the training pipeline;
   - get_dataset("imagenet", "train", model=resnet50, augmentation=inception): read +
-    decode-and-crop + inception crop/resize/flip + normalise + batch;
+    decode-and-crop + inception crop/resize/flip + round to uint8 + batch (the model
+    normalises on its device);
+  - the same with normalize=True: normalised float32 batches (the pipeline before uint8);
   - with --stages, the cumulative steps of the inception path on the same reading;
 each dataset built once and iterated every epoch (as model.fit does), the measurements
 alternating round by round, and prints a markdown table. Numbers depend on the CPU; compare
@@ -138,6 +140,9 @@ STAGES = {
     "+ normalise per image, fused (train_preprocess)": lambda data, seed: tp.train_preprocess(
         data, get_spec("resnet50"), 224, "inception", seed
     ),
+    "augment + round to uint8 (train_preprocess, normalize=False)": lambda data, seed: (
+        tp.train_preprocess(data, get_spec("resnet50"), 224, "inception", seed, normalize=False)
+    ),
 }
 
 
@@ -171,17 +176,24 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         shards = write_shards(tmp, args.images, args.shards)
 
-        pipeline, _ = get_dataset(
-            "imagenet",
-            "train",
-            model="resnet50",
-            training=True,
-            global_batch_size=args.batch,
-            data_dir=shards,
-            augmentation="inception",
-            shuffle_buffer=1024,
-        )
-        runs = {"limit": decode_only(shards, args.batch), "train": pipeline}
+        def pipeline(normalize):
+            return get_dataset(
+                "imagenet",
+                "train",
+                model="resnet50",
+                training=True,
+                global_batch_size=args.batch,
+                data_dir=shards,
+                augmentation="inception",
+                shuffle_buffer=1024,
+                normalize=normalize,
+            )[0]
+
+        runs = {
+            "limit": decode_only(shards, args.batch),
+            "train": pipeline(False),
+            "train_float32": pipeline(True),
+        }
         if args.stages:
             runs.update(
                 (name, stage_dataset(shards, args.batch, fn)) for name, fn in STAGES.items()
@@ -200,8 +212,8 @@ def main():
     print("|---|---:|---:|---:|---:|")
     names = {
         "limit": "decode-only limit (read + parse + decode_jpeg)",
-        "train": "training: read + decode-and-crop + inception aug + normalise + batch "
-        f"{args.batch}",
+        "train": f"training: read + decode-and-crop + inception aug + uint8 + batch {args.batch}",
+        "train_float32": "the same, normalize=True: normalised float32 batches (before)",
     }
     names.update((name, f"stage: {name}") for name in STAGES)
     for name in rates:

@@ -66,15 +66,15 @@ def measure(name, strategy, args):
     import keras_classics
     import keras_classics.data
     from keras_classics.training import distribute, optim, recipes
+    from keras_classics.training.run import build_on_pixels
 
     spec = keras_classics.get_spec(name)
     size = args.size or spec.input.size
     global_batch = args.batch_per_gpu * strategy.num_replicas_in_sync
     keras.backend.clear_session()
     with strategy.scope():
-        model = distribute.for_replicas(
-            spec.build(classes=10, input_shape=(size, size, 3), classifier_activation=None)
-        )
+        # As the training program: uint8 pixels in, normalised on the GPUs.
+        model = distribute.for_replicas(build_on_pixels(spec, size, 10))
         r = recipes.resolve(
             spec,
             kind="modern",
@@ -87,7 +87,7 @@ def measure(name, strategy, args):
         model.optimizer.build(model.trainable_variables)
     targets = optim.one_hot_targets(10, 1)
     rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (global_batch, size, size, 3)).astype("float32")
+    x = rng.integers(0, 256, (global_batch, size, size, 3)).astype("uint8")
     y = rng.integers(0, 10, global_batch).astype("int32")
     synthetic = tf.data.Dataset.from_tensors((x, y)).map(targets).repeat()
     synth_ips, synth_s = images_per_second(model, strategy, synthetic, args.steps, global_batch)

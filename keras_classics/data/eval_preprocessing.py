@@ -14,7 +14,7 @@ bottom-right, centre, then the same five flipped.
 import tensorflow as tf
 
 from keras_classics.data import decoders
-from keras_classics.data.normalization import normalize
+from keras_classics.data.normalization import finish
 from keras_classics.data.train_preprocessing import center_window
 from keras_classics.preprocessing import input_config
 
@@ -26,8 +26,9 @@ def center_crop(image, image_size, crop_ratio, interpolation="bilinear"):
     return tf.image.resize(crop, [image_size, image_size], method=interpolation)
 
 
-def eval_preprocess(image, config, image_size=None, crop_ratio=None):
-    """One decoded uint8 [H, W, 3] image -> the model's float32 [S, S, 3] input.
+def eval_preprocess(image, config, image_size=None, crop_ratio=None, normalize=True):
+    """One decoded uint8 [H, W, 3] image -> the model's float32 [S, S, 3] input (with
+    normalize=False, the crop's uint8 pixels, for a model that normalises on its device).
 
     Args:
       image: uint8 tensor [H, W, 3] (or encoded bytes; see eval_preprocess_jpeg).
@@ -43,7 +44,7 @@ def eval_preprocess(image, config, image_size=None, crop_ratio=None):
             "or encoded image bytes (tf.string)."
         )
     x = center_crop(image, config.size, config.crop_ratio, config.interpolation)
-    return normalize(x, config.mode)
+    return finish(x, config.mode, normalize)
 
 
 def eval_preprocess_jpeg(data, config, image_size=None, crop_ratio=None):
@@ -77,13 +78,14 @@ def ten_crop(image, image_size, crop_ratio, interpolation="bilinear"):
     return crops
 
 
-def ten_crop_preprocess(image, config, image_size=None, crop_ratio=None):
-    """Encoded bytes or uint8 [H, W, 3] -> the model's float32 [10, S, S, 3] inputs."""
+def ten_crop_preprocess(image, config, image_size=None, crop_ratio=None, normalize=True):
+    """Encoded bytes or uint8 [H, W, 3] -> the model's float32 [10, S, S, 3] inputs (uint8
+    pixels with normalize=False)."""
     config = input_config(config, image_size, crop_ratio)
     crops = ten_crop(
         tf.convert_to_tensor(image), config.size, config.crop_ratio, config.interpolation
     )
-    return normalize(crops, config.mode)
+    return finish(crops, config.mode, normalize)
 
 
 def ten_crop_predict(model, dataset):

@@ -26,6 +26,18 @@ def affine(mode):
     return order, a, b
 
 
+def pixels(x):
+    """Float images in [0, 255] -> uint8, rounded to the nearest level (saturating: a bicubic
+    resize overshoots). What the input pipeline hands over unless normalize=True: torchvision's
+    PIL transforms also resize and colour-jitter to uint8 images before ToTensor."""
+    return tf.saturate_cast(tf.round(x), tf.uint8)
+
+
+def finish(x, mode, normalize_it):
+    """The last step of a preprocessing function: `normalize(x, mode)` or `pixels(x)`."""
+    return normalize(x, mode) if normalize_it else pixels(x)
+
+
 def normalize(x, mode):
     """RGB [0, 255] images (..., H, W, 3), any dtype -> float32 normalised like
     preprocess_input(x, mode), in one fused multiply-add."""

@@ -167,8 +167,16 @@ def get_dataset(
     input_context=None,
     shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
     input_config=None,
+    normalize=False,
 ):
-    """Batched (images, labels) for model.fit, preprocessed as the model's spec asks.
+    """Batched (images, labels) for model.fit, cropped and augmented as the model's spec asks.
+
+    The images leave the pipeline as uint8 pixels, a quarter of the bytes of float32: the
+    training program normalises them on the device that runs the model
+    (keras_classics.layers.InputNormalization in front of it). normalize=True gives the
+    model-ready float32 batches of before (the same as
+    `preprocess_input(tf.cast(images, "float32"), info.input.mode)`, but for the rounding of
+    the resized pixels to whole levels).
 
     Args:
       source: "fashion_mnist" (bundled default), "imagenet" (TFRecord shards in data_dir),
@@ -198,8 +206,12 @@ def get_dataset(
       input_config: the InputConfig to prepare images with in place of the spec's (a
         converted weights file's WeightsInfo.input); image_size and the source's crop still
         apply.
+      normalize: False: uint8 RGB pixels in [0, 255], each resized crop rounded to whole
+        levels (the training program's input); True: float32 normalised with the
+        InputConfig's preprocessing mode, ready for a model without InputNormalization.
     Returns:
-      (tf.data.Dataset of (float32 [B, S, S, 3], int32 [B]), DatasetInfo).
+      (tf.data.Dataset of (uint8 [B, S, S, 3], int32 [B]) (float32 with normalize=True;
+      [B, 10, S, S, 3] with ten_crop), DatasetInfo).
     """
     spec = _spec(model)
     _positive_int("global_batch_size", global_batch_size)
@@ -210,6 +222,8 @@ def get_dataset(
             "ten_crop=True is invalid with training=True; accepted: ten_crop for evaluation only."
         )
     _positive_int("shuffle_buffer", shuffle_buffer)
+    if not isinstance(normalize, bool):
+        raise ValueError(f"normalize={normalize!r} is invalid; accepted: True or False.")
     src = sources.load(
         source,
         split,
@@ -266,14 +280,16 @@ def get_dataset(
     counters = _counters() if skip_errors else None
     out_shape = [10, image_size, image_size, 3] if ten_crop else [image_size, image_size, 3]
 
+    out_dtype = tf.float32 if normalize else tf.uint8
+
     def preprocess(image, seed):
         if training:
             return train_preprocessing.train_preprocess(
-                image, config, image_size, augmentation, seed
+                image, config, image_size, augmentation, seed, normalize=normalize
             )
         if ten_crop:
-            return eval_preprocessing.ten_crop_preprocess(image, config)
-        return eval_preprocessing.eval_preprocess(image, config)
+            return eval_preprocessing.ten_crop_preprocess(image, config, normalize=normalize)
+        return eval_preprocessing.eval_preprocess(image, config, normalize=normalize)
 
     def process(raw, seed):
         deps = [counters["seen"].assign_add(1)] if skip_errors else []
@@ -303,7 +319,7 @@ def get_dataset(
                 "keras_classics.data: skipped", rec["id"], ":", detail, output_stream=sys.stderr
             )
             with tf.control_dependencies([count, log]):
-                return tf.zeros(out_shape, tf.float32)
+                return tf.zeros(out_shape, out_dtype)
 
         image = tf.cond(ok, lambda: preprocess(rec["image"], seed), dropped)
         return image, label, ok

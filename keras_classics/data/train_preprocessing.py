@@ -18,7 +18,7 @@ from typing import Optional
 import tensorflow as tf
 
 from keras_classics.data import decoders
-from keras_classics.data.normalization import normalize
+from keras_classics.data.normalization import finish
 from keras_classics.preprocessing import input_config
 
 # AlexNet paper section 4.1: eigenvalues / eigenvectors of the 3x3 covariance of ImageNet RGB
@@ -207,8 +207,11 @@ def augment(image, augmentation, image_size, seed, crop_ratio=0.875):
     return x
 
 
-def train_preprocess(image, config, image_size, augmentation, seed, crop_ratio=None):
-    """The training entry point: augment, then normalise with the config's preprocessing mode.
+def train_preprocess(
+    image, config, image_size, augmentation, seed, crop_ratio=None, normalize=True
+):
+    """The training entry point: augment, then normalise with the config's preprocessing mode
+    (normalize=False: the augmented uint8 pixels, normalisation left to the model's device).
 
     The training resize stays bilinear whatever the config's (evaluation) interpolation: the
     papers' pipelines resize their random crops bilinearly.
@@ -221,7 +224,8 @@ def train_preprocess(image, config, image_size, augmentation, seed, crop_ratio=N
       augmentation: a key of AUGMENTATIONS.
       seed: int32/int64 [2] stateless seed; equal seeds give equal outputs.
       crop_ratio: in place of the config's.
+      normalize: float32 normalised (True) or uint8 pixels in [0, 255] (False).
     """
     config = input_config(config, crop_ratio=crop_ratio)
     x = augment(image, augmentation, image_size, seed, config.crop_ratio)
-    return normalize(x, config.mode)
+    return finish(x, config.mode, normalize)

@@ -65,6 +65,7 @@ def representative_images(
         label_offset=label_offset,
         seed=0,
         input_config=input_config,
+        normalize=True,  # the converter calibrates the plain model: normalised floats
     )
     return ds.unbatch().map(lambda image, label: image).take(steps)
 

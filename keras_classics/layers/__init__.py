@@ -4,6 +4,7 @@ from keras_classics.layers.channel_pad import ChannelZeroPad
 from keras_classics.layers.conv import Conv2D
 from keras_classics.layers.dropout import GlobalBatchDropout
 from keras_classics.layers.group_conv import GroupConv2D
+from keras_classics.layers.input_normalization import InputNormalization
 from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.scaled_residual import ScaledResidual
 
@@ -12,6 +13,7 @@ __all__ = [
     "Conv2D",
     "GlobalBatchDropout",
     "GroupConv2D",
+    "InputNormalization",
     "LocalResponseNormalization",
     "ScaledResidual",
 ]

@@ -219,11 +219,8 @@ class Run:
 
     def evaluate_only(self, plan, info, eval_ds):
         with self.strategy.scope():
-            model = self.spec.build(
-                classes=info.num_classes,
-                input_shape=(plan.image_size,) * 2 + (3,),
-                classifier_activation=None,
-                weights=self.cfg.checkpoint,
+            model = build_on_pixels(
+                self.spec, plan.image_size, info.num_classes, weights=self.cfg.checkpoint
             )
             optim.compile_model(model, plan.resolved, "sgd")
         start = time.time()
@@ -242,22 +239,55 @@ class Run:
         # The pipeline's input record (its size, the source's eval crop: 1.0 for whole-frame
         # Fashion-MNIST), so that the served predictions are the evaluated ones.
         export.export_trained(
-            keras_classics.inference_model(model),
+            keras_classics.inference_model(plain_model(model)),
             self.spec,
             class_names=info.class_names,
             input_config=info.input,
         )
 
 
-def build_and_compile(cfg, spec, plan, num_classes, global_batch_dropout=True):
-    """The run's model, compiled with its recipe's optimizer and loss (in the caller's
-    strategy scope); returns (model, schedule, optimizer). global_batch_dropout: see
-    distribute.for_replicas."""
-    model = spec.build(
+# The name of the InputNormalization layer the program puts in front of every model it trains.
+INPUT_NORMALIZATION = "input_normalization"
+
+
+def pixels_input(spec, image_size):
+    """The normalised input tensor of a model trained on uint8 pixel batches, the pipeline's
+    output: a uint8 Input, then InputNormalization with the spec's preprocessing mode (as
+    get_dataset's InputConfig), so that the cast and normalisation run on the model's
+    device. Pass it as a builder's input_tensor."""
+    from keras_classics.layers import InputNormalization
+
+    pixels = keras.Input((image_size, image_size, 3), dtype="uint8", name="pixels")
+    return InputNormalization(spec.input.mode, name=INPUT_NORMALIZATION)(pixels)
+
+
+def build_on_pixels(spec, image_size, num_classes, **options):
+    """`spec`'s model (logits) on uint8 pixels (pixels_input). Its weights are the plain
+    model's, layer by layer (plain_model), and its weights files load into either."""
+    return spec.build(
         classes=num_classes,
-        input_shape=(plan.image_size,) * 2 + (3,),
+        input_tensor=pixels_input(spec, image_size),
         classifier_activation=None,
-        **({"aux_logits": True} if plan.use_aux else {}),
+        **options,
+    )
+
+
+def plain_model(model):
+    """The model of build_on_pixels without its InputNormalization: normalised float inputs,
+    as keras_classics' builders take them (the export's serving graph normalises itself),
+    the same layer objects and weights."""
+    inputs = model.get_layer(INPUT_NORMALIZATION).output
+    return keras.Model(
+        inputs, model.outputs if len(model.outputs) > 1 else model.output, name=model.name
+    )
+
+
+def build_and_compile(cfg, spec, plan, num_classes, global_batch_dropout=True):
+    """The run's model on uint8 pixels (build_on_pixels), compiled with its recipe's
+    optimizer and loss (in the caller's strategy scope); returns (model, schedule,
+    optimizer). global_batch_dropout: see distribute.for_replicas."""
+    model = build_on_pixels(
+        spec, plan.image_size, num_classes, **({"aux_logits": True} if plan.use_aux else {})
     )
     model = distribute.for_replicas(
         model, sync_batchnorm=cfg.sync_batchnorm, global_batch_dropout=global_batch_dropout

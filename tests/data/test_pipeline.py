@@ -38,12 +38,13 @@ def test_folder_and_tfrecord_give_the_same_examples(photo_folder, photo_shards):
     (xt, yt), info_t = eval_set("imagenet", str(photo_shards))
     assert info_f.class_names == info_t.class_names == sorted(PHOTOS)
     assert info_f.num_examples == info_t.num_examples == 6
-    assert xf.shape == (6, 64, 64, 3) and xf.dtype == np.float32 and yf.dtype == np.int32
+    assert xf.shape == (6, 64, 64, 3) and xf.dtype == np.uint8 and yf.dtype == np.int32
     # Shards are shuffled: match examples by content; same image -> same label and pixels.
+    xf, xt = xf.astype(np.float32), xt.astype(np.float32)
     order = [int(np.argmin(np.abs(xf - x).mean(axis=(1, 2, 3)))) for x in xt]
     assert sorted(order) == list(range(6))
     np.testing.assert_array_equal(yf[order], yt)
-    np.testing.assert_allclose(xf[order], xt, atol=1e-5)
+    np.testing.assert_array_equal(xf[order], xt)
 
 
 def test_labels_of_folder_follow_sorted_class_names(photo_folder):
@@ -51,6 +52,9 @@ def test_labels_of_folder_follow_sorted_class_names(photo_folder):
     np.testing.assert_array_equal(y, [0, 0, 0, 1, 1, 1])
     # Files in sorted order: class 0 = astronaut, chelsea, coffee. Against the uncompressed
     # photo, only JPEG loss remains for the right file.
+    # The uint8 batches, normalised as the model's InputNormalization does, against the
+    # float32 evaluation preprocessing of the photo.
+    x = preprocess_input(x.astype(np.float32), "torch")
     for i, name in enumerate(["astronaut", "chelsea", "coffee"]):
         ref = eval_preprocess(tf.constant(photo(name)), get_spec("resnet18"), 64).numpy()
         diffs = np.abs(x - ref).mean(axis=(1, 2, 3))
@@ -117,8 +121,8 @@ def test_validation_split_and_ten_crop(photo_shards):
         ten_crop=True,
     )
     x, y = collect(ds)
-    assert x.shape == (2, 10, 64, 64, 3) and sorted(y) == [0, 1]
-    np.testing.assert_allclose(x[:, 5:], x[:, :5, :, ::-1], atol=1e-5)
+    assert x.shape == (2, 10, 64, 64, 3) and x.dtype == np.uint8 and sorted(y) == [0, 1]
+    np.testing.assert_array_equal(x[:, 5:], x[:, :5, :, ::-1])
     assert info.num_examples == 2
 
 
@@ -136,8 +140,11 @@ def test_fashion_mnist_default_is_light_and_full_frame(fashion_test):
     images, labels = fashion_test
     np.testing.assert_array_equal(y.numpy(), labels[:8])
     grey = np.repeat(images[:8, :, :, None], 3, axis=3)
-    ref = preprocess_input(tf.image.resize(grey, (32, 32)).numpy(), "torch")
-    np.testing.assert_allclose(x.numpy(), ref, atol=1e-4)
+    resized = tf.image.resize(grey, (32, 32)).numpy()
+    # uint8 batches: the resized frame rounded to whole levels (NumPy and TensorFlow both
+    # round half to even).
+    assert x.dtype == tf.uint8
+    np.testing.assert_array_equal(x.numpy(), np.round(resized).astype(np.uint8))
     _, train_info = get_dataset(
         "fashion_mnist", "train", model="resnet18", global_batch_size=8, training=True
     )
@@ -345,3 +352,26 @@ def test_epoch_dataset_is_the_same_however_often_iterated():
     assert any(
         not np.array_equal(a[1], b[1]) for a, b in zip(first_batches(free), first_batches(free))
     )
+
+
+def test_normalize_true_gives_the_model_ready_floats(fashion_test):
+    """normalize=True, the contract before uint8 batches: float32 normalised with the
+    InputConfig's mode, the unrounded resize; InputNormalization of the uint8 batch (what the
+    training program's model does on its device) is within half a level of it."""
+    from keras_classics.layers import InputNormalization
+
+    kwargs = dict(model="resnet18", global_batch_size=8, training=False, deterministic=True)
+    floats, info = get_dataset("fashion_mnist", "test", normalize=True, **kwargs)
+    pixels, _ = get_dataset("fashion_mnist", "test", **kwargs)
+    f, p = next(iter(floats))[0].numpy(), next(iter(pixels))[0]
+    images, _ = fashion_test
+    grey = np.repeat(images[:8, :, :, None], 3, axis=3)
+    ref = preprocess_input(tf.image.resize(grey, (32, 32)).numpy(), "torch")
+    assert f.dtype == np.float32 and info.input.mode == "torch"
+    np.testing.assert_allclose(f, ref, atol=1e-4)
+    on_device = np.asarray(InputNormalization("torch")(p))
+    half_level = 0.5 / 255 / min(info.input.std)
+    assert np.abs(on_device - f).max() <= half_level + 1e-5
+    assert np.abs(on_device - f).max() > 1e-3  # the rounding is there: the check can fail
+    with pytest.raises(ValueError, match="normalize='yes' is invalid"):
+        get_dataset("fashion_mnist", "test", normalize="yes", **kwargs)

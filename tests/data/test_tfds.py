@@ -32,7 +32,7 @@ def test_tfds_cifar10_shapes_dtypes_and_classes(mocked, training):
         image_size=32,
     )
     x, y = next(iter(ds))
-    assert x.shape == (4, 32, 32, 3) and x.dtype == tf.float32 and y.dtype == tf.int32
+    assert x.shape == (4, 32, 32, 3) and x.dtype == tf.uint8 and y.dtype == tf.int32
     assert ((y.numpy() >= 0) & (y.numpy() < 10)).all()
     assert info.num_classes == 10 and info.source == "tfds:cifar10"
     # Without the prepared data set's label file tfds names the classes "0".."9"; the names
@@ -52,7 +52,7 @@ def test_tfds_imagenet2012_classes_are_the_synsets(mocked):
         image_size=64,
     )
     x, y = next(iter(ds))
-    assert x.shape == (2, 64, 64, 3) and x.dtype == tf.float32
+    assert x.shape == (2, 64, 64, 3) and x.dtype == tf.uint8
     assert info.num_classes == 1000
     assert info.class_names[:2] == ["n01440764", "n01443537"]
 

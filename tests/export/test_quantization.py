@@ -74,6 +74,7 @@ def trained():
         image_size=SIZE,
         seed=0,
         augmentation="none",
+        normalize=True,  # a plain model, no InputNormalization in front
     )  # as train/main.py's short bundled run
     model = small_cnn(info.num_classes)
     model.compile(
@@ -95,6 +96,7 @@ def trained():
         training=False,
         image_size=SIZE,
         deterministic=True,
+        normalize=True,
     )
     batches = [(b.numpy(), lb.numpy()) for b, lb in test]  # one pass: images with labels
     x = np.concatenate([b for b, _ in batches])

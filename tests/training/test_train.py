@@ -53,6 +53,7 @@ def independent_scores(weights, label_smoothing, batch=8):
                 global_batch_size=batch,
                 training=False,
                 deterministic=True,
+                normalize=True,  # the plain model: normalised floats
             )[0]
         )
     )
@@ -179,6 +180,32 @@ def test_eval_only_scores_a_checkpoint(tmp_path):
         assert value == pytest.approx(row[f"val_{name}"], rel=1e-4, abs=1e-6), name
 
 
+def test_the_program_trains_on_uint8_pixels_normalised_in_the_model(tmp_path):
+    """The pipeline hands over uint8 pixels; the trained model's first layer normalises them
+    (on its device). Without that layer it is the builder's model: the same weights, and its
+    weights files load into the public builder."""
+    from keras_classics.training.run import build_on_pixels, plain_model
+
+    model = build_on_pixels(keras_classics.get_spec("resnet18"), 32, 10)
+    assert model.inputs[0].dtype == "uint8"
+    assert [layer.name for layer in model.layers[:2]] == ["pixels", "input_normalization"]
+    plain = plain_model(model)
+    assert plain.inputs[0].dtype == "float32"
+    assert [id(w) for w in plain.weights] == [id(w) for w in model.weights]
+    pixels = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
+    normalised = keras_classics.preprocess_input(pixels.astype(np.float32), "torch")
+    logits = np.asarray(model(pixels))
+    np.testing.assert_allclose(np.asarray(plain(normalised)), logits, rtol=0, atol=1e-4)
+    model.save_weights(tmp_path / "run.weights.h5")
+    public = keras_classics.ResNet18(
+        classes=10,
+        input_shape=(32, 32, 3),
+        classifier_activation=None,
+        weights=str(tmp_path / "run.weights.h5"),
+    )
+    np.testing.assert_allclose(np.asarray(public(normalised)), logits, rtol=0, atol=1e-4)
+
+
 def test_export_serves_the_evaluated_whole_frame(tmp_path, monkeypatch):
     """--export of a Fashion-MNIST run: serving_default on a raw 28x28 test image gives what
     the trained model gives on the evaluation pipeline's input (whole frame, crop_ratio 1),
@@ -202,8 +229,9 @@ def test_export_serves_the_evaluated_whole_frame(tmp_path, monkeypatch):
         global_batch_size=1,
         training=False,
         deterministic=True,
+        normalize=True,  # the plain model; the serving graph normalises unrounded floats
     )
-    evaluated, _ = next(iter(test_set))  # test image 0, as the run evaluated it
+    evaluated, _ = next(iter(test_set))  # test image 0, cropped as the run evaluated it
     image = np.repeat(fashion_mnist.load_arrays("test")[0][0][:, :, None], 3, axis=2)
     served = (
         tf.saved_model.load(str(path))
