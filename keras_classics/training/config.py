@@ -11,6 +11,7 @@ from typing import Optional
 
 import keras_classics
 import keras_classics.data
+from keras_classics.data import service
 from keras_classics.training import defaults, distribute, recipes
 
 SOURCES = ("fashion_mnist", "imagenet", "folder")
@@ -80,6 +81,18 @@ class RunConfig:
     label_offset: Optional[int] = _field(
         None, "Subtracted from TFRecord labels (1 for the 1-based ImageNet build scripts)."
     )
+    data_service: Optional[str] = _field(
+        None,
+        "grpc://HOST:PORT of a tf.data service dispatcher: the training input pipeline runs on "
+        "its workers (docs/data_service.md); evaluation stays in this process.",
+    )
+    data_service_policy: Optional[str] = _field(
+        None,
+        "With --data_service: dynamic (the default: each example to one worker, in no fixed "
+        "order) or off (each worker the whole epoch: with ONE worker the local pipeline's "
+        "batches in order, as --deterministic needs).",
+        choices=service.POLICIES,
+    )
     export: bool = _field(False, "Export the trained model for TF Serving afterwards.")
     eval_only: bool = _field(False, "Only evaluate --checkpoint on the validation split.")
     checkpoint: Optional[str] = _field(None, "Weights file to evaluate with --eval_only.")
@@ -142,6 +155,13 @@ def check_config(cfg):
     recipes.recipe_for(spec, recipe_kind(cfg))
     if cfg.augmentation is not None:
         keras_classics.data.train_preprocessing.check_augmentation(cfg.augmentation)
+    if cfg.data_service is not None:
+        check_data_service(cfg)
+    elif cfg.data_service_policy is not None:
+        raise ValueError(
+            f"data_service_policy={cfg.data_service_policy!r} without data_service; accepted: "
+            "--data_service_policy together with --data_service grpc://HOST:PORT."
+        )
     if cfg.export:
         try:
             importlib.import_module("keras_classics.export")
@@ -150,6 +170,41 @@ def check_config(cfg):
                 f"--export needs keras_classics.export, which is not available here ({err})."
             ) from err
     return spec
+
+
+def check_data_service(cfg):
+    """--data_service and the settings it cannot serve (keras_classics/data/service.py)."""
+    service.check_address(cfg.data_service, "data_service")
+    policy = cfg.data_service_policy or service.DEFAULT_POLICY
+    service.check_policy(policy, "data_service_policy")
+    if cfg.eval_only:
+        raise ValueError(
+            f"eval_only=True with data_service={cfg.data_service!r} conflict: evaluation runs "
+            "in this process; accepted: one of them."
+        )
+    if cfg.skip_errors:
+        # The counters behind DatasetInfo.skipped() are tf.Variables of this process; the
+        # workers drop the bad records but count them where the trainer never reads
+        # (tests/data/test_service.py measures skipped() staying empty).
+        raise ValueError(
+            f"skip_errors=True with data_service={cfg.data_service!r} conflict: the records "
+            "skipped on the service's workers would not be counted; accepted: one of them "
+            "(keras_classics.data.find_bad_records names the bad records beforehand)."
+        )
+    if cfg.deterministic and policy != "off":
+        raise ValueError(
+            f"deterministic=True with data_service_policy={policy!r} conflict: its workers "
+            "deliver the batches in an order that depends on timing; accepted: "
+            "--data_service_policy off with one worker, or no --deterministic."
+        )
+    if cfg.strategy == "multi_worker" or (cfg.strategy == "auto" and distribute.cluster_size() > 1):
+        # Each trainer would open its own jobs (a whole epoch each), and Keras would shard
+        # the received batches again: not tested, so refused.
+        raise ValueError(
+            f"data_service={cfg.data_service!r} with MultiWorkerMirroredStrategy is not "
+            "supported; accepted: --data_service with one trainer process (one device or "
+            "mirrored)."
+        )
 
 
 def check_image_size(size, spec):

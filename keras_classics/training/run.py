@@ -21,6 +21,7 @@ import tensorflow as tf
 import keras_classics
 import keras_classics.data
 from keras_classics import fileio
+from keras_classics.data import service
 from keras_classics.training import (
     callbacks,
     defaults,
@@ -57,7 +58,7 @@ class Run:
         evaluation data (split "validation"; Fashion-MNIST's is its test set)."""
         cfg = self.cfg
         training = epoch is not None
-        return keras_classics.data.get_dataset(
+        ds, info = keras_classics.data.get_dataset(
             cfg.dataset,
             "train" if training else "validation",
             model=self.spec,
@@ -72,6 +73,17 @@ class Run:
             label_offset=cfg.label_offset,
             augmentation=cfg.augmentation or defaults.for_dataset(cfg.dataset).augmentation,
         )
+        # Training only: its decoding and augmentation are the CPU work worth sending away.
+        # Evaluation stays here: a centre crop, scored on the same batches every epoch (the
+        # first --validation_steps of them), which "dynamic" would change from epoch to epoch.
+        # No job name: each iteration (fit's, or one a strategy opens first) is then its own
+        # job, the whole epoch from its start, as the local dataset's iterations are
+        # (keras_classics/data/service.py).
+        if training and cfg.data_service:
+            ds = service.distribute(
+                ds, cfg.data_service, policy=cfg.data_service_policy or service.DEFAULT_POLICY
+            )
+        return ds, info
 
     def plan(self, replicas):
         """(RunPlan, the first epoch's data, its DatasetInfo): the plan needs the number of
