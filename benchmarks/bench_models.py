@@ -7,6 +7,11 @@ Each row builds a model, runs model.fit for warm-up + timed steps on random data
 SGD momentum, sparse cross-entropy, Keras' default compile settings) and predict_on_batch for
 inference; the rounds interleave the models so that machine drift hits all of them alike.
 Times are medians. Ratios are what carries between machines; compare them only within a run.
+
+With PyTorch and torchvision installed (CI's parity extra), the torchvision rows train
+torchvision's models the same way in the same process (SGD momentum, cross-entropy, random
+data of the same shape, NCHW as torchvision trains by default, torch's threads = the CPUs);
+their ratio is torchvision's step over ours, so >= 1 means ours is as fast or faster.
 """
 
 import argparse
@@ -106,6 +111,62 @@ ROWS = {
 }
 
 
+# torchvision rows: name -> (our row it is compared with, input size, torchvision builder).
+TORCHVISION_ROWS = {
+    "torchvision resnet50": ("resnet50", 224, "resnet50"),
+    "torchvision resnext50_32x4d": ("resnext50_32x4d", 224, "resnext50_32x4d"),
+}
+
+
+class TorchBench:
+    """Bench's rounds for a torchvision model: the same batch shape, optimizer and loss."""
+
+    def __init__(self, builder, size, batch):
+        import sys
+
+        # torchvision imports torch._dynamo, which loads triton when installed: after
+        # TensorFlow that segfaults (tests/convert/convert_parity.py, block_triton).
+        sys.modules.setdefault("triton", None)
+        import torch
+        import torchvision
+
+        torch.set_num_threads(os.cpu_count())
+        torch.manual_seed(0)
+        self.torch = torch
+        self.model = getattr(torchvision.models, builder)(weights=None)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9)
+        self.loss = torch.nn.CrossEntropyLoss()
+        self.x = torch.rand(batch, 3, size, size) * 2 - 1
+        self.y = torch.randint(0, 1000, (batch,))
+        self.train, self.infer = [], []
+
+    def step(self):
+        self.optimizer.zero_grad(set_to_none=True)
+        self.loss(self.model(self.x), self.y).backward()
+        self.optimizer.step()
+
+    def round(self, steps, warmup):
+        self.model.train()
+        for i in range(steps + warmup):
+            start = time.perf_counter()
+            self.step()
+            if i >= warmup:
+                self.train.append(time.perf_counter() - start)
+        self.model.eval()
+        with self.torch.inference_mode():
+            self.model(self.x)
+            for _ in range(steps):
+                start = time.perf_counter()
+                self.model(self.x)
+                self.infer.append(time.perf_counter() - start)
+
+
+def torchvision_available():
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) for m in ("torch", "torchvision"))
+
+
 class StepTimer(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
@@ -152,13 +213,14 @@ class Bench:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    rows = {**ROWS, **(TORCHVISION_ROWS if torchvision_available() else {})}
     parser.add_argument(
         "--rows",
         nargs="+",
-        default=list(ROWS),
-        choices=list(ROWS),
+        default=list(rows),
+        choices=list(rows),
         metavar="ROW",
-        help=f"rows to run, of: {list(ROWS)}",
+        help=f"rows to run, of: {list(rows)}",
     )
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--steps", type=int, default=4, help="timed steps per round")
@@ -168,8 +230,9 @@ def main():
 
     benches = {}
     for name in args.rows:
-        _, size, factory = ROWS[name]
-        benches[name] = Bench(factory, size, args.batch)
+        _, size, factory = rows[name]
+        bench = TorchBench if name in TORCHVISION_ROWS else Bench
+        benches[name] = bench(factory, size, args.batch)
     for r in range(args.rounds):
         for name, bench in benches.items():
             bench.round(args.steps, args.warmup if r == 0 else 1)
@@ -187,7 +250,7 @@ def main():
     print("| model | input | train step (s, median) | vs | ratio | inference (img/s) |")
     print("|---|---|---|---|---|---|")
     for name in benches:
-        anchor, size, _ = ROWS[name]
+        anchor, size, _ = rows[name]
         ratio = f"{train[name] / train[anchor]:.2f}" if anchor in train else ""
         print(
             f"| {name} | {size} | {train[name]:.3f} | {anchor if ratio else ''} | {ratio} "
