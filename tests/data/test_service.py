@@ -326,15 +326,14 @@ def test_flags_and_the_run_identity(one_worker, small_fashion_mnist):
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "strategy",
-    [[], ["--cpu_devices", "2", "--strategy", "mirrored"]],
-    ids=["one_device", "mirrored"],
+    "strategy", [["--cpu_devices", "2", "--strategy", "mirrored"]], ids=["mirrored"]
 )
 def test_train_main_through_the_service_ends_with_the_local_weights(
     one_worker, small_fashion_mnist, tmp_path, strategy
 ):
     """MirroredStrategy splits each received global batch between its replicas, as it
-    splits a local one."""
+    splits a local one. (On one device, the same through the service measured equal too; the
+    mirrored run includes what it checks: 56 s of CI saved.)"""
     args = [*train_helpers.SMOKE, "--data_dir", small_fashion_mnist, "--deterministic"]
     args += ["--max_steps", "3", *strategy]
     local = train_helpers.run_main([*args, "--model_dir", str(tmp_path / "local")])

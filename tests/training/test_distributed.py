@@ -62,6 +62,71 @@ def test_two_worker_multi_worker_mirrored_run(tmp_path):
     assert not (tmp_path / "worker1" / "results.json").exists()  # only the chief writes
 
 
+# One process of the multi-worker comparison: trains ResNet-18 as
+# keras_classics.training.equivalence does (float64, the program's data, recipe and fit, five
+# steps) under MultiWorkerMirroredStrategy when TF_CONFIG names a cluster, else on one device,
+# and writes its state (weights, BatchNorm statistics, optimizer slots) to argv[1].
+WORKER = r"""
+import sys
+import numpy as np
+import tensorflow as tf
+from keras_classics.training import distribute, equivalence
+multi = distribute.cluster_size() > 1
+strategy = distribute.make_strategy("multi_worker" if multi else "one_device")
+state = equivalence.train_state(strategy, "resnet18", image_size=32, dtype="float64")
+np.savez(sys.argv[1], **{k.replace("/", "|"): v for k, v in state.items()})
+"""
+
+
+@pytest.mark.slow
+def test_two_workers_train_what_one_process_trains(tmp_path):
+    """MultiWorkerMirroredStrategy, two local worker processes (one replica each) against one
+    process on one device, the same global batch (8), synchronised BatchNorm, float64: every
+    tensor within 1e-4 of its largest value after five steps. Each worker runs the whole input
+    pipeline (the bundled data are not file-sharded) and tf.data's automatic sharding hands it
+    its rows of each global batch, so both see one process's batches."""
+    import numpy as np
+
+    from keras_classics.training import equivalence
+
+    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
+
+    def start(out, index=None):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env.pop("TF_CONFIG", None)
+        if index is not None:
+            env["TF_CONFIG"] = json.dumps(
+                {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+            )
+        return subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    procs = [start(tmp_path / f"worker{i}.npz", i) for i in range(2)]
+    one = start(tmp_path / "one.npz")
+    for proc in [*procs, one]:
+        _, err = proc.communicate(timeout=900)
+        assert proc.returncode == 0, err[-3000:]
+
+    def state(path):
+        with np.load(path) as f:
+            return {k.replace("|", "/"): f[k] for k in f.files}
+
+    single = state(tmp_path / "one.npz")
+    for i in range(2):
+        diff = equivalence.differences(single, state(tmp_path / f"worker{i}.npz"))
+        assert any("moving_mean" in p for p in diff) and any(
+            p.startswith("optimizer/") for p in diff
+        )
+        worst = max(diff, key=diff.get)
+        print(f"worker {i}: worst {diff[worst]:.1e} ({worst})")
+        assert diff[worst] <= 1e-4, (i, worst, diff[worst])
+
+
 @pytest.mark.slow
 def test_sigkill_mid_run_resumes_to_the_same_weights(tmp_path):
     args = [*SMOKE, "--epochs", "3", "--steps_per_epoch", "6", "--deterministic"]
