@@ -48,6 +48,7 @@ VARIANT_PARAMS = [
     ("resnet18", {"shortcut": "C"}, 12_043_816),
     ("resnet34", {"shortcut": "A"}, 21_623_848),
     ("resnet34", {"shortcut": "C"}, 22_716_840),
+    ("resnet50", {"depths": (2, 2, 2, 2)}, 15_995_176),  # timm resnet26 (Bottleneck, 2-2-2-2)
     ("googlenet", {"variant": "torchvision"}, 6_624_904),  # torchvision
     ("googlenet", {"aux_logits": True}, 6_998_552 + 3_188_840 + 3_190_888),  # paper, computed
     ("googlenet", {"variant": "torchvision", "aux_logits": True}, 13_004_888),  # torchvision
@@ -57,6 +58,10 @@ VARIANT_PARAMS = [
     # The schema's 5/10/5 blocks: 55,843,464 less 5 x 123,168 (block35), 10 x 1,126,784
     # (block17), 5 x 2,035,424 (block8), each block's convs counted by hand from Figs. 16-19.
     ("inception_resnet_v2", {"depths": (5, 10, 5)}, 33_782_664),
+    # One module a grid: 42,679,816 (timm) less 3 x 317,632 (Inception-A), 6 x 2,936,256
+    # (Inception-B), 2 x 4,553,088 (Inception-C), counted by hand from Figures 4-6 (convs
+    # without bias, BN's gamma and beta).
+    ("inception_v4", {"depths": (1, 1, 1)}, 15_003_208),
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.

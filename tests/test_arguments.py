@@ -73,6 +73,11 @@ def test_unknown_builder_option_is_a_type_error():
         (keras_classics.ResNet50, {"downsample_at": "3x1"}, r"downsample_at='3x1'"),
         (keras_classics.ResNet18, {"block_form": "a"}, r"block_form='a' .*basic"),
         (keras_classics.ResNeXt50, {"block_form": "d"}, r"block_form='d' .*\('a', 'b', 'c'\)"),
+        (keras_classics.ResNet50, {"depths": (3, 4, 6)}, r"depths=\(3, 4, 6\) .*4 positive"),
+        (keras_classics.ResNeXt50, {"depths": (3, 0, 6, 3)}, r"depths=\(3, 0, 6, 3\)"),
+        (keras_classics.PlainNet18, {"depths": "18"}, r"depths='18'"),
+        (keras_classics.InceptionV4, {"depths": (26, 1, 1)}, r"depths=.*at most 25 modules"),
+        (keras_classics.InceptionV4, {"depths": (4, 7)}, r"depths=\(4, 7\) .*3 positive"),
         (keras_classics.AlexNet, {"variant": "caffe"}, r"variant='caffe' .*'paper', 'torchvision'"),
     ],
 )

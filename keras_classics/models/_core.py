@@ -383,6 +383,21 @@ def check_args(*, include_top, weights, pooling, classes):
         )
 
 
+def check_depths(depths, example):
+    """A family's `depths` option: one positive integer per stage, as in `example` (the
+    blocks each stage repeats; the row's when None)."""
+    if (
+        not isinstance(depths, (tuple, list))
+        or len(depths) != len(example)
+        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths)
+    ):
+        raise ValueError(
+            f"depths={depths!r} is invalid; accepted: None (the table row's) or "
+            f"{len(example)} positive integers, the blocks of each stage, e.g. {example!r}."
+        )
+    return tuple(depths)
+
+
 def _check_aux(aux_logits, include_top):
     if not isinstance(aux_logits, bool):
         raise ValueError(f"aux_logits={aux_logits!r} is invalid; accepted: True or False.")

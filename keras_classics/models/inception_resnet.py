@@ -175,20 +175,6 @@ def residual_block(x, branches, width, scale, name, style, activation=True):
     return keras.layers.ReLU(name=name)(x)
 
 
-def _check_depths(depths):
-    if (
-        not isinstance(depths, (tuple, list))
-        or len(depths) != 3
-        or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths)
-    ):
-        raise ValueError(
-            f"depths={depths!r} is invalid; accepted: three positive integers, "
-            "the blocks at 35x35, 17x17 and 8x8, e.g. (5, 10, 5) (the paper's "
-            "schema) or (10, 20, 10) (the released Inception-ResNet-v2)."
-        )
-    return tuple(depths)
-
-
 def body(x, config):
     endpoints = {}
     for layer_name, op in config.stem:
@@ -231,7 +217,7 @@ def body(x, config):
 
 def configure(row, *, depths, bn_scale):
     style = _inception.with_options(STYLE, bn_scale=bn_scale)
-    depths = _check_depths(row.depths if depths is None else depths)
+    depths = row.depths if depths is None else _core.check_depths(depths, (5, 10, 5))
     # As keras.applications: 75 leaves a 1x1 grid after Reduction-B.
     return _core.Architecture(
         dataclasses.replace(row, depths=depths, style=style),

@@ -105,17 +105,27 @@ def inception_c():
 
 # Table 1: Reduction-A's k, l, m, n for Inception-v4.
 REDUCTION_A = (192, 224, 256, 384)
-# Figure 9 as data: (name, branches), 14 inception modules in all.
-MODULES = (
-    ("mixed_3a", stem_conv_pool()),
-    ("mixed_4a", stem_factorised()),
-    ("mixed_5a", stem_conv_pool_2()),
-    *((f"mixed_5{c}", inception_a()) for c in "bcde"),
-    ("mixed_6a", reduction_a(*REDUCTION_A)),
-    *((f"mixed_6{c}", inception_b()) for c in "bcdefgh"),
-    ("mixed_7a", reduction_b()),
-    *((f"mixed_7{c}", inception_c()) for c in "bcd"),
-)
+# Figure 9: Inception-A, -B and -C modules at 35x35, 17x17 and 8x8.
+DEPTHS = (4, 7, 3)
+# A grid's modules are lettered after its first (mixed_5b ... mixed_5e), as TF-slim's.
+LETTERS = "bcdefghijklmnopqrstuvwxyz"
+
+
+def modules_table(depths):
+    """Figure 9 as data, (name, branches) in order: the stem's three concatenations, then
+    `depths` Inception-A, -B and -C modules with the reductions between them (14 in all at
+    the paper's depths)."""
+    a, b, c = depths
+    return (
+        ("mixed_3a", stem_conv_pool()),
+        ("mixed_4a", stem_factorised()),
+        ("mixed_5a", stem_conv_pool_2()),
+        *((f"mixed_5{x}", inception_a()) for x in LETTERS[:a]),
+        ("mixed_6a", reduction_a(*REDUCTION_A)),
+        *((f"mixed_6{x}", inception_b()) for x in LETTERS[:b]),
+        ("mixed_7a", reduction_b()),
+        *((f"mixed_7{x}", inception_c()) for x in LETTERS[:c]),
+    )
 
 
 def stem_convs(x, style):
@@ -126,18 +136,32 @@ def stem_convs(x, style):
 
 
 def body(x, config):
-    return _inception.modules({"conv_2b_3x3": stem_convs(x, STYLE)}, MODULES, STYLE)
+    return _inception.modules({"conv_2b_3x3": stem_convs(x, STYLE)}, config, STYLE)
 
 
-def configure(row):
+def configure(row, *, depths):
+    depths = DEPTHS if depths is None else _core.check_depths(depths, DEPTHS)
+    if max(depths) > len(LETTERS):
+        raise ValueError(
+            f"depths={depths!r} is invalid; accepted: at most {len(LETTERS)} modules a grid "
+            f"(lettered mixed_5b ... mixed_5z), e.g. {DEPTHS!r}."
+        )
     # As keras.applications' Inception family: 75 leaves a 1x1 grid after Reduction-B.
     return _core.Architecture(
-        None, default_size=299, min_size=75, head=_core.pool_head(dropout=DROPOUT)
+        modules_table(depths), default_size=299, min_size=75, head=_core.pool_head(dropout=DROPOUT)
     )
 
 
+OPTIONS = (
+    _core.Option(
+        "depths",
+        None,
+        "Inception-A, -B and -C modules at 35x35, 17x17 and 8x8 (Figure 9's (4, 7, 3) when "
+        "None), as Inception-ResNet's depths.",
+    ),
+)
 # TF-slim and timm weights take [-1, 1] inputs.
-INCEPTION_V4 = _core.Family("inception", PAPER, configure, body, mode="tf")
+INCEPTION_V4 = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
 
 InceptionV4 = INCEPTION_V4.register(
     "inception_v4",

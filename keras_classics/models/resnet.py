@@ -199,9 +199,10 @@ class Config:
         return 2 + sum(self.depths) * (2 if self.kind == "basic" else 3)
 
 
-def configure(row, *, shortcut, downsample_at, block_form):
-    """The row with the caller's options checked and applied (shortcut B by default for
-    residual nets, the row's downsampling position)."""
+def configure(row, *, depths, shortcut, downsample_at, block_form):
+    """The row with the caller's options checked and applied (the row's stage depths, shortcut
+    B by default for residual nets, the row's downsampling position)."""
+    depths = row.depths if depths is None else _core.check_depths(depths, row.depths)
     if not row.residual:
         if shortcut is not None:
             raise ValueError(
@@ -221,12 +222,23 @@ def configure(row, *, shortcut, downsample_at, block_form):
             f"block_form={block_form!r} is invalid for {row.kind} blocks; accepted: {accepted}."
         )
     config = dataclasses.replace(
-        row, shortcut=shortcut, downsample_at=downsample_at, block_form=block_form
+        row,
+        depths=depths,
+        shortcut=shortcut,
+        downsample_at=downsample_at,
+        block_form=block_form,
     )
     return _core.Architecture(config, default_size=224, min_size=32, head=_core.pool_head())
 
 
 OPTIONS = (
+    _core.Option(
+        "depths",
+        None,
+        "Blocks in conv2_x ... conv5_x (the Table 1 row's when None), as keras-hub's "
+        "stackwise_num_blocks and timm's layers: e.g. ResNet50(depths=(2, 2, 2, 2)) is "
+        "timm's resnet26.",
+    ),
     _core.Option(
         "shortcut",
         None,

@@ -6,7 +6,8 @@ each registered model against what they export, so a model made of a kind none o
 exports fails there until it gets a representative. Four of them run unmarked (the quick
 `-m "not slow"` set), the rest are marked slow.
 
-Each is exported once, at its smallest input (max(32, min_size)) with a 10-class logits head:
+Each is exported once, at its smallest input (max(32, min_size)), the deep ones at the least
+depth that keeps their block kinds (export_cover.EXPORT_DEPTHS), with a 10-class logits head:
 one signatures.Classifier serves both the SavedModel writer and the TFLite converter, so the
 model is traced once. The cost that is left is TensorFlow's own per model (saving ~1,000
 variables twice, the converter), and it grows with the model's depth, not with the input size.
