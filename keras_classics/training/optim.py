@@ -63,6 +63,11 @@ def compile_model(model, r, optimizer, jit_compile=False):
         metrics=metrics() if n_out == 1 else [metrics()] + [[]] * (n_out - 1),
         jit_compile=jit_compile,
     )
+    # The optimizer's slots are made now, eagerly (in the caller's strategy scope): left to
+    # the first step, without a strategy Keras makes them inside the train function's trace
+    # and traces it twice (keras/src/backend/tensorflow/trainer.py, _maybe_symbolic_build):
+    # Inception-v3's first train_on_batch took 22.6 s instead of 12.2 s (AVX2 EPYC).
+    model.optimizer.build(model.trainable_variables)
 
 
 def compile_for_recipe(model, r, jit_compile=False):
