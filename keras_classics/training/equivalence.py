@@ -116,7 +116,6 @@ def train_state(
                 )
                 _, optimizer = optim.compile_for_recipe(model, plan.resolved)
             distribute.fit_under_multi_worker(model, strategy)
-            optimizer.build(model.trainable_variables)
         targets = optim.one_hot_targets(info.num_classes, len(model.outputs))
         model.fit(
             train_ds.map(targets),

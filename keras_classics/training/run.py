@@ -129,7 +129,6 @@ class Run:
         with strategy.scope():
             model, schedule, optimizer = build_and_compile(cfg, self.spec, plan, info.num_classes)
             distribute.fit_under_multi_worker(model, strategy)
-            optimizer.build(model.trainable_variables)
             monitor = optim.main_head_key(model, "top1", prefix="val_")
             plateau = schedules.PlateauDecay(schedule, monitor, r.plateau_patience)
             epoch = tf.Variable(0, trainable=False, name="epoch")
