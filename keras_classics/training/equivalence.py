@@ -20,6 +20,7 @@ masks, per-replica BatchNorm statistics.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -41,12 +42,20 @@ REPRESENTATIVES = (
     ("googlenet", 32, True, "float32"),
     ("resnet18", 32, True, "float64"),
     ("plainnet18", 32, True, "float64"),
+    ("resnext50_32x4d", 32, True, "float64"),
 )
-# Families whose runs part even in float64 (README, open items), not yet explained, so not yet
-# shown equivalent. (An earlier measurement that Inception-v3's gradients jump for any weight
-# change was wrong: its Dropout drew a new mask between the two gradients; gradient_change
-# now replays the same masks, and the float64 gradients change smoothly.)
-PENDING = (("inception_v3", 75, True, "float64"), ("resnext50_32x4d", 32, True, "float64"))
+# Builder options of a representative's comparison. ResNeXt is compared with one block per
+# stage (its grouped 3x3 convolutions of cardinality 32, the 3x3-strided downsampling and the
+# projection shortcuts, ResNeXt-50's widths): at full depth its float64 runs part after a few
+# steps however right the strategy (a first step agrees to 9.3e-13; README, open items), the
+# chaos this module's docstring measures; at (1, 1, 1, 1) five steps agree to 5.1e-8.
+OPTIONS = {"resnext50_32x4d": {"depths": (1, 1, 1, 1)}}
+# Models whose runs part even in float64 (README, open items), not yet explained, so not yet
+# shown equivalent (their family is, by another model). (An earlier measurement that
+# Inception-v3's gradients jump for any weight change was wrong: its Dropout drew a new mask
+# between the two gradients; gradient_change now replays the same masks, and the float64
+# gradients change smoothly.)
+PENDING = (("inception_v3", 75, True, "float64"),)
 
 
 def train_state(
@@ -61,11 +70,13 @@ def train_state(
     sync_batchnorm=True,
     global_batch_dropout=True,
     seed=0,
+    builder_options=None,
 ):
     """{variable path: array} after `steps` training steps of `name` under `strategy`, from
     the same seed, data and recipe as train/main.py on the bundled dataset.
     global_batch_dropout=False keeps keras.layers.Dropout (what the program trained before
-    for_replicas), to show what it changes."""
+    for_replicas), to show what it changes. builder_options (default OPTIONS[name], if any)
+    are passed to the model's builder."""
     import keras
     import tensorflow as tf
 
@@ -84,6 +95,8 @@ def train_state(
         model_dir=os.devnull,  # nothing is written
     )
     run = run_module.Run(cfg)
+    options = OPTIONS.get(name, {}) if builder_options is None else builder_options
+    spec = dataclasses.replace(run.spec, builder_kwargs={**run.spec.builder_kwargs, **options})
     tf.config.experimental.enable_op_determinism()
     keras.backend.clear_session()  # the same layer names, hence variable paths, every time
     keras.utils.set_random_seed(seed)
@@ -101,12 +114,12 @@ def train_state(
         with strategy.scope():
             if include_top:
                 model, _, optimizer = run_module.build_and_compile(
-                    cfg, run.spec, plan, info.num_classes, global_batch_dropout
+                    cfg, spec, plan, info.num_classes, global_batch_dropout
                 )
             else:
                 model = distribute.for_replicas(
                     pooled_head_model(
-                        run.spec,
+                        spec,
                         plan.image_size,
                         info.num_classes,
                         input_tensor=run_module.pixels_input(run.spec, plan.image_size),

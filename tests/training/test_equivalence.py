@@ -56,12 +56,16 @@ def run_checks(cases):
     return out
 
 
+NO_SYNC = {"steps": 1, "sync_batchnorm": False}
+
+
 @pytest.fixture(scope="session")
 def checks():
     # Session-scoped: under xdist other modules' tests may run between this module's in the
     # worker, which would tear a module fixture down and run the subprocess again.
     cases = [(*row, {}) for row in equivalence.REPRESENTATIVES]
     cases.append(("googlenet", 32, True, "float32", {"global_batch_dropout": False}))
+    cases.append(("resnet18", 32, True, "float64", NO_SYNC))
     return run_checks(cases)
 
 
@@ -85,6 +89,18 @@ def test_keras_dropout_on_two_replicas_is_not_one_devices(checks):
     classifier (after dropout 0.4) trained on other features from the first step."""
     diff = checks["googlenet", json.dumps({"global_batch_dropout": False})]
     assert max(v for p, v in diff.items() if "predictions" in p) > 1e-2
+
+
+@pytest.mark.slow
+def test_without_sync_batchnorm_each_replica_keeps_its_own_statistics(checks):
+    """What --sync_batchnorm changes: without it, after one step, the first BatchNorm's moving
+    mean (of the same conv1 outputs as on one device) is that of a replica's share, not of the
+    global batch, and normalising by the share's statistics changes the gradients, hence the
+    weights and slots; with it, the same run agrees to float64 rounding (the test above)."""
+    diff = checks["resnet18", json.dumps(NO_SYNC, sort_keys=True)]
+    assert diff["weights/conv1_bn/moving_mean"] > 1e-2
+    assert diff["weights/conv1_bn/moving_variance"] > 1e-3
+    assert max(v for p, v in diff.items() if p.startswith("optimizer/")) > 1e-2
 
 
 def test_every_family_is_compared_or_pending():
