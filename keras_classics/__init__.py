@@ -2,6 +2,7 @@
 
 import keras_classics
 model = keras_classics.ResNeXt50(weights=None)
+model = keras_classics.ResNet50(weights="imagenet")  # downloaded, converted and cached once
 model = keras_classics.get_model("vgg16_bn", classes=10)
 """
 
@@ -10,6 +11,7 @@ from keras_classics.imagenet import decode_predictions
 from keras_classics.models import *  # noqa: F403  (the public builders)
 from keras_classics.models import __all__ as _builders
 from keras_classics.preprocessing import preprocess_input
+from keras_classics.pretrained import get_weights, list_weights
 from keras_classics.registry import ModelSpec, get_model, get_spec, list_models, register_model
 
 # The one place the version is written: setup.cfg reads it (`attr:`) without importing the
@@ -21,8 +23,10 @@ __all__ = [
     "decode_predictions",
     "get_model",
     "get_spec",
+    "get_weights",
     "layers",
     "list_models",
+    "list_weights",
     "preprocess_input",
     "register_model",
 ]

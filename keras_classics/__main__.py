@@ -1,4 +1,4 @@
-"""Command line: `python -m keras_classics list` and `python -m keras_classics summary NAME`."""
+"""Command line: `python -m keras_classics list`, `summary NAME` and `weights ...`."""
 
 import argparse
 import ast
@@ -69,6 +69,8 @@ def summary_command(args):
         options.setdefault("input_shape", (size, size, 3))
         if spec.fixed_head:
             options.setdefault("include_top", False)
+    if args.weights:
+        options["weights"] = args.weights
     model = spec.build(**options)
     rows = stage_table(model)
     total_params = sum(r[2] for r in rows)
@@ -85,6 +87,9 @@ def summary_command(args):
     body.append(["total", "", f"{total_params:,}", f"{total_macs / 1e6:,.1f}"])
     print(_table(body, ["stage", "output", "params", "MMACs"], args.markdown))
     print(f"trainable params: {trainable:,}; multiply-adds: {total_macs / 1e9:.2f} G")
+    print(f"builder options: {model.builder_options}")
+    if model.weights_card is not None:
+        print(model.weights_card.describe())
 
 
 def main(argv=None):
@@ -112,14 +117,21 @@ def main(argv=None):
         help="builder option, e.g. --set shortcut=A --set downsample_at=3x3",
     )
     p.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p.add_argument(
+        "--weights", help="a weight card ('imagenet', 'torchvision:IMAGENET1K_V1') or a file"
+    )
     p.set_defaults(run=summary_command)
+    from keras_classics.pretrained import cli as weights_cli
+
+    weights_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    from keras_classics.pretrained.download import DownloadError
+
     try:
-        args.run(args)
-    except ValueError as err:
+        return args.run(args) or 0
+    except (ValueError, DownloadError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

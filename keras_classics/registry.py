@@ -6,6 +6,7 @@ keras_classics/models/_core.py) makes its builder and registers its spec.
 
 import dataclasses
 import difflib
+import fnmatch
 from collections.abc import Callable
 from typing import Optional
 
@@ -59,10 +60,29 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def list_models(family: Optional[str] = None) -> list:
-    """Registered model names, in registration order, optionally of one family."""
+def list_models(
+    pattern: Optional[str] = None, *, family: Optional[str] = None, pretrained: bool = False
+) -> list:
+    """Registered model names, in registration order.
+
+    Args:
+      pattern: None for all; a family name ("resnet", as the first argument always took),
+        or names with wildcards as timm's list_models takes them ("resnet*", "*_bn").
+      family: only this family's models.
+      pretrained: only the models with weight cards (`weights="imagenet"`).
+    """
     _load_families()
-    return [n for n, s in _REGISTRY.items() if family is None or s.family == family]
+    names = [
+        n
+        for n, s in _REGISTRY.items()
+        if (pattern is None or s.family == pattern or fnmatch.fnmatchcase(n, pattern))
+        and (family is None or s.family == family)
+    ]
+    if pretrained:
+        from keras_classics.pretrained import pretrained_models
+
+        names = [n for n in names if n in set(pretrained_models())]
+    return names
 
 
 def get_spec(name: str) -> ModelSpec:

@@ -6,6 +6,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # As train/main.py: oneDNN kernels on (TensorFlow leaves them off on CPUs without
 # AVX512-VNNI, where training steps are ~4x slower), so the tests run what the main job runs.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+# Nothing in the suite may download weights (tests/pretrained serve theirs on 127.0.0.1, and
+# lift this for their own cache).
+os.environ.setdefault("KERAS_CLASSICS_OFFLINE", "1")
 
 import keras
 import pytest

@@ -46,9 +46,12 @@ STANDARD_ARGS = {
 STANDARD_ARGS_DOC = """\
 Args:
   include_top: True (default) for the classifier head; False for the body's features.
-  weights: None (random initialisation) or the path to a weights file of this architecture
+  weights: None (random initialisation); "imagenet" (the model's default weight card, downloaded
+    and converted once, then cached: keras_classics.list_weights("{name}")); a card's
+    "SOURCE:TAG" ("torchvision:IMAGENET1K_V1", "timm:<timm name>", "keras.applications"), whose
+    builder options are applied; or the path to a weights file of this architecture
     (.weights.h5 or .keras), e.g. written by `python -m keras_classics.convert` or by
-    train/main.py; a file that does not fit is a ValueError.
+    train/main.py. A file that does not fit is a ValueError.
   input_tensor: a Keras tensor (e.g. keras.Input()) to use as the model's input.
   input_shape: (height, width, channels), channels last; default ({size}, {size}, 3) with
     include_top, else (None, None, 3). Height and width must be at least {min_size}.
@@ -292,6 +295,13 @@ def _builder(family, row, builder_name, default_name, options):
                 f"{builder_name}() got unexpected keyword arguments {unknown}; "
                 f"accepted options: {accepted}."
             )
+        from keras_classics import pretrained  # imports the conversion tables, which import us
+
+        card = None
+        if pretrained.is_card_name(weights):  # "imagenet", "SOURCE" or "SOURCE:TAG"
+            card = pretrained.resolve(default_name, weights)
+            kwargs = pretrained.builder_options(card, kwargs)
+            weights = None  # loaded by name below
         chosen = {o.name: kwargs.get(o.name, o.default) for o in options}
         aux_logits = chosen.pop(AUX_LOGITS.name, False)
         arch = family.configure(row, **chosen)
@@ -304,6 +314,9 @@ def _builder(family, row, builder_name, default_name, options):
             default_size=arch.default_size,
             min_size=arch.min_size,
         )
+        # Fetched (downloaded and converted on first use) before the body is built: a
+        # download that fails costs no build.
+        stored = pretrained.fetch_for(card, inputs) if card is not None else None
         endpoints = family.body(inputs, arch.config)
         x = list(endpoints.values())[-1]
         head_args = dict(
@@ -336,8 +349,15 @@ def _builder(family, row, builder_name, default_name, options):
             [x, *aux] if aux else x,
             name=name or default_name,
         )
-        if weights is not None:
+        if card is not None:
+            pretrained.load(model, card, stored)
+        elif weights is not None:
             load_weights(model, weights)
+        # What the model was built with, for `summary` and users (object.__setattr__: plain
+        # records, kept out of Keras' attribute tracking).
+        recorded = {**chosen, AUX_LOGITS.name: aux_logits} if AUX_LOGITS in options else chosen
+        object.__setattr__(model, "builder_options", recorded)
+        object.__setattr__(model, "weights_card", card)
         return model
 
     standard = [
@@ -365,21 +385,12 @@ def check_args(*, include_top, weights, pooling, classes):
         raise ValueError(f"pooling={pooling!r} is invalid; accepted: {POOLINGS}.")
     if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
         raise ValueError(f"classes={classes!r} is invalid; accepted: an integer >= 1.")
-    if weights == "imagenet":
-        raise ValueError(
-            "weights='imagenet' is not available: keras_classics hosts no weight files. "
-            "Accepted: None (random initialisation) or the path to a weights file of this "
-            "architecture, such as one written by `python -m keras_classics.convert` from a "
-            "torchvision, timm or keras.applications checkpoint, or by train/main.py."
-        )
+    accepted = "None, 'imagenet', a weight card's 'SOURCE:TAG' or the path to a weights file"
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
-        raise ValueError(
-            f"weights={weights!r} is invalid; accepted: None or a path to a weights file."
-        )
+        raise ValueError(f"weights={weights!r} is invalid; accepted: {accepted}.")
     if weights is not None and not os.path.isfile(weights):
         raise ValueError(
-            f"weights={str(weights)!r} does not exist; accepted: None or the "
-            "path to an existing weights file."
+            f"weights={str(weights)!r} does not exist; accepted: {accepted} (an existing file)."
         )
 
 

@@ -1,0 +1,203 @@
+"""The weight cards against their upstreams' own metadata, and the names that find them.
+
+torchvision's Weights enums, timm's pretrained_cfg and keras.applications' source are the
+independent references (the parity extra installs torch, torchvision and timm; Keras is a
+dependency). A card that disagrees with its upstream fails here.
+"""
+
+import inspect
+import os
+import re
+import sys
+
+import pytest
+
+import keras_classics
+from keras_classics import convert, pretrained
+from keras_classics.pretrained import download
+
+sys.modules.setdefault("triton", None)  # torchvision after TensorFlow (tests/convert)
+
+CARDS = list(pretrained.CARDS.values())
+
+
+def by_source(source):
+    return [pytest.param(c, id=c.name) for c in CARDS if c.source == source]
+
+
+def test_every_convertible_model_has_a_card_and_every_card_a_conversion():
+    rows = {(row.source, row.name) for rows in convert.SOURCES.values() for row in rows[1].values()}
+    used = {(card.row.source, card.row.name) for card in CARDS}
+    assert used == rows  # timm's inception_v3 row serves its tv/tf/tf_adv tags
+    for card in CARDS:
+        assert card.row.model == card.model
+        keras_classics.get_spec(card.model)  # registered
+    models = {row.model for rows in convert.SOURCES.values() for row in rows[1].values()}
+    assert set(keras_classics.list_models(pretrained=True)) == models
+    assert len(models) == 22
+
+
+@pytest.mark.parametrize("card", by_source("torchvision"))
+def test_torchvision_cards_match_the_weights_enums(card):
+    torchvision = pytest.importorskip("torchvision")
+    weights = torchvision.models.get_model_weights(card.model)[card.tag]
+    meta = weights.meta
+    assert card.url == weights.url
+    metrics = meta["_metrics"]["ImageNet-1K"]
+    assert (card.top1, card.top5) == (metrics["acc@1"], metrics["acc@5"])
+    assert card.params == meta["num_params"]
+    assert card.gmacs == meta["_ops"]
+    assert card.size_mb == meta["_file_size"]
+    assert card.recipe == meta["recipe"]
+    transform = weights.transforms()
+    assert card.input.size == transform.crop_size[0]
+    assert card.input.crop_ratio == pytest.approx(transform.crop_size[0] / transform.resize_size[0])
+    assert card.input.interpolation == transform.interpolation.value
+    # torch.hub's hash check: the digits after the file name's last "-".
+    assert card.hashes == {"sha256": re.search(r"-([a-f0-9]+)\.", card.url)[1]}
+
+
+def test_every_torchvision_classifier_weight_has_a_card():
+    torchvision = pytest.importorskip("torchvision")
+    expected = {
+        f"{row.model}:torchvision:{w.name}"
+        for row in convert.torchvision.ROWS.values()
+        for w in torchvision.models.get_model_weights(row.name)
+        if w.name != "IMAGENET1K_FEATURES"  # VGG-16 without a trained classifier
+    }
+    assert {c.name for c in CARDS if c.source == "torchvision"} == expected
+
+
+@pytest.mark.parametrize("card", by_source("timm"))
+def test_timm_cards_match_the_pretrained_cfg(card):
+    timm = pytest.importorskip("timm")
+    cfg = timm.models.get_pretrained_cfg(card.tag)
+    assert card.url == f"https://huggingface.co/{cfg.hf_hub_id}/resolve/main/model.safetensors"
+    assert (card.input.size, card.input.size) == tuple(cfg.input_size[1:])
+    assert card.input.crop_ratio == cfg.crop_pct
+    assert card.input.interpolation == cfg.interpolation
+    assert card.input.mean == pytest.approx(cfg.mean) and card.input.std == pytest.approx(cfg.std)
+    assert card.license == cfg.license
+    model = timm.create_model(card.tag, pretrained=False)
+    assert card.params == sum(p.numel() for p in model.parameters())
+
+
+def test_every_timm_tag_of_the_converted_architectures_has_a_card():
+    timm = pytest.importorskip("timm")
+    tags = {
+        t for arch in convert.timm.ROWS for t in timm.list_pretrained(arch.split(".")[0] + ".*")
+    }
+    assert {c.tag for c in CARDS if c.source == "timm"} == tags
+
+
+def _keras_source(card):
+    """(URL, md5) of keras.applications' include_top file, read from its source."""
+    import keras.src.applications as applications
+
+    module = {
+        "ResNet50": "resnet",
+        "ResNet101": "resnet",
+        "ResNet152": "resnet",
+        "VGG16": "vgg16",
+        "VGG19": "vgg19",
+        "InceptionV3": "inception_v3",
+        "InceptionResNetV2": "inception_resnet_v2",
+    }[card.conversion]
+    source = inspect.getsource(
+        getattr(__import__(applications.__name__, fromlist=[module]), module)
+    )
+    if module == "resnet":
+        key = card.conversion.lower()
+        md5 = re.search(rf'"{key}": \(\s*"([0-9a-f]+)"', source)[1]
+        base = re.search(r'BASE_WEIGHTS_PATH = \(\s*"([^"]+)"', source)[1]
+        return f"{base}{key}_weights_tf_dim_ordering_tf_kernels.h5", md5
+    md5 = re.search(r'file_hash="([0-9a-f]+)"', source)[1]  # the include_top file comes first
+    if module == "inception_resnet_v2":
+        base = "".join(
+            re.search(r"BASE_WEIGHT_URL = \(\s*((?:\"[^\"]+\"\s*)+)\)", source)[1].split('"')[1::2]
+        )
+        return base + "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5", md5
+    path = "".join(
+        re.search(r"WEIGHTS_PATH = \(\s*((?:\"[^\"]+\"\s*)+)\)", source)[1].split('"')[1::2]
+    )
+    return path, md5
+
+
+@pytest.mark.parametrize("card", by_source("keras.applications"))
+def test_keras_applications_cards_match_its_source(card):
+    url, md5 = _keras_source(card)
+    assert (card.url, card.hashes) == (url, {"md5": md5})
+    assert card.input == card.row.input
+
+
+@pytest.mark.parametrize("card", by_source("keras.applications"))
+def test_keras_applications_params(card):
+    """Its Inception nets' trainable count is ours with bn_scale=False; its ResNets and VGGs
+    are torchvision's architectures (the ResNets' conv biases fold into BN), so their cards
+    count what torchvision's do."""
+    if card.model.startswith("inception"):
+        import keras
+
+        source = getattr(keras.applications, card.conversion)(weights=None)
+        assert card.params == sum(int(w.numpy().size) for w in source.trainable_weights)
+    else:
+        assert card.params == pretrained.CARDS[f"{card.model}:torchvision:IMAGENET1K_V1"].params
+
+
+def test_the_default_is_the_most_accurate_with_a_commercial_licence():
+    assert pretrained.default_card("resnet50").name == "resnet50:torchvision:IMAGENET1K_V2"
+    assert pretrained.default_card("vgg16").name == "vgg16:torchvision:IMAGENET1K_V1"
+    assert pretrained.default_card("inception_v3").tag == "inception_v3.gluon_in1k"
+    # fb_swsl (83.3%) is CC-BY-NC: gluon (80.3%) is the default.
+    assert pretrained.default_card("resnext101_32x4d").tag == "resnext101_32x4d.gluon_in1k"
+
+
+def test_names_find_cards_and_bad_names_say_what_is_accepted():
+    assert pretrained.get_weights("resnet50") is pretrained.default_card("resnet50")
+    assert pretrained.get_weights("resnet50:keras.applications").source == "keras.applications"
+    card = pretrained.get_weights("timm:inception_v4.tf_in1k")
+    assert card.name == "inception_v4:timm:inception_v4.tf_in1k"
+    assert pretrained.get_weights(card.name) is card
+    assert [c.model for c in keras_classics.list_weights("inception_v*")] == [
+        "inception_v3"
+    ] * 6 + ["inception_v4"]
+    with pytest.raises(ValueError, match=r"torchvision:IMAGENET1K_V1.*MODEL:torchvision"):
+        pretrained.get_weights("torchvision:IMAGENET1K_V1")  # many models have it
+    with pytest.raises(ValueError, match=r"'timm:nope' is not available.*'imagenet'"):
+        keras_classics.ResNet18(weights="timm:nope")
+    assert keras_classics.list_models("resnext*", pretrained=True) == [
+        n for n in keras_classics.list_models("resnext") if n in pretrained.pretrained_models()
+    ]
+
+
+def test_cache_paths_follow_keras_home_and_the_mirror_keeps_host_and_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    card = pretrained.CARDS["resnet18:torchvision:IMAGENET1K_V1"]
+    assert download.download_path(card.url) == str(
+        tmp_path
+        / "models/keras_classics/downloads/download.pytorch.org/models/resnet18-f37072fd.pth"
+    )
+    assert pretrained.converted_path(card) == str(
+        tmp_path / "models/keras_classics/resnet18/torchvision-IMAGENET1K_V1.weights.h5"
+    )
+    monkeypatch.setenv("KERAS_CLASSICS_WEIGHTS_MIRROR", "https://mirror.example/base/")
+    assert download.source_of(card.url) == (
+        "url",
+        "https://mirror.example/base/download.pytorch.org/models/resnet18-f37072fd.pth",
+    )
+    monkeypatch.setenv("KERAS_CLASSICS_WEIGHTS_MIRROR", "file:///srv/weights")
+    assert download.source_of(card.url) == (
+        "file",
+        "/srv/weights/download.pytorch.org/models/resnet18-f37072fd.pth",
+    )
+
+
+def test_the_documented_table_is_the_cards(capsys):
+    from keras_classics.__main__ import main
+
+    assert main(["weights", "list", "--markdown"]) == 0
+    docs = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "pretrained.md")
+    with open(docs, encoding="utf-8") as f:
+        text = f.read()
+    documented = text.split("<!-- cards-table -->\n")[1].split("\n<!-- /cards-table -->")[0]
+    assert documented == capsys.readouterr().out.strip()
