@@ -1,9 +1,11 @@
 """Reading a source checkpoint into one flat mapping: parameter name -> float32 NumPy array.
 
 Formats, by file name:
-  .pth / .pt / .bin   a PyTorch state dict (needs torch; read with weights_only=True, so no code
-                      in the file runs). A training checkpoint {"state_dict": ...} or
-                      {"model": ...} is unwrapped, and a DataParallel "module." prefix dropped.
+  .pth / .pt / .bin   a PyTorch state dict (torch.save's zip or legacy format), read with
+                      NumPy by torch_pickle: no torch needed, and no code in the file runs (a
+                      pickle global beyond tensors and OrderedDict is refused). A training
+                      checkpoint {"state_dict": ...} or {"model": ...} is unwrapped, and a
+                      DataParallel "module." prefix dropped.
   .safetensors        read with safetensors.numpy: no torch needed.
   .h5 / .weights.h5   Keras weights: the legacy HDF5 layout keras.applications publishes
                       ("layer_names" / "weight_names" attributes, also inside a full-model file's
@@ -16,6 +18,8 @@ import os
 from collections.abc import Mapping
 
 import numpy as np
+
+from keras_classics.convert.torch_pickle import read_state_dict
 
 TORCH_SUFFIXES = (".pth", ".pt", ".bin")
 SAFETENSORS_SUFFIXES = (".safetensors",)
@@ -41,8 +45,8 @@ def read_checkpoint(checkpoint):
       checkpoint: a path (str or os.PathLike) to a .pth/.pt/.bin, .safetensors or .h5 file,
         a mapping from names to arrays or tensors, or a keras.Model.
     Raises:
-      ValueError: unknown suffix, missing file, or a file that holds no parameters.
-      ImportError: a PyTorch file when torch is not installed.
+      ValueError: unknown suffix, missing file, a file that holds no parameters, or a
+        PyTorch file that is corrupted or pickles more than a state dict.
       TypeError: `checkpoint` of another type.
     """
     if _is_keras_model(checkpoint):
@@ -116,21 +120,7 @@ def _looks_like_array(value):
 
 
 def _read_torch(path):
-    try:
-        import torch
-    except ImportError as err:
-        raise ImportError(
-            f"checkpoint={path!r} is a PyTorch file, and reading it needs torch, which is not "
-            "installed: `pip install torch`, or pass the checkpoint as .safetensors (read "
-            "without torch)."
-        ) from err
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises pickle/runtime errors of many types
-        raise ValueError(
-            f"checkpoint={path!r} could not be read as a PyTorch state dict "
-            f"(torch.load with weights_only=True): {err}"
-        ) from err
+    state = read_state_dict(path)  # raises ValueError naming the path
     if not isinstance(state, Mapping):
         raise ValueError(
             f"checkpoint={path!r} holds a {type(state).__name__}; accepted: a "

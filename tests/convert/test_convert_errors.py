@@ -66,11 +66,11 @@ def test_checkpoint_arguments(tmp_path):
         convert.read_checkpoint({})
 
 
-def test_pth_without_torch_says_so(tmp_path, monkeypatch):
+def test_a_pth_that_is_no_checkpoint_is_a_value_error_without_torch(tmp_path, monkeypatch):
     path = tmp_path / "resnet50.pth"
     path.write_bytes(b"not read")
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
-    with pytest.raises(ImportError, match="needs torch.*pip install torch.*safetensors"):
+    with pytest.raises(ValueError, match=r"resnet50.pth' could not be read as a PyTorch"):
         convert.from_torchvision("resnet50", path)
 
 
