@@ -192,19 +192,13 @@ def fetch(card, progress=True):
 
 
 def stored_layers(path):
-    """{layer name: [arrays]} of a Keras 3 .weights.h5, each layer's variables in order."""
-    import h5py
+    """{layer name: [arrays]} of a converted .weights.h5, each layer's variables in order (as
+    convert.read_checkpoint reads Keras 3 files: "layer/variable" in the file's order)."""
+    from keras_classics.convert import read_checkpoint
 
     stored = {}
-
-    def visit(_, node):
-        if isinstance(node, h5py.Group) and node.name.endswith("/vars") and len(node):
-            name = node.attrs.get("name", node.parent.name.split("/")[-1])
-            name = name.decode() if isinstance(name, bytes) else str(name)
-            stored[name] = [node[str(i)][()] for i in range(len(node))]
-
-    with h5py.File(path, "r") as f:
-        f["layers"].visititems(visit)
+    for key, array in read_checkpoint(path).items():
+        stored.setdefault(key.rsplit("/", 1)[0], []).append(array)
     return stored
 
 

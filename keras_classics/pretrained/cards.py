@@ -18,6 +18,7 @@ The default card of a model ("imagenet") is the most accurate whose licence allo
 use (keras_classics/pretrained/__init__.py, default_card).
 """
 
+from keras_classics.convert import get_conversion
 from keras_classics.pretrained.card import WeightCard
 
 TORCHVISION_URL = "https://download.pytorch.org/models/"
@@ -446,8 +447,6 @@ KERAS_RECIPE = "https://keras.io/api/applications/"
 
 
 def _torchvision(model, tag, file, top1, top5, params, gmacs, size_mb, resize, crop, recipe):
-    from keras_classics.convert import get_conversion
-
     row = get_conversion("torchvision", model)
     return WeightCard(
         model=model,
@@ -469,8 +468,6 @@ def _torchvision(model, tag, file, top1, top5, params, gmacs, size_mb, resize, c
 
 
 def _timm(tag, top1, top5, size, crop_pct, interpolation, license):  # noqa: A002
-    from keras_classics.convert import get_conversion
-
     row = get_conversion("timm", tag)
     return WeightCard(
         model=row.model,
@@ -489,8 +486,6 @@ def _timm(tag, top1, top5, size, crop_pct, interpolation, license):  # noqa: A00
 
 
 def _keras(name, file, md5, top1, top5, size_mb, license):  # noqa: A002
-    from keras_classics.convert import get_conversion
-
     row = get_conversion("keras.applications", name)
     return WeightCard(
         model=row.model,

@@ -33,7 +33,6 @@ OFFLINE_VARIABLE = "KERAS_CLASSICS_OFFLINE"
 TIMEOUT_VARIABLE = "KERAS_CLASSICS_DOWNLOAD_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0  # seconds without a byte before a download is given up
 CHUNK = 1 << 20
-HASHES = ("sha256", "md5")  # md5: the hashes keras.applications publishes in its source
 
 
 class DownloadError(OSError):
@@ -117,7 +116,7 @@ def check_hash(path, url, algorithm, expected):
     return received
 
 
-def fetch(url, hashes, size=None, progress=True):
+def fetch(url, hashes, progress=True):
     """The cache path of `url`'s file, downloading it first if needed, verified.
 
     Args:
@@ -125,7 +124,6 @@ def fetch(url, hashes, size=None, progress=True):
       hashes: {algorithm: expected hex digest or prefix} published upstream; empty when
         upstream publishes none: then the sha256 of the first download is recorded beside the
         file and every later read is checked against it.
-      size: the file's size in bytes where known (a transfer of another length fails).
     Raises:
       DownloadError: offline, unreachable, refused, timed out or truncated; nothing is left.
       HashMismatchError: the file is not the published one; it was deleted.
@@ -133,7 +131,7 @@ def fetch(url, hashes, size=None, progress=True):
     path = download_path(url)
     with locked(os.path.relpath(path, cache_dir())):
         if not os.path.isfile(path):
-            _transfer(url, path, size, progress)
+            _transfer(url, path, progress)
         for algorithm, expected in hashes.items():
             check_hash(path, url, algorithm, expected)
         recorded = path + ".sha256"
@@ -153,7 +151,7 @@ def _hint(url):
     )
 
 
-def _transfer(url, path, size, progress):
+def _transfer(url, path, progress):
     kind, location = source_of(url)
     if kind == "url" and offline():
         raise DownloadError(
@@ -166,13 +164,7 @@ def _transfer(url, path, size, progress):
             if kind == "file":
                 _copy_local(url, location, out)
             else:
-                _download(url, location, out, size, progress)
-        received = os.path.getsize(tmp)
-        if size is not None and received != size:
-            raise DownloadError(
-                f"{_named(url, location)} gave {received} bytes, expected {size}: truncated. "
-                + _hint(url)
-            )
+                _download(url, location, out, progress)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -204,12 +196,12 @@ def _named(url, location):
     return url if location == url else f"{url} (from the mirror: {location})"
 
 
-def _download(url, location, out, size, progress):
+def _download(url, location, out, progress):
     request = urllib.request.Request(location, headers={"User-Agent": "keras_classics"})
     try:
         with urllib.request.urlopen(request, timeout=_timeout()) as response:
             length = response.headers.get("Content-Length")
-            expected = int(length) if length is not None else size
+            expected = int(length) if length is not None else None  # chunked: unknown
             bar = _progress_bar(location, expected) if progress else None
             received = 0
             while chunk := response.read(CHUNK):
@@ -235,10 +227,10 @@ def _download(url, location, out, size, progress):
 
 
 def _progress_bar(location, total):
-    if not sys.stderr.isatty() and os.environ.get("KERAS_CLASSICS_PROGRESS") != "1":
-        print(f"Downloading {location}", file=sys.stderr)
+    """Keras' progress bar on a terminal; elsewhere (logs, CI) the one line above it only."""
+    print(f"Downloading {location}", file=sys.stderr)
+    if not sys.stderr.isatty():
         return None
     import keras
 
-    print(f"Downloading {location}", file=sys.stderr)
     return keras.utils.Progbar(total, unit_name="B")

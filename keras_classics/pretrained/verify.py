@@ -37,11 +37,9 @@ def top1(model, card, images):
     return dict(zip(PHOTOS, (int(i) for i in predictions.argmax(-1))))
 
 
-def verify(cards, build=None):
-    """Rows (card name, {photo: (top-1 class, right?)}, all right?) for `cards`.
-
-    `build(card)` makes the model (default: the registry builder with weights=card's tag).
-    """
+def verify(cards):
+    """Rows (card name, {photo: (top-1 class, right?)}, all right?) for `cards`, each built
+    by the registry with weights=the card's tag."""
     import keras
 
     from keras_classics.registry import get_model
@@ -49,7 +47,7 @@ def verify(cards, build=None):
     images = {name: photo(name) for name in PHOTOS}
     rows = []
     for card in cards:
-        model = build(card) if build else get_model(card.model, weights=card.weights_tag)
+        model = get_model(card.model, weights=card.weights_tag)
         found = top1(model, card, images)
         marks = {n: (found[n], found[n] in PHOTOS[n]) for n in PHOTOS}
         rows.append((card.name, marks, all(ok for _, ok in marks.values())))

@@ -10,11 +10,16 @@ import collections
 import http.server
 import os
 import socketserver
+import sys
 import threading
 import time
 import urllib.parse
 
 import pytest
+
+# The conversion tests' helpers (random BN statistics, the parity measure), shared rather than
+# written again: tests/convert/convert_parity.py.
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "convert"))
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -19,8 +19,15 @@ import numpy as np
 import pytest
 
 from conftest import files_under
+from convert_parity import (
+    TOLERANCE,
+    block_triton,
+    randomise_keras,
+    randomise_torch_batchnorm,
+    relative_diff,
+)
 
-sys.modules.setdefault("triton", None)  # torchvision after TensorFlow (tests/convert)
+block_triton()
 torch = pytest.importorskip("torch", reason="the served checkpoints are made with torch")
 torchvision = pytest.importorskip("torchvision")
 
@@ -28,27 +35,8 @@ import keras_classics  # noqa: E402
 from keras_classics import pretrained  # noqa: E402
 from keras_classics.pretrained import download  # noqa: E402
 
-TOLERANCE = 1e-4
 RESNET18 = "resnet18:torchvision:IMAGENET1K_V1"
 SIZE = 64
-
-
-def relative_diff(ours, reference):
-    ours, reference = np.asarray(ours, np.float64), np.asarray(reference, np.float64)
-    assert ours.shape == reference.shape
-    return float(np.abs(ours - reference).max() / np.abs(reference).max())
-
-
-def random_bn(model, seed=0):
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5, generator=generator)
-                module.bias.normal_(0.0, 0.2, generator=generator)
-                module.running_mean.normal_(0.0, 0.2, generator=generator)
-                module.running_var.uniform_(0.5, 2.0, generator=generator)
-    return model.eval()
 
 
 def torch_bytes(state_dict):
@@ -60,7 +48,7 @@ def torch_bytes(state_dict):
 @pytest.fixture(scope="module")
 def resnet18_source():
     torch.manual_seed(0)
-    model = random_bn(torchvision.models.resnet18(weights=None))
+    model = randomise_torch_batchnorm(torchvision.models.resnet18(weights=None))
     return model, torch_bytes(model.state_dict())
 
 
@@ -149,19 +137,9 @@ def test_card_options_are_applied_and_a_conflict_names_both(cache, server, monke
 
 def test_implied_options_keras_applications(cache, server, monkeypatch, images, tmp_path):
     keras = pytest.importorskip("keras")
-    source = keras.applications.ResNet50(weights=None, input_shape=(SIZE, SIZE, 3))
-    rng = np.random.default_rng(1)
-    for layer in source.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            gamma, beta, mean, var = layer.get_weights()
-            layer.set_weights(
-                [
-                    rng.uniform(0.5, 1.5, gamma.shape),
-                    rng.normal(0, 0.2, beta.shape),
-                    rng.normal(0, 0.2, mean.shape),
-                    rng.uniform(0.5, 2.0, var.shape),
-                ]
-            )
+    source = randomise_keras(
+        keras.applications.ResNet50(weights=None, input_shape=(SIZE, SIZE, 3)), seed=1
+    )
     path = tmp_path / "source.weights.h5"
     source.save_weights(path)
     name = "resnet50:keras.applications:imagenet"
@@ -180,7 +158,7 @@ def test_timm_tag_records_the_first_hash_and_refuses_a_changed_file(
     timm = pytest.importorskip("timm")
     safetensors_torch = pytest.importorskip("safetensors.torch")
     torch.manual_seed(0)
-    source = random_bn(timm.create_model("resnext101_32x4d", pretrained=False))
+    source = randomise_torch_batchnorm(timm.create_model("resnext101_32x4d", pretrained=False))
     data = safetensors_torch.save(source.state_dict())
     name = "resnext101_32x4d:timm:resnext101_32x4d.gluon_in1k"
     card = serve_card(monkeypatch, server, name, data, hashed=False)
