@@ -124,3 +124,112 @@ FEATURE_WIDTH = {
     "inception_resnet_v1": 1792,  # Inception-ResNet-v1, Figure 15 ("1792")
     "inception_resnet_v2": 1536,  # the release's final 1x1 conv (conv_7b, 1536)
 }
+
+# Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
+# the last map at each reduction 2**k, from each paper's table; timm's features_only
+# feature_info (num_chs, reduction, and the map's size) agrees wherever timm has the model.
+_VGG_LEVELS = (("P1", 128, 112), ("P2", 256, 56), ("P3", 512, 28), ("P4", 512, 14), ("P5", 512, 7))
+_RESNET_LEVELS = {
+    # He et al. Table 1: conv1 (112), conv2_x (56, after the max pool) ... conv5_x (7).
+    "basic": (("P1", 64, 112), ("P2", 64, 56), ("P3", 128, 28), ("P4", 256, 14), ("P5", 512, 7)),
+    "bottleneck": (
+        ("P1", 64, 112),
+        ("P2", 256, 56),
+        ("P3", 512, 28),
+        ("P4", 1024, 14),
+        ("P5", 2048, 7),
+    ),
+}
+FEATURE_LEVELS = {
+    # Krizhevsky et al. Fig. 2 (227 input): conv1 55x55x96, conv2 27x27x256, conv5 13x13x256,
+    # the max pool after it 6x6x256 (no map at reduction 2).
+    "alexnet": (("P2", 96, 55), ("P3", 256, 27), ("P4", 256, 13), ("P5", 256, 6)),
+    # Simonyan & Zisserman Table 1: each block's last conv before its pool; pool5 7x7x512.
+    **{
+        n: _VGG_LEVELS
+        for n in (
+            "vgg11",
+            "vgg11_lrn",
+            "vgg13",
+            "vgg16_c",
+            "vgg16",
+            "vgg19",
+            "vgg11_bn",
+            "vgg13_bn",
+            "vgg16_bn",
+            "vgg19_bn",
+        )
+    },
+    **{n: _RESNET_LEVELS["basic"] for n in ("resnet18", "resnet34", "plainnet18", "plainnet34")},
+    **{
+        n: _RESNET_LEVELS["bottleneck"]
+        for n in (
+            "resnet50",
+            "resnet101",
+            "resnet152",
+            "resnext50_32x4d",
+            "resnext101_32x4d",
+            "resnext101_64x4d",
+            "resnext101_32x8d",
+        )
+    },
+    # Szegedy et al. 2015 Table 1: conv1 112x112x64, conv2 56x56x192, inception (3b) 28x28x480,
+    # (4e) 14x14x832, (5b) 7x7x1024.
+    "googlenet": (
+        ("P1", 64, 112),
+        ("P2", 192, 56),
+        ("P3", 480, 28),
+        ("P4", 832, 14),
+        ("P5", 1024, 7),
+    ),
+    # Ioffe & Szegedy Fig. 5: inception (3b) 28x28x320, (4d) 14x14x576, (5b) 7x7x1024.
+    "bn_inception": (
+        ("P1", 64, 112),
+        ("P2", 192, 56),
+        ("P3", 320, 28),
+        ("P4", 576, 14),
+        ("P5", 1024, 7),
+    ),
+    # Rethinking Table 1 (299 input): 147x147x64, 71x71x80, 35x35x288, 17x17x768, 8x8x2048.
+    "inception_v2": (
+        ("P1", 64, 147),
+        ("P2", 80, 71),
+        ("P3", 288, 35),
+        ("P4", 768, 17),
+        ("P5", 2048, 8),
+    ),
+    # The released v3 (timm/torchvision Conv2d_2b, Conv2d_4a 71x71x192, Mixed_5d, 6e, 7c).
+    "inception_v3": (
+        ("P1", 64, 147),
+        ("P2", 192, 71),
+        ("P3", 288, 35),
+        ("P4", 768, 17),
+        ("P5", 2048, 8),
+    ),
+    # Szegedy et al. 2017 Fig. 3 stem (64 at 147, the 71x71x192 concat), Inception-A 35x35x384,
+    # -B 17x17x1024, -C 8x8x1536. timm's P2 is the stem's first concat (73x73x160), before
+    # the second one at the same reduction.
+    "inception_v4": (
+        ("P1", 64, 147),
+        ("P2", 192, 71),
+        ("P3", 384, 35),
+        ("P4", 1024, 17),
+        ("P5", 1536, 8),
+    ),
+    # Fig. 14 stem (147x147x64, 71x71x192, 35x35x256), Inception-ResNet-B 17x17x896, -C 8x8x1792.
+    "inception_resnet_v1": (
+        ("P1", 64, 147),
+        ("P2", 192, 71),
+        ("P3", 256, 35),
+        ("P4", 896, 17),
+        ("P5", 1792, 8),
+    ),
+    # The release (timm conv2d_2b, conv2d_4a, repeat 35x35x320, repeat_1 17x17x1088, conv2d_7b).
+    "inception_resnet_v2": (
+        ("P1", 64, 147),
+        ("P2", 192, 71),
+        ("P3", 320, 35),
+        ("P4", 1088, 17),
+        ("P5", 1536, 8),
+    ),
+}

@@ -2,6 +2,7 @@
 order (AlexNet, VGG, GoogLeNet and the Inception line, ResNet, ResNeXt)."""
 
 from keras_classics.models._core import inference_model
+from keras_classics.models.features import FeatureInfo, feature_info
 from keras_classics.models.alexnet import AlexNet
 from keras_classics.models.vgg import (
     VGG11,
@@ -64,5 +65,7 @@ __all__ = [
     "ResNeXt101",
     "ResNeXt101_32x8d",
     "ResNeXt101_64x4d",
+    "FeatureInfo",
+    "feature_info",
     "inference_model",
 ]

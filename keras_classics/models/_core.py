@@ -19,12 +19,12 @@ import dataclasses
 import inspect
 import os
 import textwrap
-import warnings
 from collections.abc import Callable
 from typing import Any, Optional
 
 import keras
 
+from keras_classics.models import features
 from keras_classics.preprocessing import InputConfig
 from keras_classics.registry import ModelSpec, register_model
 
@@ -201,6 +201,27 @@ AUX_LOGITS = Option(
 )
 
 
+# Every builder's multi-scale feature options (keras_classics/models/features.py), after the
+# family's own.
+FEATURES_ONLY = Option(
+    "features_only",
+    False,
+    "True returns the body's feature levels instead of a classifier: a model whose outputs are "
+    '{"P1": ..., "P5": ...}, each level k the last stage output at reduction 2**k (keras-hub\'s '
+    "pyramid_outputs names, timm's features_only; docs/features.md). include_top, classes and "
+    "classifier_activation are not used; pooling must be None. "
+    "keras_classics.feature_info(model) gives each level's channels and reduction.",
+)
+OUT_INDICES = Option(
+    "out_indices",
+    None,
+    "With features_only=True: the levels to return, as timm's out_indices: positions in "
+    "feature_info(model) of the full model (negative from the end), e.g. (1, 2, 3, 4) for "
+    "P2 ... P5 of a ResNet; None for all. Layers after the deepest chosen level are left out.",
+)
+FEATURE_OPTIONS = (FEATURES_ONLY, OUT_INDICES)
+
+
 @dataclasses.dataclass(frozen=True)
 class Family:
     """One family: its body and option checks; `register` makes the builder of a row.
@@ -234,7 +255,7 @@ class Family:
         summary = summary if summary is not None else self.describe(row)
         defaults = {o.name: o.default for o in self.options}
         arch = self.configure(row, **defaults)
-        options = self.options + ((AUX_LOGITS,) if arch.aux_heads else ())
+        options = self.options + ((AUX_LOGITS,) if arch.aux_heads else ()) + FEATURE_OPTIONS
         builder = _builder(self, row, builder_name, name, options)
         builder.__doc__ = _doc(summary, self.paper, name, arch, options)
         register_model(
@@ -304,8 +325,12 @@ def _builder(family, row, builder_name, default_name, options):
             weights = None  # loaded by name below
         chosen = {o.name: kwargs.get(o.name, o.default) for o in options}
         aux_logits = chosen.pop(AUX_LOGITS.name, False)
+        features_only = chosen.pop(FEATURES_ONLY.name)
+        out_indices = chosen.pop(OUT_INDICES.name)
         arch = family.configure(row, **chosen)
         _check_aux(aux_logits, include_top)
+        _check_features(features_only, out_indices, pooling, aux_logits)
+        include_top = include_top and not features_only
         check_args(include_top=include_top, weights=weights, pooling=pooling, classes=classes)
         inputs = make_input(
             input_tensor=input_tensor,
@@ -316,9 +341,17 @@ def _builder(family, row, builder_name, default_name, options):
         )
         # Fetched (downloaded and converted on first use) before the body is built: a
         # download that fails costs no build.
-        stored = pretrained.fetch_for(card, inputs) if card is not None else None
+        stored = pretrained.fetch(card) if card is not None else None
         endpoints = family.body(inputs, arch.config)
         x = list(endpoints.values())[-1]
+        sources = keras.utils.get_source_inputs(inputs)
+        # One Input is passed bare, not as get_source_inputs' list: a model built on [Input]
+        # expects a list, and Keras warns on every call with a bare tensor.
+        sources = sources[0] if len(sources) == 1 else sources
+        if features_only:
+            body = keras.Model(sources, x, name=name or default_name)
+            model = features.features_model(body, out_indices)
+            return _finish(model, card, stored, weights, chosen, options, aux_logits)
         head_args = dict(
             classes=classes,
             classifier_activation=classifier_activation,
@@ -341,24 +374,8 @@ def _builder(family, row, builder_name, default_name, options):
             x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
         elif pooling == "max":
             x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
-        # One Input is passed bare, not as get_source_inputs' list: a model built on [Input]
-        # expects a list, and Keras warns on every call with a bare tensor.
-        sources = keras.utils.get_source_inputs(inputs)
-        model = keras.Model(
-            sources[0] if len(sources) == 1 else sources,
-            [x, *aux] if aux else x,
-            name=name or default_name,
-        )
-        if card is not None:
-            pretrained.load(model, card, stored)
-        elif weights is not None:
-            load_weights(model, weights)
-        # What the model was built with, for `summary` and users (object.__setattr__: plain
-        # records, kept out of Keras' attribute tracking).
-        recorded = {**chosen, AUX_LOGITS.name: aux_logits} if AUX_LOGITS in options else chosen
-        object.__setattr__(model, "builder_options", recorded)
-        object.__setattr__(model, "weights_card", card)
-        return model
+        model = keras.Model(sources, [x, *aux] if aux else x, name=name or default_name)
+        return _finish(model, card, stored, weights, chosen, options, aux_logits)
 
     standard = [
         inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
@@ -373,6 +390,22 @@ def _builder(family, row, builder_name, default_name, options):
     # help() and tracebacks name the family module, where its one assignment stands.
     builder.__module__ = family.body.__module__
     return builder
+
+
+def _finish(model, card, stored, weights, chosen, options, aux_logits):
+    """Loads the weights into the built `model` and records what it was built with."""
+    from keras_classics import pretrained
+
+    if card is not None:
+        pretrained.load(model, card, stored)
+    elif weights is not None:
+        load_weights(model, weights)
+    # What the model was built with, for `summary` and users (object.__setattr__: plain
+    # records, kept out of Keras' attribute tracking).
+    recorded = {**chosen, AUX_LOGITS.name: aux_logits} if AUX_LOGITS in options else chosen
+    object.__setattr__(model, "builder_options", recorded)
+    object.__setattr__(model, "weights_card", card)
+    return model
 
 
 # --- the standard arguments ----------------------------------------------------------------
@@ -419,6 +452,28 @@ def _check_aux(aux_logits, include_top):
         )
 
 
+def _check_features(features_only, out_indices, pooling, aux_logits):
+    if not isinstance(features_only, bool):
+        raise ValueError(f"features_only={features_only!r} is invalid; accepted: True or False.")
+    if not features_only:
+        if out_indices is not None:
+            raise ValueError(
+                f"out_indices={out_indices!r} without features_only=True; accepted: "
+                "out_indices together with features_only=True."
+            )
+        return
+    if pooling is not None:
+        raise ValueError(
+            f"pooling={pooling!r} with features_only=True conflict: the feature levels are "
+            "4D maps; accepted: pooling=None."
+        )
+    if aux_logits:
+        raise ValueError(
+            "aux_logits=True with features_only=True conflict: the auxiliary heads are "
+            "classifiers; accepted: aux_logits=False."
+        )
+
+
 def make_input(*, input_tensor, input_shape, include_top, default_size, min_size):
     """The model's Input: from input_tensor, input_shape, or the paper's size."""
     if keras.config.image_data_format() != "channels_last":
@@ -460,28 +515,27 @@ def _check_input_shape(input_shape, min_size):
 
 
 def load_weights(model, weights):
-    """Loads a weights file; anything that does not fit the architecture is a ValueError.
+    """Loads a weights file of this architecture by layer name
+    (keras_classics/pretrained/loading.py): the body must fit; a classifier for other classes
+    stays randomly initialised (logged: fine-tuning), a first convolution on other input
+    channels is adapted, and a part of the body (include_top=False, features_only=True) loads
+    what it has. Anything else that does not fit is a ValueError, raised before the builder
+    returns."""
+    from keras_classics.pretrained import loading
 
-    Keras only warns when it skips parts of a file; such a half-loaded model is refused
-    too (the builder then returns nothing). A full-model file may load into the same
-    architecture with include_top=False: its classifier is simply not used.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.load_weights(weights)
-        except (ValueError, KeyError, TypeError, OSError) as err:
-            raise ValueError(
-                f"weights={str(weights)!r} does not fit architecture {model.name!r}: {err}"
-            ) from err
-    skipped = [
-        str(w.message)
-        for w in caught
-        if "Skipping" in str(w.message) or "could not be loaded" in str(w.message)
-    ]
-    if skipped:
+    try:
+        stored = loading.stored_layers(weights)
+    except (ValueError, KeyError, TypeError, OSError) as err:
         raise ValueError(
-            f"weights={str(weights)!r} does not fit architecture {model.name!r}: {skipped[0]}"
+            f"weights={str(weights)!r} does not fit architecture {model.name!r}: {err}"
+        ) from err
+    new = loading.load_layers(model, stored, repr(str(weights)))
+    if new:
+        loading.logger.warning(
+            "%s: %s loaded; %s randomly initialised (not in the file, or for other classes).",
+            model.name,
+            weights,
+            ", ".join(new),
         )
 
 

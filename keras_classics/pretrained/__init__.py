@@ -22,6 +22,7 @@ from keras_classics.pretrained import download
 from keras_classics.pretrained.card import SOURCE_ORDER, SOURCES, WeightCard
 from keras_classics.pretrained.cards import CARDS
 from keras_classics.pretrained.download import DownloadError, HashMismatchError
+from keras_classics.pretrained.loading import load_layers, stored_layers
 
 logger = logging.getLogger(__name__)
 DEFAULT = "imagenet"
@@ -191,59 +192,13 @@ def fetch(card, progress=True):
     return path
 
 
-def stored_layers(path):
-    """{layer name: [arrays]} of a converted .weights.h5, each layer's variables in order (as
-    convert.read_checkpoint reads Keras 3 files: "layer/variable" in the file's order)."""
-    from keras_classics.convert import read_checkpoint
-
-    stored = {}
-    for key, array in read_checkpoint(path).items():
-        stored.setdefault(key.rsplit("/", 1)[0], []).append(array)
-    return stored
-
-
-def _is_new_head(name):
-    """The layers a pretrained model may lack: its classifiers and the auxiliary heads."""
-    return name.endswith("predictions") or name.startswith("aux")
-
-
-def fetch_for(card, inputs, progress=True):
-    """The converted file of `card` for a model on `inputs` (a Keras tensor), whose channels
-    must be the weights' 3."""
-    channels = inputs.shape[-1]
-    if channels != 3:
-        raise ValueError(
-            f"input_shape={tuple(inputs.shape[1:])!r} has {channels} channels; "
-            f"weights={card.weights_tag!r} accepts 3 (RGB) channels only."
-        )
-    return fetch(card, progress=progress)
-
-
 def load(model, card, path):
-    """Loads `card`'s converted weights file `path` into `model` by layer name: the body
-    always; the classifier when its shape is the card's (classes=1000), else it stays randomly
-    initialised (timm's semantics), as do auxiliary heads the card has no weights for. Logs
-    what is new."""
-    stored = stored_layers(path)
-    new, wrong = [], []
-    for layer in model.layers:
-        if not layer.weights:
-            continue
-        arrays = stored.get(layer.name)
-        fits = arrays is not None and [a.shape for a in arrays] == [
-            tuple(w.shape) for w in layer.weights
-        ]
-        if fits:
-            layer.set_weights(arrays)
-        elif _is_new_head(layer.name):
-            new.append(layer.name)
-        else:
-            wrong.append(layer.name)
-    if wrong:  # a card whose options were not applied, or a corrupted conversion
-        raise ValueError(
-            f"weights={card.weights_tag!r} ({card.name}) does not fit model {model.name!r}: "
-            f"no stored weights of the right shape for {', '.join(wrong[:5])}."
-        )
+    """Loads `card`'s converted weights file `path` into `model` by layer name
+    (loading.load_layers): the body always; the classifier when its shape is the card's
+    (classes=1000), else it stays randomly initialised (timm's semantics), as do auxiliary
+    heads the card has no weights for; a first convolution on other input channels is adapted.
+    Logs what is new."""
+    new = load_layers(model, stored_layers(path), f"{card.weights_tag!r} ({card.name})")
     if new:
         logger.warning(
             "%s: %s loaded; %s randomly initialised (not in the pretrained weights).",
