@@ -131,8 +131,34 @@ def test_card_options_are_applied_and_a_conflict_names_both(cache, server, monke
     with pytest.raises(ValueError, match=r"downsample_at='1x1'.*need downsample_at='3x3'"):
         keras_classics.ResNet50(weights="torchvision:IMAGENET1K_V2", downsample_at="1x1")
     assert sum(server.requests.values()) == 0
-    with pytest.raises(ValueError, match=r"channels.*accepts 3"):
-        keras_classics.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 1))
+
+
+def test_grey_input_and_features_from_a_card(cache, server, monkeypatch, resnet18_source, images):
+    """A card's weights on one input channel: the first convolution is timm's
+    adapt_input_conv of the source's; features_only levels P2 ... P5 are the source's
+    layer1 ... layer4 outputs."""
+    manipulate = pytest.importorskip("timm.models._manipulate")
+    source, data = resnet18_source
+    serve_card(monkeypatch, server, RESNET18, data)
+    grey = keras_classics.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 1))
+    expected = manipulate.adapt_input_conv(1, source.conv1.weight.detach())
+    np.testing.assert_allclose(
+        grey.get_layer("conv1_conv").kernel, expected.numpy().transpose(2, 3, 1, 0), atol=1e-6
+    )
+    features = keras_classics.ResNet18(
+        weights="imagenet", features_only=True, out_indices=(1, 2, 3, 4)
+    )
+    out = features(images)
+    with torch.no_grad():
+        x = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
+        x = source.maxpool(source.relu(source.bn1(source.conv1(x))))
+        for level, stage in zip(
+            ("P2", "P3", "P4", "P5"), (source.layer1, source.layer2, source.layer3, source.layer4)
+        ):
+            x = stage(x)
+            reference = x.numpy().transpose(0, 2, 3, 1)
+            assert relative_diff(out[level], reference) <= TOLERANCE, level
+    assert server.count(pretrained.CARDS[RESNET18].url) == 1  # converted once, for both
 
 
 def test_implied_options_keras_applications(cache, server, monkeypatch, images, tmp_path):
