@@ -29,6 +29,8 @@ class ModelSpec:
       fixed_head: the top is Flatten + Dense, so include_top=True needs the paper's final grid.
       aux_loss_weights: loss weight of each auxiliary output, in output order (Inception).
       builder_kwargs: keyword options the builder is called with for this name.
+      classes: the builder's default classes: its paper's dataset's (1000, ImageNet; 10 for the
+        CIFAR nets).
     """
 
     name: str
@@ -40,6 +42,7 @@ class ModelSpec:
     fixed_head: bool = False
     aux_loss_weights: tuple = ()
     builder_kwargs: dict = dataclasses.field(default_factory=dict)
+    classes: int = 1000
 
     def build(self, **kwargs):
         """Calls the builder with this spec's options, overridden by `kwargs`."""

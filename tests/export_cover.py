@@ -25,8 +25,9 @@ from keras_classics.analysis import stage_of
 # the registry, found by exact set cover over kinds() of every model's default build against
 # kinds() of each model's export build (alexnet, vgg11_lrn, vgg16_c, googlenet, bn_inception,
 # inception_v4 and inception_resnet_v2 each alone hold some kind; the other five cover the
-# rest, the smallest of each choice). The quick loop (`-m "not slow"`) exports four: AlexNet
-# (its paper head, LRN, grouped convolutions), a VGG, GoogLeNet and ResNet-18.
+# rest, the smallest of each choice; resnet20_cifar alone has option A's zero-padded
+# shortcuts). The quick loop (`-m "not slow"`) exports four: AlexNet (its paper head, LRN,
+# grouped convolutions), a VGG, GoogLeNet and ResNet-18.
 EXPORTED = (
     "alexnet",
     "vgg11_lrn",
@@ -40,6 +41,7 @@ EXPORTED = (
     "resnet50",
     "plainnet18",
     "resnext50_32x4d",
+    "resnet20_cifar",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -56,6 +58,8 @@ EXPORT_DEPTHS = {
     "resnext50_32x4d": (2, 1, 1, 1),
     "inception_v4": (1, 1, 1),
     "inception_resnet_v2": (1, 1, 2),
+    # conv2_block1 is already the identity block, conv3/conv4_block1 the zero-padded ones.
+    "resnet20_cifar": (1, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind).

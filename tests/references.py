@@ -5,6 +5,10 @@ Every registered model must have a row in TRAINABLE_PARAMS: a new model without 
 independent count fails test_every_model_has_independent_references (tests/test_models.py).
 """
 
+CIFAR_NETS = [
+    f"{kind}{depth}_cifar" for kind in ("resnet", "plain") for depth in (20, 32, 44, 56, 110)
+]
+
 # Trainable parameters: torch `parameters()` / Keras trainable weights, counted on the reference
 # library's own model.
 TRAINABLE_PARAMS = {
@@ -39,6 +43,20 @@ TRAINABLE_PARAMS = {
     "inception_v4": 42_679_816,  # timm
     "inception_resnet_v1": 22_756_328,  # computed by hand from Figures 14, 10, 7, 11-13
     "inception_resnet_v2": 55_843_464,  # timm
+    # He et al. 2016 Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), exactly: 6n 3x3 convs
+    # without bias + the 3x3 stem, BN gamma/beta, option A shortcuts (no weights), a 10-way
+    # classifier with bias; plain nets alike (computed by hand in the issue that asked for them).
+    **{
+        f"{kind}{depth}_cifar": count
+        for kind in ("resnet", "plain")
+        for depth, count in (
+            (20, 269_722),
+            (32, 464_154),
+            (44, 658_586),
+            (56, 853_018),
+            (110, 1_727_962),
+        )
+    },
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -79,6 +97,10 @@ GMACS = {
     "inception_v3": 5.7,
     "inception_v4": 12.3,
     "inception_resnet_v2": 13.2,
+    # Li et al. 2017 (Pruning Filters for Efficient ConvNets), Table 1: 1.25e8 and 2.53e8 FLOPs
+    # (multiply-adds) for the CIFAR-10 ResNet-56 and ResNet-110.
+    "resnet56_cifar": 0.125,
+    "resnet110_cifar": 0.253,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -123,6 +145,7 @@ FEATURE_WIDTH = {
     "inception_v4": 1536,  # Inception-v4 Figure 9
     "inception_resnet_v1": 1792,  # Inception-ResNet-v1, Figure 15 ("1792")
     "inception_resnet_v2": 1536,  # the release's final 1x1 conv (conv_7b, 1536)
+    **{n: 64 for n in CIFAR_NETS},  # He et al. section 4.2: the last stage's 64 filters
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -224,6 +247,9 @@ FEATURE_LEVELS = {
         ("P4", 896, 17),
         ("P5", 1792, 8),
     ),
+    # He et al. section 4.2 (32x32 input): maps of 32, 16, 8 with 16, 32, 64 filters; the
+    # first stage is at reduction 1, no level.
+    **{n: (("P1", 32, 16), ("P2", 64, 8)) for n in CIFAR_NETS},
     # The release (timm conv2d_2b, conv2d_4a, repeat 35x35x320, repeat_1 17x17x1088, conv2d_7b).
     "inception_resnet_v2": (
         ("P1", 64, 147),

@@ -37,7 +37,7 @@ def test_default_build_matches_reference(default_model):
     assert model.name == name
     assert tuple(model.input_shape) == (None, size, size, 3)
     assert trainable(model) == TRAINABLE_PARAMS[name]
-    assert tuple(model.output_shape) == (None, 1000)
+    assert tuple(model.output_shape) == (None, keras_classics.get_spec(name).classes)
     assert model.output_names == ["predictions"]
 
 
@@ -54,7 +54,7 @@ def test_outputs_are_the_softmax_of_the_classifier(default_model):
     features, probs = (np.asarray(t, np.float64) for t in probe(x, training=False))
     kernel, bias = (np.asarray(w, np.float64) for w in classifier.get_weights())
     logits = features @ kernel + bias
-    assert probs.shape == (2, 1000)
+    assert probs.shape == (2, keras_classics.get_spec(name).classes)
     # The images differ, so must their logits (by more than float32's rounding): a dead body
     # (constant output) fails here. Random VGGs give logits ~1e-2, random ResNet-101s ~1e5.
     assert np.abs(logits[0] - logits[1]).max() > 1e-4 * np.abs(logits).max() > 0

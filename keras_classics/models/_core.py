@@ -57,7 +57,7 @@ Args:
     include_top, else (None, None, 3). Height and width must be at least {min_size}.
   pooling: with include_top=False: None (the final 4D feature map), "avg" or "max" (global
     pooling to (batch, channels)).
-  classes: classifier outputs (include_top=True), default 1000.
+  classes: classifier outputs (include_top=True), default {classes}.
   classifier_activation: the classifier's activation, "softmax" (default) or None for
     logits (any Keras activation name).
   name: the model's name; default {name!r}."""
@@ -182,6 +182,7 @@ class Architecture:
     min_size: int  # the smallest side the body accepts
     head: Head
     aux_heads: tuple = ()  # AuxHead, built with aux_logits=True
+    classes: int = 1000  # the classifier's outputs without `classes`: the paper's dataset's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -256,7 +257,7 @@ class Family:
         defaults = {o.name: o.default for o in self.options}
         arch = self.configure(row, **defaults)
         options = self.options + ((AUX_LOGITS,) if arch.aux_heads else ()) + FEATURE_OPTIONS
-        builder = _builder(self, row, builder_name, name, options)
+        builder = _builder(self, row, builder_name, name, options, arch.classes)
         builder.__doc__ = _doc(summary, self.paper, name, arch, options)
         register_model(
             ModelSpec(
@@ -268,6 +269,7 @@ class Family:
                 min_size=arch.min_size,
                 fixed_head=arch.head.grid is not None,
                 aux_loss_weights=tuple(a.loss_weight for a in arch.aux_heads),
+                classes=arch.classes,
             )
         )
         return builder
@@ -279,7 +281,9 @@ def _doc(summary, paper, name, arch, options):
         "",
         f"Reference: {paper}.",
         "",
-        STANDARD_ARGS_DOC.format(size=arch.default_size, min_size=arch.min_size, name=name),
+        STANDARD_ARGS_DOC.format(
+            size=arch.default_size, min_size=arch.min_size, name=name, classes=arch.classes
+        ),
     ]
     if options:
         lines += ["", "Options (keyword-only):"]
@@ -296,7 +300,7 @@ def _doc(summary, paper, name, arch, options):
     return "\n".join(lines)
 
 
-def _builder(family, row, builder_name, default_name, options):
+def _builder(family, row, builder_name, default_name, options, default_classes):
     accepted = [o.name for o in options]
 
     def builder(
@@ -305,7 +309,7 @@ def _builder(family, row, builder_name, default_name, options):
         input_tensor=None,
         input_shape=None,
         pooling=None,
-        classes=1000,
+        classes=default_classes,
         classifier_activation="softmax",
         name=None,
         **kwargs,
@@ -379,7 +383,7 @@ def _builder(family, row, builder_name, default_name, options):
 
     standard = [
         inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
-        for n, d in STANDARD_ARGS.items()
+        for n, d in {**STANDARD_ARGS, "classes": default_classes}.items()
     ]
     keyword = [
         inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default)

@@ -2,6 +2,8 @@
 
 ResNet: He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016,
 Table 1 (stages), section 3.3 (shortcut options A/B/C, plain baselines).
+The CIFAR-10 nets of section 4.2 (Table 6) are rows of the same table with a CIFAR stem: a 3x3
+conv of 16 filters on 32x32 images, three stages of 16, 32 and 64 filters, option A shortcuts.
 ResNeXt: Xie, Girshick, Dollar, Tu & He, "Aggregated Residual Transformations for Deep Neural
 Networks", CVPR 2017, Table 1 and Fig. 3 (three equivalent block forms).
 """
@@ -24,6 +26,31 @@ STAGE_PLANES = (64, 128, 256, 512)
 EXPANSION = {"basic": 1, "bottleneck": 4}
 # The ResNet paper follows Ioffe & Szegedy's BN; eps/momentum as torchvision (1e-5, 0.1).
 BN = dict(epsilon=1e-5, momentum=0.9)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stem:
+    """What comes before the stages, and what follows from it for a row."""
+
+    filters: int
+    kernel: int
+    stride: int
+    max_pool: bool  # the 3x3/2 max pool after conv1
+    planes: tuple  # the stages' planes
+    default_size: int
+    min_size: int
+    shortcut: str  # the paper's shortcut option for these nets
+    classes: int  # the dataset's
+
+
+STEMS = {
+    # Table 1: conv1 7x7/2, 64, then a 3x3/2 max pool; conv2_x ... conv5_x on 224x224 ImageNet.
+    "imagenet": Stem(64, 7, 2, True, STAGE_PLANES, 224, 32, "B", 1000),
+    # Section 4.2: "The first layer is 3x3 convolutions", then 6n layers on maps of 32, 16 and
+    # 8 with 16, 32 and 64 filters, subsampling by stride 2; "we use identity shortcuts in all
+    # cases (i.e., option A)". CIFAR-10's 10 classes. Min 8: a 2x2 final map.
+    "cifar": Stem(16, 3, 1, False, (16, 32, 64), 32, 8, "A", 10),
+}
 
 
 def he_normal_fan_out():
@@ -159,11 +186,15 @@ def residual_block(x, block):
 
 
 def body(x, config):
-    """conv1: 7x7/2, 64; pool1: 3x3/2 max pool; conv2_x ... conv5_x (Table 1)."""
-    endpoints = {"conv1": conv_bn(x, 64, 7, 2, "conv1")}
-    x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(endpoints["conv1"])
-    x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    for stage, (depth, planes) in enumerate(zip(config.depths, STAGE_PLANES), start=2):
+    """conv1: 7x7/2, 64; pool1: 3x3/2 max pool; conv2_x ... conv5_x (Table 1). The CIFAR stem:
+    conv1 3x3, 16; conv2_x ... conv4_x (section 4.2)."""
+    stem = STEMS[config.stem]
+    endpoints = {"conv1": conv_bn(x, stem.filters, stem.kernel, stem.stride, "conv1")}
+    x = endpoints["conv1"]
+    if stem.max_pool:
+        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    for stage, (depth, planes) in enumerate(zip(config.depths, stem.planes), start=2):
         for index in range(1, depth + 1):
             block = Block(
                 planes=planes,
@@ -193,6 +224,7 @@ class Config:
     downsample_at: str = "1x1"
     shortcut: str = None
     block_form: str = "c"
+    stem: str = "imagenet"  # STEMS
 
     @property
     def depth(self):
@@ -210,7 +242,7 @@ def configure(row, *, depths, shortcut, downsample_at, block_form):
                 "None (plain nets have no shortcuts)."
             )
     else:
-        shortcut = shortcut or "B"
+        shortcut = shortcut or STEMS[row.stem].shortcut
         if shortcut not in SHORTCUTS:
             raise ValueError(f"shortcut={shortcut!r} is invalid; accepted: {SHORTCUTS}.")
     downsample_at = downsample_at or row.downsample_at
@@ -228,7 +260,14 @@ def configure(row, *, depths, shortcut, downsample_at, block_form):
         downsample_at=downsample_at,
         block_form=block_form,
     )
-    return _core.Architecture(config, default_size=224, min_size=32, head=_core.pool_head())
+    stem = STEMS[row.stem]
+    return _core.Architecture(
+        config,
+        default_size=stem.default_size,
+        min_size=stem.min_size,
+        head=_core.pool_head(),
+        classes=stem.classes,
+    )
 
 
 OPTIONS = (
@@ -242,9 +281,10 @@ OPTIONS = (
     _core.Option(
         "shortcut",
         None,
-        'Section 3.3: "A" (identity, zero-padded where the shape changes), "B" '
-        '(projections where it changes; used when None for residual nets) or "C" '
-        "(projections everywhere); plain nets take only None.",
+        'Section 3.3: "A" (identity, zero-padded where the shape changes; used when None '
+        'for the CIFAR nets, as section 4.2), "B" (projections where it changes; used when '
+        'None for the ImageNet nets) or "C" (projections everywhere); plain nets take only '
+        "None.",
     ),
     _core.Option(
         "downsample_at",
@@ -269,6 +309,12 @@ def summary(row):
         if row.groups > 1
         else "residual"
     )
+    if row.stem == "cifar":
+        return (
+            f"{row.depth}-layer {what} CIFAR net (section 4.2, Table 6: n={row.depths[0]}), "
+            f"three stages of 16, 32, 64 filters, {row.kind} blocks.\n\n"
+            "32x32 input, 3x3 conv stem, global average pooling head, 10 classes."
+        )
     return (
         f"{row.depth}-layer {what} net, stages {row.depths} of {row.kind} blocks.\n\n"
         "224x224 input, global average pooling head."
@@ -307,4 +353,41 @@ ResNeXt101_32x8d = RESNEXT.register(
     "resnext101_32x8d",
     "ResNeXt101_32x8d",
     Config((3, 4, 23, 3), groups=32, width_per_group=8, **NEXT),
+)
+
+# Section 4.2 and Table 6: the CIFAR-10 nets of 6n+2 layers (n = 3, 5, 7, 9, 18), residual
+# (option A) and plain.
+CIFAR = dict(kind="basic", stem="cifar")
+RESNET_CIFAR = dataclasses.replace(RESNET, paper="He et al. 2016, section 4.2, Table 6 (CIFAR-10)")
+PLAIN_CIFAR_FAMILY = dataclasses.replace(RESNET_CIFAR, paper=RESNET_CIFAR.paper + ", plain")
+ResNet20_CIFAR = RESNET_CIFAR.register(
+    "resnet20_cifar", "ResNet20_CIFAR", Config((3, 3, 3), **CIFAR)
+)
+ResNet32_CIFAR = RESNET_CIFAR.register(
+    "resnet32_cifar", "ResNet32_CIFAR", Config((5, 5, 5), **CIFAR)
+)
+ResNet44_CIFAR = RESNET_CIFAR.register(
+    "resnet44_cifar", "ResNet44_CIFAR", Config((7, 7, 7), **CIFAR)
+)
+ResNet56_CIFAR = RESNET_CIFAR.register(
+    "resnet56_cifar", "ResNet56_CIFAR", Config((9, 9, 9), **CIFAR)
+)
+ResNet110_CIFAR = RESNET_CIFAR.register(
+    "resnet110_cifar", "ResNet110_CIFAR", Config((18, 18, 18), **CIFAR)
+)
+PLAIN_CIFAR = dict(residual=False, **CIFAR)
+PlainNet20_CIFAR = PLAIN_CIFAR_FAMILY.register(
+    "plain20_cifar", "PlainNet20_CIFAR", Config((3, 3, 3), **PLAIN_CIFAR)
+)
+PlainNet32_CIFAR = PLAIN_CIFAR_FAMILY.register(
+    "plain32_cifar", "PlainNet32_CIFAR", Config((5, 5, 5), **PLAIN_CIFAR)
+)
+PlainNet44_CIFAR = PLAIN_CIFAR_FAMILY.register(
+    "plain44_cifar", "PlainNet44_CIFAR", Config((7, 7, 7), **PLAIN_CIFAR)
+)
+PlainNet56_CIFAR = PLAIN_CIFAR_FAMILY.register(
+    "plain56_cifar", "PlainNet56_CIFAR", Config((9, 9, 9), **PLAIN_CIFAR)
+)
+PlainNet110_CIFAR = PLAIN_CIFAR_FAMILY.register(
+    "plain110_cifar", "PlainNet110_CIFAR", Config((18, 18, 18), **PLAIN_CIFAR)
 )

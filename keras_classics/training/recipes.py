@@ -104,12 +104,18 @@ SMALL_IMAGE_RECIPES = {
     ),
 }
 SMALL_IMAGE_DATASETS = ("fashion_mnist",)
+# The CIFAR nets (section 4.2) train with that recipe on any dataset. ResNet-110 "use[s] 0.01
+# to warm up the training until the training error is below 80% (about 400 iterations)":
+# here a linear warm-up over the first epoch (352 iterations of 45k images at batch 128).
+CIFAR_NETS = [f"{k}{d}_cifar" for k in ("resnet", "plain") for d in (20, 32, 44, 56, 110)]
 
 # Models whose recipe differs from their family's.
 MODEL_RECIPES = {
     "googlenet": PAPER_RECIPES["googlenet"],
     # Rethinking section 7: label-smoothing regularisation with epsilon 0.1.
     "inception_v3": dataclasses.replace(PAPER_RECIPES["inception"], label_smoothing=0.1),
+    **{name: SMALL_IMAGE_RECIPES["resnet"] for name in CIFAR_NETS},
+    "resnet110_cifar": dataclasses.replace(SMALL_IMAGE_RECIPES["resnet"], warmup_epochs=1.0),
 }
 
 # "modern": one recipe for every model (Goyal et al. 2017; He et al. 2019 "Bag of Tricks"):
@@ -136,9 +142,11 @@ def recipe_for(spec, kind="paper", dataset="imagenet"):
         raise ValueError(f"recipe={kind!r} is invalid; accepted: {RECIPE_KINDS}.")
     if kind == "modern":
         return MODERN
+    if spec.name in MODEL_RECIPES:
+        return MODEL_RECIPES[spec.name]
     if dataset in SMALL_IMAGE_DATASETS and spec.family in SMALL_IMAGE_RECIPES:
         return SMALL_IMAGE_RECIPES[spec.family]
-    return MODEL_RECIPES.get(spec.name) or PAPER_RECIPES[spec.family]
+    return PAPER_RECIPES[spec.family]
 
 
 @dataclasses.dataclass(frozen=True)

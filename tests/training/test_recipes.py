@@ -70,6 +70,22 @@ def test_small_images_get_the_cifar_recipe_of_the_resnet_paper():
         assert small == recipes.recipe_for(keras_classics.get_spec(name))
 
 
+def test_cifar_nets_get_section_4_2_on_any_dataset_and_resnet110_warms_up():
+    """He et al. 2016, section 4.2: 64k iterations at batch 128 of 45k images (182 epochs of
+    352 steps), LR / 10 at 32k and 48k; ResNet-110 warms up for about 400 iterations."""
+    for name in ("resnet20_cifar", "plain56_cifar"):
+        r = recipes.resolve(
+            keras_classics.get_spec(name), global_batch_size=128, steps_per_epoch=352
+        )
+        assert r.source.startswith("He et al. 2016, section 4.2")
+        assert (r.base_learning_rate, r.epochs, r.warmup_steps) == (0.1, 182, 0)
+        assert r.boundaries_steps == (32032, 48048)  # 91 and 136.5 epochs: 32k and 48k
+    r110 = recipes.resolve(
+        keras_classics.get_spec("resnet110_cifar"), global_batch_size=128, steps_per_epoch=352
+    )
+    assert r110.warmup_steps == 352
+
+
 def test_inception_v3_rmsprop_exponential_decay_and_label_smoothing():
     spec = keras_classics.get_spec("inception_v3")
     r = recipes.resolve(spec, global_batch_size=32, steps_per_epoch=50)
