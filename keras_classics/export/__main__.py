@@ -72,8 +72,15 @@ def load_model(spec, weights, classes, image_size, info=None):
                 "holds its own architecture; accepted: neither."
             )
         return keras.saving.load_model(weights)
+    from keras_classics.models._core import load_weights
+
     size = image_size or spec.input.size
-    return spec.build(weights=weights, classes=classes or 1000, input_shape=(size, size, 3))
+    model = spec.build(classes=classes or spec.classes, input_shape=(size, size, 3))
+    if weights is not None:
+        # Strict: the builders' weights= would leave a classifier for other classes random
+        # (fine-tuning); an export of it would serve random predictions.
+        load_weights(model, weights, new_heads=False)
+    return model
 
 
 def run(args):

@@ -518,13 +518,13 @@ def _check_input_shape(input_shape, min_size):
             )
 
 
-def load_weights(model, weights):
+def load_weights(model, weights, new_heads=True):
     """Loads a weights file of this architecture by layer name
     (keras_classics/pretrained/loading.py): the body must fit; a classifier for other classes
     stays randomly initialised (logged: fine-tuning), a first convolution on other input
     channels is adapted, and a part of the body (include_top=False, features_only=True) loads
     what it has. Anything else that does not fit is a ValueError, raised before the builder
-    returns."""
+    returns. new_heads=False refuses a classifier that does not fit too (the export)."""
     from keras_classics.pretrained import loading
 
     try:
@@ -533,7 +533,7 @@ def load_weights(model, weights):
         raise ValueError(
             f"weights={str(weights)!r} does not fit architecture {model.name!r}: {err}"
         ) from err
-    new = loading.load_layers(model, stored, repr(str(weights)))
+    new = loading.load_layers(model, stored, repr(str(weights)), new_heads)
     if new:
         loading.logger.warning(
             "%s: %s loaded; %s randomly initialised (not in the file, or for other classes).",

@@ -75,9 +75,11 @@ def _input_conv(model):
     return None
 
 
-def load_layers(model, stored, weights):
+def load_layers(model, stored, weights, new_heads=True):
     """Sets `model`'s layers from `stored` ({layer name: [arrays]}) by name; `weights` names
-    the source in messages. Returns the names of the new (randomly initialised) head layers."""
+    the source in messages. Returns the names of the new (randomly initialised) head layers;
+    with new_heads=False a head that does not fit is refused as any other layer (an export
+    must not ship a random classifier)."""
     first = _input_conv(model)
     new, wrong = [], []
     for layer in model.layers:
@@ -94,7 +96,7 @@ def load_layers(model, stored, weights):
                 )
         if arrays is not None and [a.shape for a in arrays] == shapes:
             layer.set_weights(arrays)
-        elif _is_new_head(layer.name):
+        elif new_heads and _is_new_head(layer.name):
             new.append(layer.name)
         else:
             wrong.append(layer.name)
