@@ -149,7 +149,11 @@ def main(argv=None):
     parser.add_argument("--version", type=int, help="SavedModel version (default: next free)")
     parser.add_argument("--format", default="saved_model", help=f"one of {FORMATS}")
     parser.add_argument("--quantize", default="none", help=f"TFLite: one of {QUANTIZATIONS}")
-    parser.add_argument("--classes", type=int, help="classes of the weights (default 1000)")
+    parser.add_argument(
+        "--classes",
+        type=int,
+        help="classes of the weights (default: the model's, 1000 for ImageNet)",
+    )
     parser.add_argument(
         "--class_names",
         help="text file, one class name a line (default: ImageNet's names for 1000 classes)",
