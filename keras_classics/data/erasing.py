@@ -54,10 +54,15 @@ def random_erasing(probability):
         fill_seed = tf.random.experimental.stateless_fold_in(seed, 1)
         shape = tf.shape(image)
         y, x, h, w = tf.unstack(erasing_box(shape[:2], probability, seed))
-        rows = tf.range(shape[0])[:, None, None]
-        cols = tf.range(shape[1])[None, :, None]
-        inside = (rows >= y) & (rows < y + h) & (cols >= x) & (cols < x + w)
-        noise = tf.random.stateless_uniform(shape, fill_seed, 0.0, 255.0, dtype=image.dtype)
-        return tf.where(inside, noise, image)
+
+        def erase():
+            rows = tf.range(shape[0])[:, None, None]
+            cols = tf.range(shape[1])[None, :, None]
+            inside = (rows >= y) & (rows < y + h) & (cols >= x) & (cols < x + w)
+            noise = tf.random.stateless_uniform(shape, fill_seed, 0.0, 255.0, dtype=image.dtype)
+            return tf.where(inside, noise, image)
+
+        # The noise only for the images erased (a share `probability` of them).
+        return tf.cond(h > 0, erase, lambda: tf.identity(image))
 
     return step
