@@ -87,21 +87,33 @@ def mix_batch(images, labels, seed, mixing):
         use_cutmix = tf.constant(mixing.cutmix > 0)
     alpha = tf.where(use_cutmix, float(mixing.cutmix), float(mixing.mixup))
     lam = beta(alpha, lam_seed)
-    x = tf.cast(images, tf.float32)
-    other = tf.reverse(x, [0])
+    other = tf.reverse(images, [0])
     shape = tf.shape(images)
     y0, y1, x0, x1 = tf.unstack(cutmix_box(shape[1], shape[2], lam, box_seed))
-    rows = tf.range(shape[1])[None, :, None, None]
-    cols = tf.range(shape[2])[None, None, :, None]
-    box = (rows >= y0) & (rows < y1) & (cols >= x0) & (cols < x1)
+
+    # Only the chosen branch runs (tf.cond): CutMix on the uint8 pixels as they are, MixUp in
+    # float32, rounded back.
+    def cutmix():
+        rows = tf.range(shape[1])[None, :, None, None]
+        cols = tf.range(shape[2])[None, None, :, None]
+        box = (rows >= y0) & (rows < y1) & (cols >= x0) & (cols < x1)
+        return tf.where(box, other, images)
+
+    def mixup():
+        x = lam * tf.cast(images, tf.float32) + (1.0 - lam) * tf.cast(other, tf.float32)
+        return tf.cast(tf.round(x), images.dtype)
+
+    mixed = tf.cond(
+        apply,
+        lambda: tf.cond(use_cutmix, cutmix, mixup),
+        lambda: tf.identity(images),
+    )
     box_area = tf.cast((y1 - y0) * (x1 - x0), tf.float32)
     cut_lam = 1.0 - box_area / tf.cast(shape[1] * shape[2], tf.float32)
-    mixed = tf.where(use_cutmix, tf.where(box, other, x), lam * x + (1.0 - lam) * other)
     lam = tf.where(use_cutmix, cut_lam, lam)
     lam = tf.where(apply, lam, 1.0)
-    mixed = tf.where(apply, mixed, x)
     out_labels = lam * labels + (1.0 - lam) * tf.reverse(labels, [0])
-    return tf.cast(tf.round(mixed), images.dtype), out_labels, lam, use_cutmix & apply
+    return mixed, out_labels, lam, use_cutmix & apply
 
 
 def mix_dataset(ds, num_classes, seed, mixing, rerandomize):
