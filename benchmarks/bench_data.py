@@ -10,6 +10,11 @@ each photo so the JPEGs differ) to a temp dir, then measures images/s of
     decode-and-crop + inception crop/resize/flip + round to uint8 + batch (the model
     normalises on its device);
   - the same with normalize=True: normalised float32 batches (the pipeline before uint8);
+  - the same with the modern training pieces, all in the tf.data pipeline: + RandAugment 2,9
+    (per image), + MixUp 0.2 / CutMix 1.0 (per batch), + random erasing 0.25 (per image);
+  - RandAugment's two forms on the same reading (augment + RandAugment 2,9): only the chosen
+    operations (keras_classics/data/randaugment.py) and Keras' own transform_images, which
+    runs all 11 operations per step and keeps the chosen;
   - with --stages, the cumulative steps of the inception path on the same reading;
 each dataset built once and iterated every epoch (as model.fit does), the measurements
 alternating round by round, and prints a markdown table. Numbers depend on the CPU; compare
@@ -31,9 +36,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_classics import get_spec, preprocess_input
-from keras_classics.data import build_tfrecords, get_dataset
+from keras_classics.data import build_tfrecords, get_dataset, randaugment
 from keras_classics.data import train_preprocessing as tp
 from keras_classics.data.decoders import IMAGENET_FEATURES
+from keras_classics.data.mixing import Mixing
 
 PHOTOS = (
     "astronaut",
@@ -146,6 +152,30 @@ STAGES = {
 }
 
 
+def keras_rand_augment(num_ops, magnitude):
+    """randaugment.rand_augment with keras.layers.RandAugment's own transform_images."""
+    import keras
+
+    layer = randaugment._PerImageRandAugment(
+        value_range=(0, 255), num_ops=num_ops, factor=magnitude / randaugment.MAX_MAGNITUDE
+    )
+
+    def step(image, seed):
+        layer.seeds = randaugment._Seeds(seed)
+        t = layer.get_random_transformation(image[None], training=True)
+        return keras.layers.RandAugment.transform_images(layer, image[None], t)[0]
+
+    return step
+
+
+RAND_AUGMENT_FORMS = {
+    "augment + RandAugment 2,9, only the chosen operations (this package)": (
+        randaugment.rand_augment
+    ),
+    "augment + RandAugment 2,9, Keras' transform_images (all 11 operations)": keras_rand_augment,
+}
+
+
 def rate(ds, epochs):
     """(images per wall second, images per CPU second of this process) over `epochs` passes
     of one dataset after one warm-up pass (model.fit also builds the dataset once and iterates
@@ -172,11 +202,16 @@ def main():
         action="store_true",
         help="also measure the cumulative stages of the inception path",
     )
+    parser.add_argument(
+        "--rand_augment_forms",
+        action="store_true",
+        help="also measure RandAugment's two forms (only the chosen operations, Keras' all)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         shards = write_shards(tmp, args.images, args.shards)
 
-        def pipeline(normalize):
+        def pipeline(normalize, **pieces):
             return get_dataset(
                 "imagenet",
                 "train",
@@ -187,13 +222,28 @@ def main():
                 augmentation="inception",
                 shuffle_buffer=1024,
                 normalize=normalize,
+                **pieces,
             )[0]
 
+        ra, mix = {"randaugment": (2, 9)}, {"mix": Mixing(mixup=0.2, cutmix=1.0)}
         runs = {
             "limit": decode_only(shards, args.batch),
             "train": pipeline(False),
             "train_float32": pipeline(True),
+            "train_ra": pipeline(False, **ra),
+            "train_ra_mix": pipeline(False, **ra, **mix),
+            "train_ra_mix_erase": pipeline(False, **ra, **mix, random_erasing=0.25),
         }
+        if args.rand_augment_forms:
+            for name, make in RAND_AUGMENT_FORMS.items():
+                step = make(2, 9)
+                runs[name] = stage_dataset(
+                    shards,
+                    args.batch,
+                    lambda data, seed, step=step: tp.augment(
+                        data, "inception", 224, seed, extra_steps=(step,)
+                    ),
+                )
         if args.stages:
             runs.update(
                 (name, stage_dataset(shards, args.batch, fn)) for name, fn in STAGES.items()
@@ -214,8 +264,12 @@ def main():
         "limit": "decode-only limit (read + parse + decode_jpeg)",
         "train": f"training: read + decode-and-crop + inception aug + uint8 + batch {args.batch}",
         "train_float32": "the same, normalize=True: normalised float32 batches (before)",
+        "train_ra": "training + RandAugment 2,9 (per image)",
+        "train_ra_mix": "training + RandAugment 2,9 + MixUp 0.2 / CutMix 1.0 (per batch)",
+        "train_ra_mix_erase": "training + RandAugment + MixUp/CutMix + random erasing 0.25",
     }
     names.update((name, f"stage: {name}") for name in STAGES)
+    names.update((name, f"stage: {name}") for name in RAND_AUGMENT_FORMS)
     for name in rates:
         print(
             f"| {names[name]} | {best[name]:.0f} | {100 * best[name] / best['limit']:.0f}% "

@@ -16,7 +16,15 @@ from typing import Optional
 
 import tensorflow as tf
 
-from keras_classics.data import decoders, eval_preprocessing, sources, train_preprocessing
+from keras_classics.data import (
+    decoders,
+    erasing,
+    eval_preprocessing,
+    mixing,
+    randaugment,
+    sources,
+    train_preprocessing,
+)
 from keras_classics.preprocessing import InputConfig
 from keras_classics.registry import ModelSpec, get_spec
 
@@ -168,6 +176,9 @@ def get_dataset(
     shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
     input_config=None,
     normalize=False,
+    randaugment=None,
+    random_erasing=0.0,
+    mix=None,
 ):
     """Batched (images, labels) for model.fit, cropped and augmented as the model's spec asks.
 
@@ -209,9 +220,15 @@ def get_dataset(
       normalize: False: uint8 RGB pixels in [0, 255], each resized crop rounded to whole
         levels (the training program's input); True: float32 normalised with the
         InputConfig's preprocessing mode, ready for a model without InputNormalization.
+      randaugment: training only: (N, M), RandAugment's N operations per image at magnitude
+        M of 10 after the augmentation (randaugment.py); None: off.
+      random_erasing: training only: the probability of erasing a box of each image, last
+        (erasing.py); 0: off.
+      mix: training only: a mixing.Mixing (MixUp / CutMix of whole batches); then the labels
+        are float32 [B, num_classes] mixtures of one-hot labels.
     Returns:
       (tf.data.Dataset of (uint8 [B, S, S, 3], int32 [B]) (float32 with normalize=True;
-      [B, 10, S, S, 3] with ten_crop), DatasetInfo).
+      [B, 10, S, S, 3] with ten_crop; float32 [B, K] labels with mix), DatasetInfo).
     """
     spec = _spec(model)
     _positive_int("global_batch_size", global_batch_size)
@@ -256,6 +273,16 @@ def get_dataset(
                 spec
             )
         train_preprocessing.check_augmentation(augmentation)
+    elif randaugment or random_erasing or (mix is not None and mix.on):
+        raise ValueError(
+            f"randaugment={randaugment!r}, random_erasing={random_erasing!r}, mix={mix!r} "
+            "with training=False; accepted: training augmentations with training=True only."
+        )
+    extra_steps = []
+    if randaugment is not None:
+        extra_steps.append(_rand_augment_step(randaugment))
+    if random_erasing:
+        extra_steps.append(erasing.random_erasing(random_erasing))
     config = base.replace(size=image_size, crop_ratio=src.defaults.crop_ratio or base.crop_ratio)
     batch_size = global_batch_size
     if input_context is not None:
@@ -285,7 +312,13 @@ def get_dataset(
     def preprocess(image, seed):
         if training:
             return train_preprocessing.train_preprocess(
-                image, config, image_size, augmentation, seed, normalize=normalize
+                image,
+                config,
+                image_size,
+                augmentation,
+                seed,
+                normalize=normalize,
+                extra_steps=extra_steps,
             )
         if ten_crop:
             return eval_preprocessing.ten_crop_preprocess(image, config, normalize=normalize)
@@ -341,6 +374,13 @@ def get_dataset(
         num_parallel_calls=AUTOTUNE,
         deterministic=deterministic,
     )
+    if mix is not None and mix.on:
+        if normalize:
+            raise ValueError(
+                "mix with normalize=True is not supported; accepted: mix on the uint8 "
+                "batches (normalize=False)."
+            )
+        ds = mixing.mix_dataset(ds, src.num_classes, seed, mix, fresh_each_iteration)
     ds = ds.prefetch(AUTOTUNE)
     options = tf.data.Options()
     options.deterministic = deterministic
@@ -361,6 +401,11 @@ def get_dataset(
         _counters=counters,
     )
     return ds, info
+
+
+def _rand_augment_step(value):
+    n, m = randaugment.check_randaugment(value)
+    return randaugment.rand_augment(n, m)
 
 
 def find_bad_records(source, split, *, data_dir=None, label_offset=None, model="resnet18"):

@@ -186,8 +186,12 @@ def check_augmentation(augmentation):
     return AUGMENTATIONS[augmentation]
 
 
-def augment(image, augmentation, image_size, seed, crop_ratio=0.875):
-    """uint8 image or encoded bytes -> float32 [image_size, image_size, 3] in [0, 255]."""
+def augment(image, augmentation, image_size, seed, crop_ratio=0.875, extra_steps=()):
+    """uint8 image or encoded bytes -> float32 [image_size, image_size, 3] in [0, 255].
+
+    extra_steps: (image, seed) -> image steps after the augmentation's own (RandAugment,
+    random erasing: pipeline.get_dataset), each with its own seed folded from `seed`, so that
+    the seeds of the augmentation's steps are those of a run without them."""
     aug = check_augmentation(augmentation)
     seeds = _seeds(seed, 2 + len(aug.after_resize))
     shape = decoders.image_shape(image)
@@ -204,11 +208,13 @@ def augment(image, augmentation, image_size, seed, crop_ratio=0.875):
     x = tf.image.resize(crop, [image_size, image_size])
     for step, step_seed in zip(aug.after_resize, seeds[2:]):
         x = step(x, step_seed)
+    for i, step in enumerate(extra_steps):
+        x = step(x, tf.random.experimental.stateless_fold_in(seed, 1 + i))
     return x
 
 
 def train_preprocess(
-    image, config, image_size, augmentation, seed, crop_ratio=None, normalize=True
+    image, config, image_size, augmentation, seed, crop_ratio=None, normalize=True, extra_steps=()
 ):
     """The training entry point: augment, then normalise with the config's preprocessing mode
     (normalize=False: the augmented uint8 pixels, normalisation left to the model's device).
@@ -225,7 +231,8 @@ def train_preprocess(
       seed: int32/int64 [2] stateless seed; equal seeds give equal outputs.
       crop_ratio: in place of the config's.
       normalize: float32 normalised (True) or uint8 pixels in [0, 255] (False).
+      extra_steps: see `augment`.
     """
     config = input_config(config, crop_ratio=crop_ratio)
-    x = augment(image, augmentation, image_size, seed, config.crop_ratio)
+    x = augment(image, augmentation, image_size, seed, config.crop_ratio, extra_steps)
     return finish(x, config.mode, normalize)

@@ -8,6 +8,7 @@ import keras
 
 import keras_classics
 from keras_classics import fileio
+from keras_classics.training import optim
 
 
 class NaNGuard(keras.callbacks.TerminateOnNaN):
@@ -24,6 +25,9 @@ class NaNGuard(keras.callbacks.TerminateOnNaN):
 
 class EpochEnd(keras.callbacks.Callback):
     """Backup, last and best weights at the end of every epoch (atomic writes).
+
+    The weights files hold the EMA weights when the optimizer keeps them (optim.ema_weights);
+    the backup holds the raw weights and the EMA, so that a resumed run goes on from both.
 
     `epoch` and `best` are the checkpointed variables of the run's progress; `weights_dir` is
     where last/best.weights.h5 go (None on workers other than the chief).
@@ -42,9 +46,11 @@ class EpochEnd(keras.callbacks.Callback):
             self.best.assign(top1)
         if self.weights_dir:
             inference = keras_classics.inference_model(self.model)
-            for name in ["last.weights.h5"] + (["best.weights.h5"] if improved else []):
-                with fileio.atomic_path(os.path.join(self.weights_dir, name), ".weights.h5") as tmp:
-                    inference.save_weights(tmp)
+            with optim.ema_weights(self.model):
+                for name in ["last.weights.h5"] + (["best.weights.h5"] if improved else []):
+                    path = os.path.join(self.weights_dir, name)
+                    with fileio.atomic_path(path, ".weights.h5") as tmp:
+                        inference.save_weights(tmp)
         # Every worker saves (a collective under MultiWorkerMirroredStrategy); only the
         # chief's directory is the real one.
         self.manager.save(checkpoint_number=epoch + 1)

@@ -11,6 +11,8 @@ from typing import Optional
 
 import keras_classics
 import keras_classics.data
+import keras_classics.data.erasing
+import keras_classics.data.mixing
 from keras_classics.data import service
 from keras_classics.training import defaults, distribute, recipes
 
@@ -50,13 +52,42 @@ class RunConfig:
     recipe: Optional[str] = _field(
         None,
         "paper: the model's paper recipe (the default); modern: cosine, warm-up, label "
-        "smoothing (the default on fashion_mnist, whose 3-epoch run needs them).",
+        "smoothing (the default on fashion_mnist, whose 3-epoch run needs them); rsb_a3: "
+        "ResNet strikes back's A3 (LAMB, RandAugment, MixUp/CutMix, BCE).",
         choices=recipes.RECIPE_KINDS,
     )
     learning_rate: Optional[float] = _field(
         None, "Base learning rate override (after batch scaling)."
     )
     weight_decay: Optional[float] = _field(None, "Weight decay override.")
+    # The modern training pieces: each overrides the recipe's field of the same name
+    # (recipes.Recipe; --ema: ema_decay); unset, the recipe's (off but in --recipe rsb_a3).
+    randaugment: Optional[str] = _field(
+        None,
+        "RandAugment 'N,M': N operations per image at magnitude M of 10 (Keras' layer, in the "
+        "tf.data pipeline after the augmentation); 'none': off.",
+    )
+    mixup: Optional[float] = _field(None, "MixUp of each batch: Beta alpha (0: off).")
+    cutmix: Optional[float] = _field(None, "CutMix of each batch: Beta alpha (0: off).")
+    mix_prob: Optional[float] = _field(
+        None, "With --mixup or --cutmix: the probability of mixing a batch (default 1)."
+    )
+    mix_switch_prob: Optional[float] = _field(
+        None,
+        "With --mixup and --cutmix: the probability that a mixed batch is CutMix's, else "
+        "MixUp's (timm's switch probability; default 0.5).",
+    )
+    random_erasing: Optional[float] = _field(
+        None, "Random erasing: the probability of erasing a box of each image (0: off)."
+    )
+    ema: Optional[float] = _field(
+        None,
+        "EMA of the weights, decay per step (e.g. 0.9998): validation, results, the weights "
+        "files and the export use the EMA weights; 0: off.",
+    )
+    stochastic_depth: Optional[float] = _field(
+        None, "Stochastic depth drop rate: no family here has it yet (refused above 0)."
+    )
     mixed_precision: bool = _field(
         False,
         "Mixed precision: mixed_float16 on GPUs, mixed_bfloat16 on CPUs with AVX512_BF16 or "
@@ -101,6 +132,63 @@ class RunConfig:
 def recipe_kind(cfg):
     """--recipe, or the dataset's default (the bundled one: "modern"), or "paper"."""
     return cfg.recipe or defaults.for_dataset(cfg.dataset).recipe
+
+
+# Training-piece flag -> the Recipe field it overrides.
+PIECE_FLAGS = {
+    "randaugment": "randaugment",
+    "mixup": "mixup",
+    "cutmix": "cutmix",
+    "mix_prob": "mix_prob",
+    "mix_switch_prob": "mix_switch_prob",
+    "random_erasing": "random_erasing",
+    "ema": "ema_decay",
+    "stochastic_depth": "stochastic_depth",
+}
+
+
+def parse_randaugment(text):
+    """'N,M' -> (N, M); 'none' -> None."""
+    if text.strip().lower() == "none":
+        return None
+    try:
+        n, m = text.split(",")
+        value = (int(n), float(m))
+    except ValueError:
+        value = None
+    if value is None or value[0] < 1 or not 0 <= value[1] <= 10:
+        raise ValueError(
+            f"randaugment={text!r} is invalid; accepted: 'N,M' with N >= 1 operations per "
+            "image and magnitude 0 <= M <= 10 (e.g. '2,9'), or 'none'."
+        )
+    return value
+
+
+def run_recipe(cfg, spec):
+    """The run's recipe: --recipe's for the model and dataset, with the training-piece flags
+    (PIECE_FLAGS) in place of its values."""
+    recipe = recipes.recipe_for(spec, recipe_kind(cfg), cfg.dataset)
+    overrides = {}
+    for flag, field in PIECE_FLAGS.items():
+        value = getattr(cfg, flag)
+        if value is None:
+            continue
+        if flag == "randaugment":
+            value = parse_randaugment(value)
+        elif flag == "ema":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+                raise ValueError(
+                    f"ema={value!r} is invalid; accepted: a decay in (0, 1), or 0 (off)."
+                )
+            value = value or None
+        overrides[field] = value
+    recipe = dataclasses.replace(recipe, **overrides)
+    keras_classics.data.mixing.Mixing(
+        recipe.mixup, recipe.cutmix, recipe.mix_prob, recipe.mix_switch_prob
+    )
+    keras_classics.data.erasing.check_probability(recipe.random_erasing, "random_erasing")
+    recipes.check_stochastic_depth(spec, recipe.stochastic_depth)
+    return recipe
 
 
 def model_dir_of(cfg):
@@ -152,7 +240,7 @@ def check_config(cfg):
         raise ValueError(f"learning_rate={cfg.learning_rate} is invalid; accepted: > 0.")
     if cfg.weight_decay is not None and not cfg.weight_decay >= 0:
         raise ValueError(f"weight_decay={cfg.weight_decay} is invalid; accepted: >= 0.")
-    recipes.recipe_for(spec, recipe_kind(cfg))
+    run_recipe(cfg, spec)
     if cfg.augmentation is not None:
         keras_classics.data.train_preprocessing.check_augmentation(cfg.augmentation)
     if cfg.data_service is not None:

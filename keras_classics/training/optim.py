@@ -2,11 +2,18 @@
 
 What the logs call what, in history.csv, the curves and results.json alike:
 - "loss": the objective the optimizer minimises, Keras' meaning: cross-entropy with the
-  recipe's label smoothing, plus the auxiliary heads' losses times their weights.
+  recipe's label smoothing (binary cross-entropy with `loss="binary"`), on the mixed targets
+  with MixUp/CutMix, plus the auxiliary heads' losses times their weights.
 - "cross_entropy": the main head's plain cross-entropy (no smoothing), comparable across
   recipes and with the papers.
-- "top1", "top5": the main head's accuracies.
+- "top1", "top5": the main head's accuracies (in training, of the mixed target's argmax).
+
+With the recipe's ema_decay the optimizer keeps an exponential moving average of the
+trainable weights (Keras' use_ema); `ema_weights` swaps it into the model for validation,
+the results, the weights files and the export (run.py, callbacks.py); the backups hold both.
 """
+
+import contextlib
 
 import keras
 import tensorflow as tf
@@ -15,7 +22,12 @@ from keras_classics.training import schedules
 
 
 def make_optimizer(r, schedule):
-    if r.optimizer == "rmsprop":
+    ema = {"use_ema": True, "ema_momentum": r.ema_decay} if r.ema_decay else {}
+    if r.optimizer == "lamb":
+        opt = keras.optimizers.Lamb(
+            schedule, weight_decay=r.weight_decay, global_clipnorm=r.clip_norm, **ema
+        )
+    elif r.optimizer == "rmsprop":
         # TF-slim's RMSProp: decay 0.9, momentum 0.9, epsilon 1.0 (Rethinking section 8).
         opt = keras.optimizers.RMSprop(
             schedule,
@@ -24,15 +36,76 @@ def make_optimizer(r, schedule):
             epsilon=r.rmsprop_epsilon,
             weight_decay=r.weight_decay,
             global_clipnorm=r.clip_norm,
+            **ema,
         )
     else:
         opt = keras.optimizers.SGD(
-            schedule, momentum=r.momentum, weight_decay=r.weight_decay, global_clipnorm=r.clip_norm
+            schedule,
+            momentum=r.momentum,
+            weight_decay=r.weight_decay,
+            global_clipnorm=r.clip_norm,
+            **ema,
         )
     if not r.decay_norm_and_bias:
         # BN scale/shift and biases are not decayed (He et al.; Goyal et al. section 5.1).
         opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    if r.ema_decay:
+        # Keras' fit ends by overwriting the model's weights with their EMA
+        # (finalize_variable_values, keras/src/backend/tensorflow/trainer.py). The program
+        # runs one fit per epoch (callbacks.OneEpoch), so each epoch would restart training
+        # from the average; the EMA is swapped in where it is used instead (ema_weights).
+        opt.finalize_variable_values = lambda var_list: None
     return opt
+
+
+def _ema_optimizer(model):
+    opt = model.optimizer
+    opt = getattr(opt, "inner_optimizer", opt)  # LossScaleOptimizer (mixed precision)
+    return opt if getattr(opt, "use_ema", False) else None
+
+
+def _swap_ema(opt):
+    # Not keras.callbacks.SwapEMAWeights: on TensorFlow it swaps in place by arithmetic
+    # (a += b; b = a - b; a -= b), which is inexact in floating point: a swap in and out,
+    # emulated in NumPy on float32 N(0, 0.05) weights and an EMA 1e-3 from them, changed half
+    # of the raw weights (by up to 1.5e-8), so training would go on from other weights after
+    # every validation. A copy swaps exactly (the same private lists SwapEMAWeights reads);
+    # assign on a MirroredVariable in cross-replica context, where callbacks run, writes
+    # every replica.
+    for var, average in zip(opt._trainable_variables, opt._model_variables_moving_average):
+        raw = tf.identity(var.value)
+        var.assign(average)
+        average.assign(raw)
+
+
+class EMAWeights(keras.callbacks.Callback):
+    """Evaluation (fit's validation, evaluate) on the EMA weights, training on the raw ones."""
+
+    def on_test_begin(self, logs=None):
+        _swap_ema(_ema_optimizer(self.model))
+
+    def on_test_end(self, logs=None):
+        _swap_ema(_ema_optimizer(self.model))
+
+
+def ema_callbacks(model):
+    """[EMAWeights()] when the model's optimizer keeps an EMA of the weights, else []."""
+    return [EMAWeights()] if _ema_optimizer(model) else []
+
+
+@contextlib.contextmanager
+def ema_weights(model):
+    """Inside the block the model holds the EMA of its trainable weights, when its optimizer
+    keeps one; outside, the raw ones."""
+    opt = _ema_optimizer(model)
+    if opt is None:
+        yield model
+        return
+    _swap_ema(opt)
+    try:
+        yield model
+    finally:
+        _swap_ema(opt)
 
 
 class TopKAccuracy(keras.metrics.TopKCategoricalAccuracy):
@@ -54,7 +127,13 @@ def metrics():
 
 def compile_model(model, r, optimizer, jit_compile=False):
     """Loss per output (aux heads weighted by the recipe), metrics on the main head."""
-    loss = keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=r.label_smoothing)
+    if r.loss == "binary":
+        # One-vs-all on the (mixed) targets, as ResNet strikes back trains (recipes.RSB_A3).
+        loss = keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=r.label_smoothing)
+    else:
+        loss = keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=r.label_smoothing
+        )
     n_out = len(model.outputs)
     model.compile(
         optimizer=optimizer,
@@ -87,10 +166,11 @@ def main_head_key(model, metric, prefix=""):
 
 
 def one_hot_targets(num_classes, outputs):
-    """(image, label) -> (image, one-hot per output): label smoothing needs dense targets."""
+    """(image, label) -> (image, one-hot per output): label smoothing needs dense targets.
+    Float labels (MixUp/CutMix's mixtures, data/mixing.py) are already dense."""
 
     def fn(image, label):
-        y = tf.one_hot(label, num_classes)
+        y = label if label.dtype.is_floating else tf.one_hot(label, num_classes)
         return image, (y if outputs == 1 else tuple(y for _ in range(outputs)))
 
     return fn

@@ -9,7 +9,7 @@ import math
 from typing import Optional
 
 from keras_classics.training import defaults, recipes
-from keras_classics.training.config import recipe_kind
+from keras_classics.training.config import recipe_kind, run_recipe
 
 # The settings that make two runs the same run: a model_dir holding another is refused.
 IDENTITY_KEYS = ("model", "dataset", "recipe", "image_size", "global_batch_size")
@@ -19,7 +19,7 @@ IDENTITY_KEYS = ("model", "dataset", "recipe", "image_size", "global_batch_size"
 class RunPlan:
     model: str
     dataset: str
-    recipe: str  # "paper" or "modern"
+    recipe: str  # a recipes.RECIPE_KINDS
     global_batch_size: int
     image_size: int
     augmentation: Optional[str]
@@ -60,7 +60,7 @@ def make_plan(cfg, spec, info, replicas):
             "split evenly across replicas)."
         )
     kind = recipe_kind(cfg)
-    recipe = recipes.recipe_for(spec, kind, cfg.dataset)
+    recipe = run_recipe(cfg, spec)
     epochs = cfg.epochs or defaults.for_dataset(cfg.dataset).epochs or recipe.epochs
     steps = cfg.steps_per_epoch or max(1, (info.num_examples or 0) // batch)
     total = epochs * steps
@@ -76,6 +76,7 @@ def make_plan(cfg, spec, info, replicas):
         steps_per_epoch=steps,
         learning_rate=cfg.learning_rate,
         weight_decay=cfg.weight_decay,
+        recipe=recipe,
     )
     return RunPlan(
         model=spec.name,

@@ -10,13 +10,14 @@ import dataclasses
 import json
 from typing import Optional
 
-RECIPE_KINDS = ("paper", "modern")
+RECIPE_KINDS = ("paper", "modern", "rsb_a3")
+LOSSES = ("categorical", "binary")
 
 
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     source: str
-    optimizer: str  # "sgd" or "rmsprop"
+    optimizer: str  # "sgd", "rmsprop" or "lamb"
     learning_rate: float  # for `batch_size` images
     batch_size: int
     epochs: int
@@ -33,6 +34,18 @@ class Recipe:
     rmsprop_rho: float = 0.9
     rmsprop_epsilon: float = 1.0
     warmup_epochs: float = 0.0
+    # Modern training pieces, off in the papers' recipes; flags of the same names override
+    # them (config.py). Where each runs: keras_classics/data/ (randaugment.py, erasing.py,
+    # mixing.py), optim.py (loss, EMA).
+    randaugment: Optional[tuple] = None  # (N operations, magnitude M of 10)
+    mixup: float = 0.0  # Beta alpha; 0: off
+    cutmix: float = 0.0  # Beta alpha; 0: off
+    mix_prob: float = 1.0  # probability of mixing a batch
+    mix_switch_prob: float = 0.5  # CutMix's share of the mixed batches when both are on
+    random_erasing: float = 0.0  # probability per image
+    ema_decay: Optional[float] = None  # EMA of the weights; None: off
+    stochastic_depth: float = 0.0  # no family here has it (check_stochastic_depth)
+    loss: str = "categorical"  # "binary": one-vs-all BCE on the (mixed) targets
 
 
 PAPER_RECIPES = {
@@ -135,6 +148,46 @@ MODERN = Recipe(
 )
 
 
+# "rsb_a3": Wightman, Touvron & Jegou 2021, "ResNet strikes back", Table 1, procedure A3 (timm):
+# LAMB, LR 8e-3 at batch 2048, cosine, 5 warm-up epochs, weight decay 0.02 (timm leaves BN
+# parameters and biases undecayed), 100 epochs, RandAugment rand-m6-mstd0.5 (N 2, M 6), MixUp
+# 0.1, CutMix 1.0 (switch 0.5), binary cross-entropy, no label smoothing, no EMA, no erasing.
+# Not reproduced here: training at 160 px and testing at 224 px with crop 0.95 (a run has one
+# image size, --image_size), RandAugment's magnitude noise mstd 0.5 and its operations' scales
+# (Keras' layer draws each strength from [0, M / 10]: randaugment.py), timm's BCE target
+# threshold, and mixed precision (--mixed_precision).
+RSB_A3 = Recipe(
+    "Wightman et al. 2021 (ResNet strikes back), Table 1, A3",
+    "lamb",
+    8e-3,
+    2048,
+    100,
+    "cosine",
+    0.02,
+    decay_norm_and_bias=False,
+    warmup_epochs=5,
+    randaugment=(2, 6),
+    mixup=0.1,
+    cutmix=1.0,
+    loss="binary",
+)
+
+# Families with a stochastic-depth option (Huang et al. 2016); none yet: later families
+# (e.g. ConvNeXt, EfficientNet) add theirs here with the option's name.
+STOCHASTIC_DEPTH_FAMILIES = ()
+
+
+def check_stochastic_depth(spec, rate, name="stochastic_depth"):
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        raise ValueError(f"{name}={rate!r} is invalid; accepted: a drop rate in [0, 1).")
+    if rate and spec.family not in STOCHASTIC_DEPTH_FAMILIES:
+        raise ValueError(
+            f"{name}={rate!r} is invalid for {spec.name}: the {spec.family} family has no "
+            f"stochastic depth; accepted: 0 (families with it: "
+            f"{', '.join(STOCHASTIC_DEPTH_FAMILIES) or 'none yet'})."
+        )
+
+
 def recipe_for(spec, kind="paper", dataset="imagenet"):
     """The recipe of `spec`: its paper's ImageNet one, or its small-image one (if the paper
     has one) on the small-image datasets (SMALL_IMAGE_DATASETS)."""
@@ -142,11 +195,26 @@ def recipe_for(spec, kind="paper", dataset="imagenet"):
         raise ValueError(f"recipe={kind!r} is invalid; accepted: {RECIPE_KINDS}.")
     if kind == "modern":
         return MODERN
+    if kind == "rsb_a3":
+        return RSB_A3
     if spec.name in MODEL_RECIPES:
         return MODEL_RECIPES[spec.name]
     if dataset in SMALL_IMAGE_DATASETS and spec.family in SMALL_IMAGE_RECIPES:
         return SMALL_IMAGE_RECIPES[spec.family]
     return PAPER_RECIPES[spec.family]
+
+
+PIECES = (
+    "randaugment",
+    "mixup",
+    "cutmix",
+    "mix_prob",
+    "mix_switch_prob",
+    "random_erasing",
+    "ema_decay",
+    "stochastic_depth",
+    "loss",
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -175,6 +243,15 @@ class Resolved:
     rmsprop_rho: float
     rmsprop_epsilon: float
     aux_loss_weights: tuple
+    randaugment: Optional[tuple]
+    mixup: float
+    cutmix: float
+    mix_prob: float
+    mix_switch_prob: float
+    random_erasing: float
+    ema_decay: Optional[float]
+    stochastic_depth: float
+    loss: str
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
@@ -191,10 +268,12 @@ def resolve(
     learning_rate=None,
     weight_decay=None,
     label_smoothing=None,
+    recipe=None,
 ):
     """The recipe of `spec` on `dataset` for a run of `epochs` x `steps_per_epoch` at
-    `global_batch_size`."""
-    recipe = recipe_for(spec, kind, dataset)
+    `global_batch_size`; `recipe` in place of recipe_for's (the flags' overrides, plan.py)."""
+    recipe = recipe or recipe_for(spec, kind, dataset)
+    check_stochastic_depth(spec, recipe.stochastic_depth)
     batch = global_batch_size or recipe.batch_size
     epochs = epochs or recipe.epochs
     for arg, value in (
@@ -235,4 +314,5 @@ def resolve(
         rmsprop_rho=recipe.rmsprop_rho,
         rmsprop_epsilon=recipe.rmsprop_epsilon,
         aux_loss_weights=tuple(spec.aux_loss_weights),
+        **{f: getattr(recipe, f) for f in PIECES},
     )

@@ -22,6 +22,7 @@ import keras_classics
 import keras_classics.data
 from keras_classics import fileio
 from keras_classics.data import service
+from keras_classics.data.mixing import Mixing
 from keras_classics.training import (
     callbacks,
     defaults,
@@ -32,7 +33,7 @@ from keras_classics.training import (
     precision,
     schedules,
 )
-from keras_classics.training.config import RunConfig, check_config, model_dir_of
+from keras_classics.training.config import RunConfig, check_config, model_dir_of, run_recipe
 from keras_classics.training.plan import global_batch_size, make_plan, requested_image_size
 
 __all__ = ["RunConfig", "train"]
@@ -42,6 +43,7 @@ class Run:
     def __init__(self, cfg):
         self.cfg = cfg
         self.spec = check_config(cfg)
+        self.recipe = run_recipe(cfg, self.spec)
         self.model_dir = model_dir_of(cfg)
         self.chief = distribute.is_chief()
 
@@ -56,8 +58,15 @@ class Run:
     def dataset(self, batch, size, epoch=None):
         """The epoch's training data (seeded by seed and epoch) or, without epoch, the
         evaluation data (split "validation"; Fashion-MNIST's is its test set)."""
-        cfg = self.cfg
+        cfg, recipe = self.cfg, self.recipe
         training = epoch is not None
+        pieces = {}
+        if training:
+            pieces = {
+                "randaugment": recipe.randaugment,
+                "random_erasing": recipe.random_erasing,
+                "mix": Mixing(recipe.mixup, recipe.cutmix, recipe.mix_prob, recipe.mix_switch_prob),
+            }
         ds, info = keras_classics.data.get_dataset(
             cfg.dataset,
             "train" if training else "validation",
@@ -72,6 +81,7 @@ class Run:
             skip_errors=cfg.skip_errors,
             label_offset=cfg.label_offset,
             augmentation=cfg.augmentation or defaults.for_dataset(cfg.dataset).augmentation,
+            **pieces,
         )
         # Training only: its decoding and augmentation are the CPU work worth sending away.
         # Evaluation stays here: a centre crop, scored on the same batches every epoch (the
@@ -149,6 +159,7 @@ class Run:
         first = int(epoch.numpy())
         guard = callbacks.NaNGuard()
         run_callbacks = [
+            *optim.ema_callbacks(model),  # validation scores the EMA weights
             guard,
             plateau,
             callbacks.OneEpoch(),
@@ -209,7 +220,11 @@ class Run:
         """results.json: the evaluation split scored as the validation of every epoch was
         (the same compiled model, so "loss" is the training objective, optim.py)."""
         scores = model.evaluate(
-            eval_ds.map(targets), steps=self.cfg.validation_steps, return_dict=True, verbose=0
+            eval_ds.map(targets),
+            steps=self.cfg.validation_steps,
+            return_dict=True,
+            verbose=0,
+            callbacks=optim.ema_callbacks(model),
         )
         return {
             "model": plan.model,
@@ -249,12 +264,13 @@ class Run:
 
         # The pipeline's input record (its size, the source's eval crop: 1.0 for whole-frame
         # Fashion-MNIST), so that the served predictions are the evaluated ones.
-        export.export_trained(
-            keras_classics.inference_model(plain_model(model)),
-            self.spec,
-            class_names=info.class_names,
-            input_config=info.input,
-        )
+        with optim.ema_weights(model):
+            export.export_trained(
+                keras_classics.inference_model(plain_model(model)),
+                self.spec,
+                class_names=info.class_names,
+                input_config=info.input,
+            )
 
 
 # The name of the InputNormalization layer the program puts in front of every model it trains.

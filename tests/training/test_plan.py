@@ -87,7 +87,7 @@ def test_every_runconfig_field_is_a_flag_with_its_default():
         assert values[name].default == default, name
         assert values[name].help.endswith(field.metadata["help"]), name  # enums: "<a|b>: "
     assert values["model"].validators  # required
-    assert values["recipe"].parser.enum_values == ["paper", "modern"]
+    assert values["recipe"].parser.enum_values == ["paper", "modern", "rsb_a3"]
     assert "resnext50_32x4d" in values["model"].parser.enum_values
     values(
         [
@@ -101,10 +101,23 @@ def test_every_runconfig_field_is_a_flag_with_its_default():
             "--mixed_precision",
             "--data_dir",
             "/d",
+            "--randaugment",
+            "2,9",
+            "--cutmix",
+            "1",
+            "--ema",
+            "0.9998",
         ]
     )
     assert cli.config_from(values) == RunConfig(
-        model="vgg11", epochs=2, learning_rate=0.5, mixed_precision=True, data_dir="/d"
+        model="vgg11",
+        epochs=2,
+        learning_rate=0.5,
+        mixed_precision=True,
+        data_dir="/d",
+        randaugment="2,9",
+        cutmix=1.0,
+        ema=0.9998,
     )
 
 

@@ -1,8 +1,10 @@
 """Recipes resolve to the papers' numbers and every schedule follows its formula."""
 
+import dataclasses
 import math
 
 import keras
+import numpy as np
 import pytest
 
 import keras_classics
@@ -161,3 +163,62 @@ def test_schedule_round_trips_through_keras_serialization():
 def test_bad_recipe_arguments(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         recipes.resolve(keras_classics.get_spec("resnet18"), **{"steps_per_epoch": 1, **kwargs})
+
+
+def test_rsb_a3_resolves_to_the_papers_numbers_and_flags_override_its_pieces():
+    """Wightman et al. 2021, Table 1, A3; the papers' and the modern recipe have every
+    piece off; a flag replaces the recipe's value."""
+    from keras_classics.training import optim
+    from keras_classics.training.config import RunConfig, run_recipe
+
+    spec = keras_classics.get_spec("resnet50")
+    r = recipes.resolve(spec, kind="rsb_a3", global_batch_size=2048, steps_per_epoch=100)
+    assert (r.optimizer, r.base_learning_rate, r.epochs, r.schedule) == (
+        "lamb",
+        8e-3,
+        100,
+        "cosine",
+    )
+    assert (r.weight_decay, r.decay_norm_and_bias, r.warmup_steps) == (0.02, False, 500)
+    assert (r.randaugment, r.mixup, r.cutmix, r.mix_prob, r.mix_switch_prob) == (
+        (2, 6),
+        0.1,
+        1.0,
+        1.0,
+        0.5,
+    )
+    assert (r.loss, r.label_smoothing, r.ema_decay, r.random_erasing) == ("binary", 0.0, None, 0.0)
+    assert "ResNet strikes back" in r.source and '"loss": "binary"' in r.to_json()
+    assert isinstance(optim.make_optimizer(r, 1e-3), keras.optimizers.Lamb)
+    for recipe in [*recipes.PAPER_RECIPES.values(), recipes.MODERN]:
+        assert not (recipe.randaugment or recipe.mixup or recipe.cutmix or recipe.random_erasing)
+        assert (recipe.ema_decay, recipe.stochastic_depth, recipe.loss) == (None, 0, "categorical")
+
+    cfg = RunConfig(model="resnet50", recipe="rsb_a3", randaugment="none", mixup=0.0, ema=0.9998)
+    mine = run_recipe(cfg, spec)
+    assert (mine.randaugment, mine.mixup, mine.cutmix, mine.ema_decay) == (None, 0.0, 1.0, 0.9998)
+    opt = optim.make_optimizer(recipes.resolve(spec, steps_per_epoch=1, recipe=mine), 1e-3)
+    assert opt.use_ema and opt.ema_momentum == 0.9998
+    with pytest.raises(
+        ValueError, match="stochastic_depth=0.05 is invalid for resnet50: the resnet"
+    ):
+        recipes.resolve(
+            spec,
+            steps_per_epoch=1,
+            recipe=dataclasses.replace(recipes.RSB_A3, stochastic_depth=0.05),
+        )
+
+
+def test_binary_loss_is_one_vs_all_on_soft_targets():
+    from keras_classics.training import optim
+
+    spec = keras_classics.get_spec("resnet18")
+    r = recipes.resolve(spec, kind="rsb_a3", steps_per_epoch=1)
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(4)(inputs))
+    optim.compile_model(model, r, "sgd")
+    logits = np.array([[1.0, -2.0, 0.5, 0.0]], np.float32)
+    target = np.array([[0.7, 0.0, 0.3, 0.0]], np.float32)
+    p = 1 / (1 + np.exp(-logits))
+    expected = np.mean(-(target * np.log(p) + (1 - target) * np.log(1 - p)))
+    assert float(model.loss(target, logits)) == pytest.approx(expected, rel=1e-5)

@@ -15,7 +15,7 @@ from keras_classics.data.sources import fashion_mnist
 from keras_classics.training import callbacks, equivalence
 from keras_classics.training.config import RunConfig, recipe_kind
 from keras_classics.training.plan import requested_image_size
-from keras_classics.training.run import train
+from keras_classics.training.run import Run, build_and_compile, build_on_pixels, train
 from registry_params import ALL_MODELS, model_params
 from train_helpers import SMOKE, run_main
 
@@ -104,6 +104,65 @@ def test_run_writes_results_plot_logs_and_checkpoints(tmp_path):
             classes=10, input_shape=(32, 32, 3), weights=str(run / name)
         )
         assert model.output_shape == (None, 10)
+
+
+def test_ema_weights_are_validated_saved_and_backed_up(tmp_path):
+    """With --ema, validation, results.json and the weights files are the optimizer's EMA
+    of the weights, and the backup holds the raw weights and the EMA (for resuming)."""
+    cfg = smoke_config(
+        tmp_path,
+        deterministic=True,
+        ema=0.5,
+        mixup=0.2,
+        cutmix=1.0,
+        epochs=2,
+        steps_per_epoch=2,
+        max_steps=None,
+    )
+    results = train(cfg)
+    run_dir = tmp_path / "run"
+    assert json.loads((run_dir / "recipe.json").read_text())["ema_decay"] == 0.5
+
+    runner = Run(cfg)
+    plan, _, _ = runner.plan(1)
+    model, _, optimizer = build_and_compile(cfg, runner.spec, plan, 10)
+    status = tf.train.Checkpoint(model=model, optimizer=optimizer).restore(
+        tf.train.latest_checkpoint(str(run_dir / "backup"))
+    )
+    status.expect_partial()
+    saved = build_on_pixels(runner.spec, 32, 10)
+    saved.load_weights(str(run_dir / "last.weights.h5"))
+    # Keras keeps the averages in this list, aligned with the trainable variables.
+    averages = optimizer._model_variables_moving_average
+    assert len(averages) == len(model.trainable_variables) == len(saved.trainable_variables)
+    differs = 0
+    for raw, ema, file in zip(model.trainable_variables, averages, saved.trainable_variables):
+        np.testing.assert_allclose(file.numpy(), ema.numpy(), rtol=1e-6, atol=1e-7)
+        differs += not np.allclose(raw.numpy(), ema.numpy(), rtol=1e-4, atol=1e-6)
+    assert differs > len(averages) // 2
+    # Validation and results.json scored the saved (EMA) weights, not the raw ones: their
+    # cross-entropy on the first evaluation batch (uint8 pixels, as the run evaluates).
+    images, labels = next(
+        iter(
+            get_dataset(
+                "fashion_mnist",
+                "validation",
+                model="resnet18",
+                global_batch_size=8,
+                training=False,
+                deterministic=True,
+            )[0]
+        )
+    )
+
+    def cross_entropy(m):
+        log_p = tf.nn.log_softmax(m(images, training=False)).numpy().astype(np.float64)
+        return float(np.mean(-log_p[np.arange(8), labels.numpy()]))
+
+    row = last_row(run_dir / "history.csv")
+    assert results["eval"]["cross_entropy"] == pytest.approx(cross_entropy(saved), rel=1e-5)
+    assert results["eval"]["cross_entropy"] != pytest.approx(cross_entropy(model), rel=1e-3)
+    assert row["val_cross_entropy"] == pytest.approx(results["eval"]["cross_entropy"], rel=1e-5)
 
 
 def test_model_dir_of_another_run_is_refused_and_kept(tmp_path):
@@ -262,6 +321,14 @@ def test_export_serves_the_evaluated_whole_frame(tmp_path, monkeypatch):
         ({"recipe": "fast"}, r"recipe='fast' is invalid"),
         ({"learning_rate": -1.0}, r"learning_rate=-1.0 is invalid"),
         ({"augmentation": "mixup"}, r"augmentation='mixup' is invalid; accepted: 'inception'"),
+        ({"randaugment": "2"}, r"randaugment='2' is invalid; accepted: 'N,M'"),
+        ({"randaugment": "2,11"}, r"randaugment='2,11' is invalid; accepted: 'N,M'"),
+        ({"mixup": -1.0}, r"mixup=-1.0 is invalid; accepted: a Beta alpha > 0, or 0"),
+        ({"cutmix": 1.0, "mix_prob": 1.5}, r"mix_prob=1.5 is invalid; accepted: a probability"),
+        ({"mix_switch_prob": -0.5}, r"mix_switch_prob=-0.5 is invalid"),
+        ({"random_erasing": 2.0}, r"random_erasing=2.0 is invalid; accepted: a probability"),
+        ({"ema": 1.0}, r"ema=1.0 is invalid; accepted: a decay in \(0, 1\), or 0"),
+        ({"stochastic_depth": 0.1}, r"stochastic_depth=0.1 is invalid for resnet18: the resnet"),
     ],
 )
 def test_bad_input_is_refused_before_training(tmp_path, kwargs, pattern):
