@@ -168,6 +168,7 @@ def get_dataset(
     shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
     input_config=None,
     normalize=False,
+    classes=None,
 ):
     """Batched (images, labels) for model.fit, cropped and augmented as the model's spec asks.
 
@@ -209,6 +210,8 @@ def get_dataset(
       normalize: False: uint8 RGB pixels in [0, 255], each resized crop rounded to whole
         levels (the training program's input); True: float32 normalised with the
         InputConfig's preprocessing mode, ready for a model without InputNormalization.
+      classes: a class subset, 0-based class indices of the source (fashion_mnist, folder):
+        only their examples, relabelled 0..k-1 in the order given; class_names follow.
     Returns:
       (tf.data.Dataset of (uint8 [B, S, S, 3], int32 [B]) (float32 with normalize=True;
       [B, 10, S, S, 3] with ten_crop), DatasetInfo).
@@ -233,6 +236,7 @@ def get_dataset(
         seed=seed,
         input_context=input_context,
         deterministic=deterministic,
+        classes=classes,
     )
     base = spec.input if input_config is None else input_config
     if image_size is None:
