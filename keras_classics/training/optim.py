@@ -11,13 +11,16 @@ What the logs call what, in history.csv, the curves and results.json alike:
 import keras
 import tensorflow as tf
 
-from keras_classics.training import schedules
+from keras_classics.training import finetune, schedules
 
 
-def make_optimizer(r, schedule):
+def make_optimizer(r, schedule, rate_multipliers=None):
+    # rate_multipliers ({variable path: factor}, --body_lr_multiplier): the same optimizers,
+    # each variable at its own rate (finetune.PerVariableRates).
+    optimizers = finetune.RATED if rate_multipliers else keras.optimizers
     if r.optimizer == "rmsprop":
         # TF-slim's RMSProp: decay 0.9, momentum 0.9, epsilon 1.0 (Rethinking section 8).
-        opt = keras.optimizers.RMSprop(
+        opt = optimizers.RMSprop(
             schedule,
             rho=r.rmsprop_rho,
             momentum=r.momentum,
@@ -26,12 +29,14 @@ def make_optimizer(r, schedule):
             global_clipnorm=r.clip_norm,
         )
     else:
-        opt = keras.optimizers.SGD(
+        opt = optimizers.SGD(
             schedule, momentum=r.momentum, weight_decay=r.weight_decay, global_clipnorm=r.clip_norm
         )
     if not r.decay_norm_and_bias:
         # BN scale/shift and biases are not decayed (He et al.; Goyal et al. section 5.1).
         opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+    if rate_multipliers:
+        opt.rate_multipliers = dict(rate_multipliers)
     return opt
 
 
@@ -70,11 +75,11 @@ def compile_model(model, r, optimizer, jit_compile=False):
     model.optimizer.build(model.trainable_variables)
 
 
-def compile_for_recipe(model, r, jit_compile=False):
+def compile_for_recipe(model, r, jit_compile=False, rate_multipliers=None):
     """Compiles `model` with the resolved recipe `r`'s schedule, optimizer, losses and
-    metrics; returns (schedule, optimizer)."""
+    metrics; returns (schedule, optimizer). rate_multipliers: see make_optimizer."""
     schedule = schedules.from_resolved(r)
-    optimizer = make_optimizer(r, schedule)
+    optimizer = make_optimizer(r, schedule, rate_multipliers)
     compile_model(model, r, optimizer, jit_compile)
     return schedule, optimizer
 
