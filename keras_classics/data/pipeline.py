@@ -179,6 +179,7 @@ def get_dataset(
     randaugment=None,
     random_erasing=0.0,
     mix=None,
+    classes=None,
 ):
     """Batched (images, labels) for model.fit, cropped and augmented as the model's spec asks.
 
@@ -226,6 +227,8 @@ def get_dataset(
         (erasing.py); 0: off.
       mix: training only: a mixing.Mixing (MixUp / CutMix of whole batches); then the labels
         are float32 [B, num_classes] mixtures of one-hot labels.
+      classes: a class subset, 0-based class indices of the source (fashion_mnist, folder):
+        only their examples, relabelled 0..k-1 in the order given; class_names follow.
     Returns:
       (tf.data.Dataset of (uint8 [B, S, S, 3], int32 [B]) (float32 with normalize=True;
       [B, 10, S, S, 3] with ten_crop; float32 [B, K] labels with mix), DatasetInfo).
@@ -250,6 +253,7 @@ def get_dataset(
         seed=seed,
         input_context=input_context,
         deterministic=deterministic,
+        classes=classes,
     )
     base = spec.input if input_config is None else input_config
     if image_size is None:

@@ -14,7 +14,7 @@ import keras_classics.data
 import keras_classics.data.erasing
 import keras_classics.data.mixing
 from keras_classics.data import service
-from keras_classics.training import defaults, distribute, recipes
+from keras_classics.training import defaults, distribute, finetune, recipes
 
 SOURCES = ("fashion_mnist", "imagenet", "folder")
 
@@ -53,7 +53,8 @@ class RunConfig:
         None,
         "paper: the model's paper recipe (the default); modern: cosine, warm-up, label "
         "smoothing (the default on fashion_mnist, whose 3-epoch run needs them); rsb_a3: "
-        "ResNet strikes back's A3 (LAMB, RandAugment, MixUp/CutMix, BCE).",
+        "ResNet strikes back's A3 (LAMB, RandAugment, MixUp/CutMix, BCE); finetune: the "
+        "paper's at a tenth of its rate, cosine, fewer epochs (the default with --weights).",
         choices=recipes.RECIPE_KINDS,
     )
     learning_rate: Optional[float] = _field(
@@ -127,11 +128,35 @@ class RunConfig:
     export: bool = _field(False, "Export the trained model for TF Serving afterwards.")
     eval_only: bool = _field(False, "Only evaluate --checkpoint on the validation split.")
     checkpoint: Optional[str] = _field(None, "Weights file to evaluate with --eval_only.")
+    # Fine-tuning (keras_classics/training/finetune.py; README, Fine-tuning).
+    weights: Optional[str] = _field(
+        None,
+        "Start from these weights, as the builders' weights= takes them: imagenet, a weight "
+        "card SOURCE:TAG (keras-classics weights list) or a weights file (a run's "
+        "best.weights.h5); a classifier of other classes is replaced by a new one.",
+    )
+    freeze: Optional[str] = _field(
+        None,
+        "Freeze (trainable=False; BatchNorm statistics too) a layer and every layer before it: "
+        "backbone (all but the classifier), a feature level P1..P5 (the stage outputs of "
+        "keras_classics.feature_info) or a layer name of the model.",
+    )
+    body_lr_multiplier: Optional[float] = _field(
+        None,
+        "The body's (all but the classifier's) learning rate is this times the schedule's "
+        "(e.g. 0.1); the classifier's is the schedule's.",
+    )
+    classes: Optional[str] = _field(
+        None,
+        "Only these classes, comma-separated 0-based indices (fashion_mnist, folder), "
+        "relabelled 0..k-1 in the order given, in the training and the evaluation split.",
+    )
 
 
 def recipe_kind(cfg):
-    """--recipe, or the dataset's default (the bundled one: "modern"), or "paper"."""
-    return cfg.recipe or defaults.for_dataset(cfg.dataset).recipe
+    """--recipe, or "finetune" with --weights, or the dataset's default (the bundled one:
+    "modern"), or "paper"."""
+    return cfg.recipe or ("finetune" if cfg.weights else defaults.for_dataset(cfg.dataset).recipe)
 
 
 # Training-piece flag -> the Recipe field it overrides.
@@ -241,6 +266,7 @@ def check_config(cfg):
     if cfg.weight_decay is not None and not cfg.weight_decay >= 0:
         raise ValueError(f"weight_decay={cfg.weight_decay} is invalid; accepted: >= 0.")
     run_recipe(cfg, spec)
+    finetune.check_config(cfg, spec)
     if cfg.augmentation is not None:
         keras_classics.data.train_preprocessing.check_augmentation(cfg.augmentation)
     if cfg.data_service is not None:

@@ -18,18 +18,21 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from keras_classics.training import schedules
+from keras_classics.training import finetune, schedules
 
 
-def make_optimizer(r, schedule):
+def make_optimizer(r, schedule, rate_multipliers=None):
+    # rate_multipliers ({variable path: factor}, --body_lr_multiplier): the same optimizers,
+    # each variable at its own rate (finetune.PerVariableRates).
+    optimizers = finetune.RATED if rate_multipliers else keras.optimizers
     ema = {"use_ema": True, "ema_momentum": r.ema_decay} if r.ema_decay else {}
     if r.optimizer == "lamb":
-        opt = keras.optimizers.Lamb(
+        opt = optimizers.Lamb(
             schedule, weight_decay=r.weight_decay, global_clipnorm=r.clip_norm, **ema
         )
     elif r.optimizer == "rmsprop":
         # TF-slim's RMSProp: decay 0.9, momentum 0.9, epsilon 1.0 (Rethinking section 8).
-        opt = keras.optimizers.RMSprop(
+        opt = optimizers.RMSprop(
             schedule,
             rho=r.rmsprop_rho,
             momentum=r.momentum,
@@ -39,7 +42,7 @@ def make_optimizer(r, schedule):
             **ema,
         )
     else:
-        opt = keras.optimizers.SGD(
+        opt = optimizers.SGD(
             schedule,
             momentum=r.momentum,
             weight_decay=r.weight_decay,
@@ -55,6 +58,8 @@ def make_optimizer(r, schedule):
         # runs one fit per epoch (callbacks.OneEpoch), so each epoch would restart training
         # from the average; the EMA is swapped in where it is used instead (ema_weights).
         opt.finalize_variable_values = lambda var_list: None
+    if rate_multipliers:
+        opt.rate_multipliers = dict(rate_multipliers)
     return opt
 
 
@@ -149,11 +154,11 @@ def compile_model(model, r, optimizer, jit_compile=False):
     model.optimizer.build(model.trainable_variables)
 
 
-def compile_for_recipe(model, r, jit_compile=False):
+def compile_for_recipe(model, r, jit_compile=False, rate_multipliers=None):
     """Compiles `model` with the resolved recipe `r`'s schedule, optimizer, losses and
-    metrics; returns (schedule, optimizer)."""
+    metrics; returns (schedule, optimizer). rate_multipliers: see make_optimizer."""
     schedule = schedules.from_resolved(r)
-    optimizer = make_optimizer(r, schedule)
+    optimizer = make_optimizer(r, schedule, rate_multipliers)
     compile_model(model, r, optimizer, jit_compile)
     return schedule, optimizer
 

@@ -10,7 +10,7 @@ import dataclasses
 import json
 from typing import Optional
 
-RECIPE_KINDS = ("paper", "modern", "rsb_a3")
+RECIPE_KINDS = ("paper", "modern", "rsb_a3", "finetune")
 LOSSES = ("categorical", "binary")
 
 
@@ -147,6 +147,29 @@ MODERN = Recipe(
     warmup_epochs=5,
 )
 
+# "finetune" (--weights' default): the model's paper recipe (its optimizer, batch, weight
+# decay, clipping) at a tenth of its rate, with cosine decay to zero and no warm-up, for
+# FINETUNE_EPOCHS. Kornblith et al. 2019 ("Do Better ImageNet Models Transfer Better?",
+# section 3 and appendix A.3) fine-tune with SGD, Nesterov momentum 0.9 and cosine decay,
+# their best rates well below the from-scratch ones; torchvision's transfer-learning tutorial
+# fine-tunes ResNet-18 at 0.001 with momentum 0.9. The tenth and the epochs are this project's
+# choice (a pretrained body needs a short run, not the paper's 90 to 250 epochs).
+FINETUNE_RATE_FACTOR = 0.1
+FINETUNE_EPOCHS = 10
+
+
+def finetune_recipe(recipe):
+    """`recipe` (a paper's) as the fine-tuning recipe: a tenth of its rate, cosine, fewer epochs."""
+    return dataclasses.replace(
+        recipe,
+        source=f"{recipe.source}; fine-tuning: Kornblith et al. 2019 (cosine, lower rate)",
+        learning_rate=recipe.learning_rate * FINETUNE_RATE_FACTOR,
+        epochs=FINETUNE_EPOCHS,
+        schedule="cosine",
+        milestones=(),
+        warmup_epochs=0.0,
+    )
+
 
 # "rsb_a3": Wightman, Touvron & Jegou 2021, "ResNet strikes back", Table 1, procedure A3 (timm):
 # LAMB, LR 8e-3 at batch 2048, cosine, 5 warm-up epochs, weight decay 0.02 (timm leaves BN
@@ -197,6 +220,8 @@ def recipe_for(spec, kind="paper", dataset="imagenet"):
         return MODERN
     if kind == "rsb_a3":
         return RSB_A3
+    if kind == "finetune":
+        return finetune_recipe(recipe_for(spec, "paper", dataset))
     if spec.name in MODEL_RECIPES:
         return MODEL_RECIPES[spec.name]
     if dataset in SMALL_IMAGE_DATASETS and spec.family in SMALL_IMAGE_RECIPES:

@@ -27,6 +27,7 @@ from keras_classics.training import (
     callbacks,
     defaults,
     distribute,
+    finetune,
     model_dir,
     optim,
     plot,
@@ -82,6 +83,7 @@ class Run:
             label_offset=cfg.label_offset,
             augmentation=cfg.augmentation or defaults.for_dataset(cfg.dataset).augmentation,
             **pieces,
+            classes=finetune.parse_classes(cfg.classes),
         )
         # Training only: its decoding and augmentation are the CPU work worth sending away.
         # Evaluation stays here: a centre crop, scored on the same batches every epoch (the
@@ -314,12 +316,17 @@ def build_and_compile(cfg, spec, plan, num_classes, global_batch_dropout=True):
     optimizer and loss (in the caller's strategy scope); returns (model, schedule,
     optimizer). global_batch_dropout: see distribute.for_replicas."""
     model = build_on_pixels(
-        spec, plan.image_size, num_classes, **({"aux_logits": True} if plan.use_aux else {})
+        spec,
+        plan.image_size,
+        num_classes,
+        weights=cfg.weights,
+        **({"aux_logits": True} if plan.use_aux else {}),
     )
     model = distribute.for_replicas(
         model, sync_batchnorm=cfg.sync_batchnorm, global_batch_dropout=global_batch_dropout
     )
-    schedule, optimizer = optim.compile_for_recipe(model, plan.resolved, cfg.jit_compile)
+    rates = finetune.prepare(model, cfg)  # --freeze, --body_lr_multiplier
+    schedule, optimizer = optim.compile_for_recipe(model, plan.resolved, cfg.jit_compile, rates)
     return model, schedule, optimizer
 
 

@@ -87,7 +87,7 @@ def test_every_runconfig_field_is_a_flag_with_its_default():
         assert values[name].default == default, name
         assert values[name].help.endswith(field.metadata["help"]), name  # enums: "<a|b>: "
     assert values["model"].validators  # required
-    assert values["recipe"].parser.enum_values == ["paper", "modern", "rsb_a3"]
+    assert values["recipe"].parser.enum_values == ["paper", "modern", "rsb_a3", "finetune"]
     assert "resnext50_32x4d" in values["model"].parser.enum_values
     values(
         [

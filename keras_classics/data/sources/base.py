@@ -74,3 +74,33 @@ def check_dir(data_dir, what):
 def no_error(record):
     """Adds the "no error seen yet" code/detail to a record dict."""
     return {**record, "code": tf.constant(0), "detail": tf.constant("")}
+
+
+def select_classes(labels, class_names, classes):
+    """A class subset: (indices of the examples of `classes`, their labels renumbered 0..k-1 in
+    the order `classes` gives, the subset's class names). `classes` are 0-based class indices
+    of the source; None keeps every class (the identity)."""
+    import numpy as np
+
+    labels = np.asarray(labels, np.int64)
+    if classes is None:
+        return np.arange(len(labels)), labels, list(class_names)
+    classes = check_classes(classes, len(class_names))
+    new_label = np.full(len(class_names), -1, np.int64)
+    new_label[list(classes)] = np.arange(len(classes))
+    kept = np.flatnonzero(new_label[labels] >= 0)
+    return kept, new_label[labels[kept]], [class_names[c] for c in classes]
+
+
+def check_classes(classes, num_classes):
+    """`classes` as a tuple of distinct class indices in [0, num_classes); ValueError naming
+    the argument otherwise."""
+    accepted = f"distinct class indices in [0, {num_classes}), at least one"
+    try:
+        values = tuple(int(c) for c in classes)
+        ok = values and all(int(c) == c for c in classes)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or len(set(values)) != len(values) or not all(0 <= c < num_classes for c in values):
+        raise ValueError(f"classes={classes!r} is invalid; accepted: {accepted}.")
+    return values

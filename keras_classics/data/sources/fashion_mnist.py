@@ -12,7 +12,13 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_classics.data.sources.base import Source, SourceDefaults, check_split, no_error
+from keras_classics.data.sources.base import (
+    Source,
+    SourceDefaults,
+    check_split,
+    no_error,
+    select_classes,
+)
 
 DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 # The bundled default's defaults. The pipeline's: 32 px unless the model needs more
@@ -83,12 +89,13 @@ def load_arrays(split, data_dir=None):
     return (x_train, y_train) if split == "train" else (x_test, y_test)
 
 
-def load(split, data_dir=None, **_):
+def load(split, data_dir=None, classes=None, **_):
+    """classes: the class subset (base.select_classes), relabelled 0..k-1 in its order; the
+    record ids keep the example's index in the whole split."""
     check_split(split)
     images, labels = load_arrays("train" if split == "train" else "test", data_dir)
-    records = tf.data.Dataset.from_tensor_slices(
-        (images, labels.astype(np.int64), np.arange(len(labels), dtype=np.int64))
-    )
+    kept, labels, names = select_classes(labels, CLASS_NAMES, classes)
+    records = tf.data.Dataset.from_tensor_slices((images[kept], labels, kept.astype(np.int64)))
     name = "train" if split == "train" else "test"
 
     def parse(image, label, index):
@@ -98,8 +105,8 @@ def load(split, data_dir=None, **_):
     return Source(
         records,
         parse,
-        len(CLASS_NAMES),
-        list(CLASS_NAMES),
+        len(names),
+        names,
         len(labels),
         encoded=False,
         defaults=DEFAULTS,

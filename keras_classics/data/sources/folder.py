@@ -9,7 +9,13 @@ import os
 
 import tensorflow as tf
 
-from keras_classics.data.sources.base import Source, check_dir, check_split, no_error
+from keras_classics.data.sources.base import (
+    Source,
+    check_dir,
+    check_split,
+    no_error,
+    select_classes,
+)
 
 # Sub-folder names tried for each split, in order.
 SPLIT_DIRS = {"train": ("train",), "validation": ("validation", "val"), "test": ("test",)}
@@ -53,7 +59,9 @@ def split_root(data_dir, split):
     )
 
 
-def load(split, data_dir, **_):
+def load(split, data_dir, classes=None, **_):
+    """classes: indices into the sorted training class folders (base.select_classes)."""
+    subset = classes
     check_split(split)
     data_dir = check_dir(data_dir, "source='folder'")
     root = split_root(data_dir, split)
@@ -73,6 +81,9 @@ def load(split, data_dir, **_):
         index = {c: i for i, c in enumerate(train_classes)}
         labels = [index[classes[i]] for i in labels]
         classes = train_classes
+    kept, labels, classes = select_classes(labels, classes, subset)
+    labels = labels.tolist()
+    files = [files[i] for i in kept]
     records = tf.data.Dataset.from_tensor_slices((files, tf.constant(labels, tf.int64)))
 
     def parse(path, label):
