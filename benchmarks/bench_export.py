@@ -1,4 +1,4 @@
-"""CPU inference speed of one model as Keras, SavedModel and TFLite float32/float16/int8.
+"""CPU inference speed of one model as Keras, SavedModel, TFLite float32/float16/int8 and ONNX.
 
     python benchmarks/bench_export.py                      # ResNet-50, batch 1 and 32
     python benchmarks/bench_export.py --model resnet18 --rounds 3
@@ -7,9 +7,12 @@ Every runtime gets the same preprocessed 224x224 images except the SavedModel, w
 serving_default signature is timed as TF Serving runs it: raw 224x224 RGB pixels, with the
 eval crop, resize and normalisation inside the graph. Keras runs predict_on_batch (its compiled
 predict function); TFLite runs on ai-edge-litert's interpreter with XNNPACK (its default CPU
-delegate) and --threads threads. The rounds interleave the runtimes so that machine drift (other
-jobs) hits all alike. Latency: median of batch-1 calls; throughput: batch / median batch time.
-Random weights: speed does not depend on them; int8 is calibrated on Fashion-MNIST images.
+delegate) and --threads threads; ONNX on onnxruntime's CPU execution provider with --threads
+intra-op threads, once bare (preprocessed input, as TFLite) and once with the preprocessing
+inside (raw pixels, as the SavedModel row). The rounds interleave the runtimes so that machine
+drift (other jobs) hits all alike. Latency: median of batch-1 calls; throughput: batch / median
+batch time. Random weights: speed does not depend on them; int8 is calibrated on Fashion-MNIST
+images.
 """
 
 import argparse
@@ -28,7 +31,7 @@ import tensorflow as tf
 
 import keras_classics
 from keras_classics import export
-from keras_classics.export import tflite
+from keras_classics.export import onnx, tflite
 
 
 def timed(fn, x):
@@ -71,6 +74,14 @@ def runtimes(name, threads, calibration_steps, workdir):
         rows[f"TFLite {label} (XNNPACK)"] = (
             tflite.Runner(content, num_threads=threads),
             False,
+            len(content) / 1e6,
+        )
+    proto = onnx.convert_model(classifier)  # converted once for both files
+    for preprocessing, label in ((False, ""), (True, " with preprocessing")):
+        content = onnx.convert(classifier, preprocessing, model_proto=proto)
+        rows[f"ONNX{label} (onnxruntime)"] = (
+            onnx.Runner(content, num_threads=threads),
+            preprocessing,
             len(content) / 1e6,
         )
     return rows, classifier.image_size

@@ -1,29 +1,48 @@
-"""Export for TF Serving (SavedModel) and TFLite (LiteRT); docs/export.md has the commands.
+"""Export for TF Serving (SavedModel), TFLite (LiteRT) and ONNX; docs/export.md has the commands.
 
     from keras_classics import export
     path = export.export_model(model, "resnet50")                # saved_models/resnet50/1
     path = export.export_model(model, "resnet50", format="tflite", quantize="float16")
+    path = export.export_model(model, "resnet50", format="onnx", preprocessing=True)
 
 Modules, one concept each: signatures (preprocessing + model + top-k graphs), saved_model (the
 versioned, atomic SavedModel writer), graph_check (no PyFunc, no XLA), tflite (conversion and
-quantisation), models_config (TF Serving's model_config_list). `python -m keras_classics.export`
+quantisation), onnx (tf2onnx conversion, onnxruntime runner), models_config (TF Serving's
+model_config_list). `python -m keras_classics.export`
 is the command line.
 """
 
-from keras_classics.export import graph_check, models_config, saved_model, signatures, tflite
+from keras_classics.export import graph_check, models_config, onnx, saved_model, signatures, tflite
 from keras_classics.export.saved_model import next_version, versions
 from keras_classics.export.signatures import Classifier
 from keras_classics.export.tflite import QUANTIZATIONS
 
-FORMATS = ("saved_model", "tflite")
+FORMATS = ("saved_model", "tflite", "onnx")
 DEFAULT_OUTPUT_DIR = "saved_models"
 
 
-def check_options(format, quantize, version):  # noqa: A002
-    """Refuses a format, quantize and version that do not go together."""
+def check_options(format, quantize, version, preprocessing=False):  # noqa: A002
+    """Refuses a format, quantize, version and preprocessing that do not go together."""
     if format not in FORMATS:
         raise ValueError(f"format={format!r} is invalid; accepted: {FORMATS}.")
     tflite.check_quantize(quantize)
+    onnx.check_preprocessing(preprocessing)
+    if format == "onnx" and quantize != "none":
+        raise ValueError(
+            f"quantize={quantize!r} is invalid with format='onnx'; accepted: 'none' (the "
+            "float32 graph), or format='tflite' to quantise."
+        )
+    if format == "onnx" and version is not None:
+        raise ValueError(
+            f"version={version!r} is invalid with format='onnx'; accepted: None "
+            "(versions number the SavedModels TF Serving loads)."
+        )
+    if format != "onnx" and preprocessing:
+        raise ValueError(
+            f"preprocessing=True is invalid with format={format!r}; accepted: "
+            "format='onnx' (a SavedModel always has the preprocessing inside, a TFLite "
+            "model never)."
+        )
     if format == "saved_model" and quantize != "none":
         raise ValueError(
             f"quantize={quantize!r} is invalid with format='saved_model'; "
@@ -51,15 +70,18 @@ def export_model(
     representative_data=None,
     name=None,
     input_config=None,
+    preprocessing=False,
 ):
-    """Exports a Keras classifier; returns the SavedModel version folder or the .tflite path.
+    """Exports a Keras classifier; returns the SavedModel version folder, the .tflite or the
+    .onnx path.
 
     Args:
       model: keras.Model ending in softmax or logits (auxiliary heads are dropped).
       spec: the model's ModelSpec or registry name (its name, and its InputConfig unless
         input_config).
-      format: "saved_model" (<output_dir>/<name>/<version>/) or "tflite"
-        (<output_dir>/<name>/tflite/<name>_<quantize>.tflite).
+      format: "saved_model" (<output_dir>/<name>/<version>/), "tflite"
+        (<output_dir>/<name>/tflite/<name>_<quantize>.tflite) or "onnx"
+        (<output_dir>/<name>/onnx/<name>[_preprocessing].onnx; never overwritten).
       quantize: TFLite only: "none", "float16", "dynamic" or "int8".
       version: SavedModel only: a version not yet exported; default the next free one.
       class_names: one per class; default ImageNet's names for 1000 classes.
@@ -69,12 +91,15 @@ def export_model(
       name: folder and TF Serving model name; default the spec's name.
       input_config: the InputConfig the served images are prepared with; default spec.input
         (a converted weights file's WeightsInfo.input, a training run's DatasetInfo.input).
+      preprocessing: ONNX only: the evaluation preprocessing inside (raw RGB pixels in).
     """
     from keras_classics.registry import get_spec
 
-    check_options(format, quantize, version)
+    check_options(format, quantize, version, preprocessing)
     spec = get_spec(spec) if isinstance(spec, str) else spec
     classifier = Classifier(model, spec, class_names, image_size, crop_ratio, input_config)
+    if format == "onnx":
+        return onnx.write(classifier, output_dir, preprocessing, name)
     if format == "tflite":
         return tflite.write(classifier, output_dir, quantize, representative_data, name)
     return saved_model.write(classifier, output_dir, name=name, version=version)
@@ -119,6 +144,7 @@ __all__ = [
     "graph_check",
     "models_config",
     "next_version",
+    "onnx",
     "saved_model",
     "signatures",
     "tflite",

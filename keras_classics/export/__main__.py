@@ -1,8 +1,9 @@
-"""python -m keras_classics.export --model NAME [--weights PATH] [--format saved_model|tflite]
+"""python -m keras_classics.export --model NAME [--weights PATH] [--format saved_model|tflite|onnx]
 
     python -m keras_classics.export --model resnet50 --weights resnet50.weights.h5
     python -m keras_classics.export --model resnet18 --weights runs/resnet18/best.weights.h5 \
         --classes 10 --image_size 32 --crop_ratio 1 --format tflite --quantize int8
+    python -m keras_classics.export --model resnet50 --format onnx --preprocessing
 
 A .weights.h5 file (what train/main.py writes) needs the architecture it was trained with:
 --classes (or --class_names, one name a line) and --image_size; a .keras file carries them.
@@ -91,9 +92,12 @@ def run(args):
     info = converted(spec, args.weights)
     input_config = info.input if info is not None else spec.input
     # Every refusal before the (slow) model build.
-    export.check_options(args.format, args.quantize, args.version)
+    export.check_options(args.format, args.quantize, args.version, args.preprocessing)
     if args.version is not None:
         export.saved_model.check_version(args.version, os.path.join(args.output_dir, spec.name))
+    if args.format == "onnx":
+        export.onnx.check_preprocessing(args.preprocessing, input_config)
+        export.onnx.check_new(export.onnx.paths(args.output_dir, spec.name, args.preprocessing)[0])
     class_names = read_class_names(args.class_names) if args.class_names else None
     if class_names is not None and args.classes not in (None, len(class_names)):
         raise ValueError(
@@ -126,6 +130,7 @@ def run(args):
         crop_ratio=args.crop_ratio,
         representative_data=representative,
         input_config=input_config,
+        preprocessing=args.preprocessing,
     )
     print(path)
 
@@ -136,7 +141,7 @@ def main(argv=None):
 
     parser = argparse.ArgumentParser(
         prog="python -m keras_classics.export",
-        description="Export a keras_classics model for TF Serving (SavedModel) or TFLite.",
+        description="Export a keras_classics model for TF Serving (SavedModel), TFLite or ONNX.",
     )
     parser.add_argument("--model", required=True, help="registry name, e.g. resnet50")
     parser.add_argument("--weights", help=".weights.h5 or .keras file (default: random weights)")
@@ -144,11 +149,16 @@ def main(argv=None):
         "--output_dir",
         default=DEFAULT_OUTPUT_DIR,
         help="SavedModels in OUTPUT_DIR/NAME/VERSION, TFLite files in "
-        "OUTPUT_DIR/NAME/tflite (default: %(default)s)",
+        "OUTPUT_DIR/NAME/tflite, ONNX files in OUTPUT_DIR/NAME/onnx (default: %(default)s)",
     )
     parser.add_argument("--version", type=int, help="SavedModel version (default: next free)")
     parser.add_argument("--format", default="saved_model", help=f"one of {FORMATS}")
     parser.add_argument("--quantize", default="none", help=f"TFLite: one of {QUANTIZATIONS}")
+    parser.add_argument(
+        "--preprocessing",
+        action="store_true",
+        help="ONNX: the evaluation preprocessing inside (raw RGB pixels in, any size)",
+    )
     parser.add_argument(
         "--classes",
         type=int,

@@ -152,8 +152,8 @@ def test_predict_names_a_bad_image_from_the_saved_model(files, exported, capsys)
     [
         (["--model", "resnet05"], "Unknown model name='resnet05'. Did you mean"),
         (
-            ["--model", "resnet18", "--format", "onnx"],
-            "format='onnx' is invalid; accepted: ('saved_model', 'tflite')",
+            ["--model", "resnet18", "--format", "coreml"],
+            "format='coreml' is invalid; accepted: ('saved_model', 'tflite', 'onnx')",
         ),
         (
             ["--model", "resnet18", "--format", "tflite", "--quantize", "int4"],
