@@ -125,6 +125,10 @@ def _serve(server, what):
     """Blocks until SIGINT or SIGTERM, then stops `server`. Sleeping in Python, not in the
     server's join(), which does not return to the interpreter to handle the signal."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Python raises KeyboardInterrupt on SIGINT only if the process started with SIGINT's
+    # default disposition; a server started from a process that ignores it (a pytest-xdist
+    # worker in the full suite, a nohup'd shell) would ignore Ctrl-C without this.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"{what}; Ctrl-C stops it.", flush=True)
     try:
         while True:
