@@ -45,7 +45,7 @@ TRAINABLE_PARAMS = {
     "inception_resnet_v2": 55_843_464,  # timm
     # He et al. 2016 Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), exactly: 6n 3x3 convs
     # without bias + the 3x3 stem, BN gamma/beta, option A shortcuts (no weights), a 10-way
-    # classifier with bias; plain nets alike (computed by hand in the issue that asked for them).
+    # classifier with bias; plain nets alike (counted by hand from Table 6's definition).
     **{
         f"{kind}{depth}_cifar": count
         for kind in ("resnet", "plain")
