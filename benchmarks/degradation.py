@@ -33,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The TensorFlow settings train/main.py runs with (keras_classics_train.py says why).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_classics import fileio
+from keras_classics.records import fileio
 
 # (kind, shallow, deep): the paper's pairs.
 PAIRS = {

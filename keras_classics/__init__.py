@@ -7,26 +7,15 @@ model = keras_classics.get_model("vgg16_bn", classes=10)
 """
 
 from keras_classics import layers
-from keras_classics.imagenet import decode_predictions
+from keras_classics.layers.normalization import preprocess_input
 from keras_classics.models import *  # noqa: F403  (the public builders)
 from keras_classics.models import __all__ as _builders
-from keras_classics.preprocessing import preprocess_input
-from keras_classics.pretrained import get_weights, list_weights
-from keras_classics.registry import ModelSpec, get_model, get_spec, list_models, register_model
+from keras_classics.records.imagenet import decode_predictions
+from keras_classics.records.version import __version__ as __version__
 
-# The one place the version is written: setup.cfg reads it (`attr:`) without importing the
-# package, which needs it to stay a plain string literal. CHANGELOG.md lists the releases.
-__version__ = "0.1.0"
 __all__ = [
     *_builders,
-    "ModelSpec",
     "decode_predictions",
-    "get_model",
-    "get_spec",
-    "get_weights",
     "layers",
-    "list_models",
-    "list_weights",
     "preprocess_input",
-    "register_model",
 ]

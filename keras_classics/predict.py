@@ -42,7 +42,7 @@ class TFLitePredictor:
 
     def __init__(self, path):
         from keras_classics.export import tflite
-        from keras_classics.preprocessing import InputConfig
+        from keras_classics.records.input_config import InputConfig
 
         self.meta = tflite.read_metadata(path)
         # Files exported before the interpolation was recorded resized bilinearly.

@@ -6,46 +6,78 @@
     info = convert.read_weights_info("rx50.weights.h5")   # model, options, preprocessing
     model = info.build(weights="rx50.weights.h5")
 
-One module per source holds its table of rows (source name -> our builder, its options, the
-name map, the preprocessing); core.py reads, validates and assigns; checkpoint.py reads files.
-See docs/convert.md.
+Each family module registers its rows (source name -> our registry model, its options, the
+name map, the preprocessing); keras_classics/weights/conversion.py reads, validates and
+assigns, weights/checkpoint.py reads files. This package is their user-facing side: convert a
+checkpoint by source and name, write and read converted files. See docs/convert.md.
 """
 
-from keras_classics.convert import keras_applications, timm, torchvision
-from keras_classics.convert.checkpoint import read_checkpoint
-from keras_classics.convert.core import (
+from keras_classics.models import get_model
+from keras_classics.weights.checkpoint import read_checkpoint
+from keras_classics.weights.conversion import (
     INFO_ATTRIBUTE,
+    SOURCES,
     Conversion,
     WeightsInfo,
+    assign,
+    builder_kwargs,
     check_output,
+    conversions,
     find,
     read_weights_info,
     save_weights,
 )
-from keras_classics.convert.keras_applications import from_keras_applications
-from keras_classics.convert.timm import from_timm
-from keras_classics.convert.torchvision import from_torchvision
-
-# source name -> (conversion function, table of rows)
-SOURCES = {
-    torchvision.SOURCE: (from_torchvision, torchvision.ROWS),
-    timm.SOURCE: (from_timm, timm.ROWS),
-    keras_applications.SOURCE: (from_keras_applications, keras_applications.ROWS),
-}
 
 
 def list_convertible():
     """{source: [source model names]} of every conversion this package knows."""
-    return {source: list(rows) for source, (_, rows) in SOURCES.items()}
+    return {source: list(conversions(source)) for source in SOURCES}
 
 
 def get_conversion(source, name):
-    """The `Conversion` row of `name` in `source` ("torchvision", "timm", "keras.applications")."""
-    if source not in SOURCES:
-        raise ValueError(f"source={source!r} is invalid; accepted: {tuple(SOURCES)}.")
-    if source == timm.SOURCE:
-        return timm.find_tagged(name)  # a pretrained tag names weights, not an architecture
-    return find(SOURCES[source][1], source, name)
+    """The `Conversion` row of `name` in `source` ("torchvision", "timm", "keras.applications");
+    a timm pretrained tag ("arch.tag") picks the tag's row where there is one, else the
+    architecture's."""
+    return find(source, name)
+
+
+def convert(source, name, checkpoint, **kwargs):
+    """A keras.Model of `source`'s model `name` with the weights of `checkpoint` loaded.
+
+    Args:
+      source: "torchvision", "timm" or "keras.applications".
+      name: the source's model name (`list_convertible()[source]`; timm: a pretrained tag
+        "arch.tag" picks the tag's row where the table has one).
+      checkpoint: a .pth/.pt/.bin or .safetensors path, a .h5 weights file
+        (keras.applications), a state dict, or a keras.Model built by keras.applications.
+      **kwargs: builder options (include_top, classes, input_shape, classifier_activation
+        ...); the options of the source's variant are set already and may not be changed.
+    Returns:
+      the keras.Model; it takes NHWC RGB input prepared as the row's `input` says
+      (`preprocess_input(x, row.input.mode)`).
+    """
+    row = find(source, name)
+    kwargs = builder_kwargs(row, kwargs)
+    state = read_checkpoint(checkpoint)
+    return assign(row, get_model(row.model, **kwargs), state)
+
+
+def from_torchvision(name, checkpoint, **builder_kwargs):
+    """Our model of torchvision's `name` with `checkpoint` loaded (`convert`): torchvision's
+    normalisation ("torch"), or [-1, 1] ("tf") for googlenet and inception_v3, whose
+    transform_input step is folded into that preprocessing."""
+    return convert("torchvision", name, checkpoint, **builder_kwargs)
+
+
+def from_timm(name, checkpoint, **builder_kwargs):
+    """Our model of timm's `name` (or "arch.tag") with `checkpoint` loaded (`convert`)."""
+    return convert("timm", name, checkpoint, **builder_kwargs)
+
+
+def from_keras_applications(name, checkpoint, **builder_kwargs):
+    """Our model of keras.applications' `name` ("ResNet50", "VGG16" ...) with `checkpoint`
+    loaded (`convert`): "caffe" preprocessing for ResNet and VGG, "tf" for the Inception nets."""
+    return convert("keras.applications", name, checkpoint, **builder_kwargs)
 
 
 def convert_file(source, name, checkpoint, output, **builder_kwargs):
@@ -56,7 +88,7 @@ def convert_file(source, name, checkpoint, output, **builder_kwargs):
     """
     row = get_conversion(source, name)
     check_output(output)  # before the work, not after it
-    model = SOURCES[source][0](name, checkpoint, **builder_kwargs)
+    model = convert(source, name, checkpoint, **builder_kwargs)
     return save_weights(model, row, output, builder_kwargs)
 
 
@@ -78,6 +110,7 @@ def load_converted(path, **kwargs):
 
 
 __all__ = [
+    "convert",
     "Conversion",
     "SOURCES",
     "WeightsInfo",

@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def _sources():
     from keras_classics.convert import SOURCES
 
-    return tuple(SOURCES)
+    return SOURCES
 
 
 def list_command():

@@ -18,8 +18,8 @@ from typing import Optional
 import tensorflow as tf
 
 from keras_classics.data import decoders
-from keras_classics.data.normalization import finish
-from keras_classics.preprocessing import input_config
+from keras_classics.layers.normalization import finish
+from keras_classics.records.input_config import input_config
 
 # AlexNet paper section 4.1: eigenvalues / eigenvectors of the 3x3 covariance of ImageNet RGB
 # values scaled to [0, 1], as published with fb.resnet.torch (ResNet's "standard colour

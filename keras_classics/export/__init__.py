@@ -13,7 +13,8 @@ is the command line.
 """
 
 from keras_classics.export import graph_check, models_config, onnx, saved_model, signatures, tflite
-from keras_classics.export.saved_model import next_version, versions
+from keras_classics.export.models_config import versions
+from keras_classics.export.saved_model import next_version
 from keras_classics.export.signatures import Classifier
 from keras_classics.export.tflite import QUANTIZATIONS
 
@@ -93,7 +94,7 @@ def export_model(
         (a converted weights file's WeightsInfo.input, a training run's DatasetInfo.input).
       preprocessing: ONNX only: the evaluation preprocessing inside (raw RGB pixels in).
     """
-    from keras_classics.registry import get_spec
+    from keras_classics.models import get_spec
 
     check_options(format, quantize, version, preprocessing)
     spec = get_spec(spec) if isinstance(spec, str) else spec

@@ -10,6 +10,7 @@ from 1, as TF-slim's Branch_i scopes; a conv unit adds `_conv`, `_bn`, `_relu`. 
 mirror a released checkpoint's names (GoogLeNet's Caffe names) pass their own names.
 """
 
+import collections
 import dataclasses
 import re
 from typing import Optional, Union
@@ -17,6 +18,7 @@ from typing import Optional, Union
 import keras
 
 from keras_classics.models import _core
+from keras_classics.weights import keras_layout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,3 +178,110 @@ def operation_at(name):
         return None
     module_name, branch_index, position, split, kind = match.groups()
     return Operation(module_name, int(branch_index), int(position), split, kind)
+
+
+# --- the naming rule for weight conversion (each family module's rows use these) ------------
+
+
+def torch_unit_names(module_of):
+    """Names of a net of torch conv units (torchvision's BasicConv2d, timm's ConvNormAct: a
+    conv `.conv` and its BN `.bn`), for the Inception family.
+
+    `module_of(name, branches)` gives the torch module of our Conv2D or Dense layer `name`, or
+    None where the source has none; `branches` maps (module, branch) of our Inception naming
+    rule to that branch's `Operation`s, for sources whose names depend on a branch's length.
+    Our Conv2D `name` with a BN `name_bn` is a unit, read from `{module}.conv` and
+    `{module}.bn`; any other layer from the module itself.
+    """
+
+    def names(model):
+        layers = {layer.name for layer in model.layers}
+        branches = collections.defaultdict(list)
+        for name in layers:
+            operation = operation_at(name)
+            if operation:
+                branches[operation.module, operation.branch].append(operation)
+        found = {}
+        for layer in model.layers:
+            if not isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+                continue
+            module = module_of(layer.name, branches)
+            if module is None:
+                continue
+            if f"{layer.name}_bn" in layers:
+                found[layer.name], found[f"{layer.name}_bn"] = f"{module}.conv", f"{module}.bn"
+            else:
+                found[layer.name] = module
+        return found
+
+    return names
+
+
+def timm_branch_module(prefix, operation, branches):
+    """timm's module of a branch's conv: a branch of one operation is the unit itself
+    (`branch0`), a longer one an nn.Sequential (`branch1.2`, pools counted), and one with an
+    expanded filter bank flat attributes (`branch1_1a`: Inception-v4's InceptionC)."""
+    ops = branches[operation.module, operation.branch]
+    if any(op.split for op in ops):
+        return f"{prefix}.branch{operation.branch}_{operation.position - 1}{operation.split}"
+    if len({op.position for op in ops}) == 1:
+        return f"{prefix}.branch{operation.branch}"
+    return f"{prefix}.branch{operation.branch}.{operation.position - 1}"
+
+
+def module_conv(name):
+    """The Operation of a module's conv `name`, else None."""
+    operation = operation_at(name)
+    return operation if operation is not None and operation.kind == "conv" else None
+
+
+def creation_order(model):
+    """Sort key of our Inception layers in the order the builder made them. model.layers is
+    sorted by depth, which interleaves a module's branches; a module's operations are ordered
+    by (branch, position, split) after the layers before the module."""
+    index = {layer.name: i for i, layer in enumerate(model.layers)}
+    first = {}
+    for name, i in index.items():
+        operation = operation_at(name)
+        if operation:
+            first[operation.module] = min(first.get(operation.module, i), i)
+
+    def key(layer):
+        operation = operation_at(layer.name)
+        if operation is None:
+            return (index[layer.name], 0, 0, "")
+        return (first[operation.module], operation.branch, operation.position, operation.split)
+
+    return key
+
+
+def keras_applications_plan(named):
+    """Plan of an Inception net from keras.applications: the conv units (conv + BN
+    `{conv}_bn`) that `named` does not name take its automatically named layers in creation
+    order (weights/keras_layout.py, rank_auto_named); `named(our layer name)` gives the
+    source's name of the other layers (or None)."""
+
+    def plan_fn(model):
+        layers = {layer.name: layer for layer in model.layers}
+        units = sorted(
+            (
+                layer
+                for layer in model.layers
+                if isinstance(layer, keras.layers.Conv2D)
+                and f"{layer.name}_bn" in layers
+                and named(layer.name) is None
+            ),
+            key=creation_order(model),
+        )
+        plan = {}
+        for rank, conv in enumerate(units):
+            bn = layers[f"{conv.name}_bn"]
+            plan[conv.name] = keras_layout.variables(conv, f"conv2d#{rank}")
+            plan[bn.name] = keras_layout.variables(bn, f"batch_normalization#{rank}")
+        for layer in model.layers:
+            source = named(layer.name) if layer.weights and layer.name not in plan else None
+            if source:
+                plan[layer.name] = keras_layout.variables(layer, source)
+        return plan
+
+    return plan_fn

@@ -9,6 +9,7 @@ import keras
 from keras_classics.layers import LocalResponseNormalization
 from keras_classics.layers.group_conv import conv2d
 from keras_classics.models import _core
+from keras_classics.weights import cards, conversion, torch_layout
 
 PAPER = "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs, Fig. 2"
 
@@ -119,4 +120,35 @@ AlexNet = ALEXNET.register(
     The head is Flatten + fc6/fc7 (4096, ReLU, dropout 0.5) + classifier, so include_top=True
     needs the 6x6 final grid of the variant's input size.
     """,
+)
+
+
+# --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
+
+# torchvision.models.AlexNet.classifier: Dropout, Linear, ReLU, Dropout, Linear, ReLU, Linear.
+conversion.register_conversions(
+    torch_layout.row(
+        "torchvision",
+        "alexnet",
+        "alexnet",
+        torch_layout.plan(torch_layout.sequential_names((1, 4, 6))),
+        ("classifier.",),
+        input=torch_layout.TORCHVISION_224,
+        variant="torchvision",
+    ),
+)
+cards.register_cards(
+    cards.torchvision_card(
+        "alexnet",
+        "IMAGENET1K_V1",
+        "alexnet-owt-7be5be79.pth",
+        56.522,
+        79.066,
+        61_100_840,
+        0.714,
+        233.087,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
 )

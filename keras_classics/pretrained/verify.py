@@ -42,7 +42,7 @@ def verify(cards):
     by the registry with weights=the card's tag."""
     import keras
 
-    from keras_classics.registry import get_model
+    from keras_classics.models import get_model
 
     images = {name: photo(name) for name in PHOTOS}
     rows = []

@@ -26,7 +26,7 @@ import keras
 from keras import ops
 
 from keras_classics.models.features import feature_info
-from keras_classics.pretrained.loading import _is_new_head
+from keras_classics.weights.loading import _is_new_head
 
 BACKBONE = "backbone"
 

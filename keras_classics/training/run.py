@@ -20,9 +20,9 @@ import tensorflow as tf
 
 import keras_classics
 import keras_classics.data
-from keras_classics import fileio
 from keras_classics.data import service
 from keras_classics.data.mixing import Mixing
+from keras_classics.records import fileio
 from keras_classics.training import (
     callbacks,
     defaults,

@@ -165,7 +165,7 @@ def test_family_defaults():
 
 @pytest.mark.parametrize("mode", ["torch", "caffe", "tf", "raw"])
 def test_fused_normalize_equals_preprocess_input(mode):
-    from keras_classics.data.normalization import normalize
+    from keras_classics.layers.normalization import normalize
 
     image = photo("chelsea", (40, 56))
     for x in (image, image.astype(np.float32) + 0.25, np.stack([image, image[::-1]])):

@@ -120,7 +120,7 @@ def test_rest_client(served, monkeypatch):
     np.testing.assert_allclose(
         [[s for _, s in r] for r in top], [[s for _, s in r] for r in expected], rtol=1e-6
     )
-    imagenet = {n for _, n in keras_classics.imagenet.class_index()}
+    imagenet = {n for _, n in keras_classics.records.imagenet.class_index()}
     assert all(n in imagenet for row in top for n, _ in row)
 
 

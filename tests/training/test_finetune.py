@@ -16,10 +16,10 @@ from PIL import Image
 import keras_classics
 from keras_classics.data import get_dataset, sources
 from keras_classics.data.sources import fashion_mnist
-from keras_classics.pretrained.loading import stored_layers
 from keras_classics.training import finetune, optim, recipes, schedules
 from keras_classics.training.config import RunConfig, check_config, recipe_kind
 from keras_classics.training.run import build_on_pixels, train
+from keras_classics.weights.loading import stored_layers
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

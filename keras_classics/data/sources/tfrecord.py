@@ -71,7 +71,7 @@ def load(
     if "class_names" in info:
         class_names = list(info["class_names"])
     else:
-        from keras_classics.imagenet import class_index
+        from keras_classics.records.imagenet import class_index
 
         class_names = [wnid for wnid, _ in class_index()]
     split_info = info.get("splits", {}).get(split, {})

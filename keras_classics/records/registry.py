@@ -1,7 +1,10 @@
 """Model registry: one spec per architecture name, read by the CLI, the tests, training and export.
 
 Adding a model is one table row in its family module: `Family.register` (the builder core,
-keras_classics/models/_core.py) makes its builder and registers its spec.
+keras_classics/models/_core.py) makes its builder and registers its spec. This module only
+stores: it sits below Keras and imports no family. The registry is full once
+keras_classics.models is imported, which the package face does before it answers
+`keras_classics.get_model` or `list_models`.
 """
 
 import dataclasses
@@ -10,7 +13,7 @@ import fnmatch
 from collections.abc import Callable
 from typing import Optional
 
-from keras_classics.preprocessing import InputConfig
+from keras_classics.records.input_config import MODES, InputConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,34 +66,25 @@ def register_model(spec: ModelSpec) -> ModelSpec:
     return spec
 
 
-def list_models(
-    pattern: Optional[str] = None, *, family: Optional[str] = None, pretrained: bool = False
-) -> list:
+def list_models(pattern: Optional[str] = None, *, family: Optional[str] = None) -> list:
     """Registered model names, in registration order.
 
     Args:
       pattern: None for all; a family name ("resnet", as the first argument always took),
         or names with wildcards as timm's list_models takes them ("resnet*", "*_bn").
       family: only this family's models.
-      pretrained: only the models with weight cards (`weights="imagenet"`).
     """
-    _load_families()
     names = [
         n
         for n, s in _REGISTRY.items()
         if (pattern is None or s.family == pattern or fnmatch.fnmatchcase(n, pattern))
         and (family is None or s.family == family)
     ]
-    if pretrained:
-        from keras_classics.pretrained import pretrained_models
-
-        names = [n for n in names if n in set(pretrained_models())]
     return names
 
 
 def get_spec(name: str) -> ModelSpec:
     """The ModelSpec of `name`; an unknown name raises ValueError with close matches."""
-    _load_families()
     if not isinstance(name, str) or name not in _REGISTRY:
         close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
@@ -103,6 +97,13 @@ def get_model(name: str, **kwargs):
     return get_spec(name).build(**kwargs)
 
 
-def _load_families():
-    # Importing the family modules runs their register_model calls.
-    from keras_classics import models  # noqa: F401
+def resolve_mode(mode):
+    """A mode name, or a registry model name standing for its spec's mode."""
+    if mode in MODES:
+        return mode
+    if mode in list_models():
+        return get_spec(mode).input.mode
+    raise ValueError(
+        f"mode={mode!r} is invalid; accepted: {tuple(MODES)} or a registered "
+        "model name (its spec's mode)."
+    )
