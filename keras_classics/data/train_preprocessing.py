@@ -160,21 +160,18 @@ AUGMENTATIONS = {
     "none": Augmentation(None, flip=False),
 }
 
-# Family -> default augmentation; families not listed use DEFAULT_AUGMENTATION.
-FAMILY_AUGMENTATION = {
-    "alexnet": "alexnet",
-    "vgg": "vgg",
-    "resnet": "resnet",
-    "resnext": "resnet",
-    "googlenet": "inception",
-    "inception": "inception",
-    "inception_resnet": "inception",
-}
-DEFAULT_AUGMENTATION = "inception"
-
 
 def default_augmentation(spec):
-    return FAMILY_AUGMENTATION.get(spec.family, DEFAULT_AUGMENTATION)
+    """The augmentation of `spec`'s paper: the name its family module gives (ModelSpec's
+    `augmentation`); a model without one is a ValueError, not another paper's scheme."""
+    if spec.augmentation is None:
+        raise ValueError(
+            f"model {spec.name!r} (family {spec.family!r}) names no augmentation; accepted: "
+            f"a family module's `augmentation`, one of {', '.join(map(repr, AUGMENTATIONS))}, "
+            "or an explicit augmentation."
+        )
+    check_augmentation(spec.augmentation)
+    return spec.augmentation
 
 
 def check_augmentation(augmentation):

@@ -238,6 +238,8 @@ class Family:
       mode: the preprocess_input mode the family's networks take (InputConfig.mode).
       describe: row -> the summary that opens a row's docstring, when `register` is given
         none.
+      augmentation: the paper's training augmentation, a scheme name of
+        keras_classics/data/train_preprocessing.py (ModelSpec.augmentation).
     """
 
     name: str
@@ -247,6 +249,7 @@ class Family:
     options: tuple = ()
     mode: str = "torch"
     describe: Optional[Callable] = None
+    augmentation: Optional[str] = None
 
     def register(self, name, builder_name, row, summary=None):
         """The public builder of table row `row`, registered as `name`.
@@ -271,6 +274,7 @@ class Family:
                 fixed_head=arch.head.grid is not None,
                 aux_loss_weights=tuple(a.loss_weight for a in arch.aux_heads),
                 classes=arch.classes,
+                augmentation=self.augmentation,
             )
         )
         return builder

@@ -109,7 +109,8 @@ OPTIONS = (
         "61,100,840 parameters).",
     ),
 )
-ALEXNET = _core.Family("alexnet", PAPER, configure, body, OPTIONS)
+# Training augmentation: section 4.1 (keras_classics/data/train_preprocessing.py, "alexnet").
+ALEXNET = _core.Family("alexnet", PAPER, configure, body, OPTIONS, augmentation="alexnet")
 
 AlexNet = ALEXNET.register(
     "alexnet",

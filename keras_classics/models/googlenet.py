@@ -178,7 +178,11 @@ OPTIONS = (
 # Preprocessing: torchvision's googlenet weights were ported from TF; with
 # transform_input=True it maps its mean/std-normalised input back to [-1, 1] before conv1,
 # so the layers (and any converted checkpoint) expect [-1, 1]: mode "tf".
-GOOGLENET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+# Training augmentation: section 6, patches of 8% to 100% of the image, aspect 3/4 to 4/3 (the
+# "inception" scheme of keras_classics/data/train_preprocessing.py), kept by its successors.
+GOOGLENET = _core.Family(
+    "inception", PAPER, configure, body, OPTIONS, mode="tf", augmentation="inception"
+)
 
 GoogLeNet = GOOGLENET.register(
     "googlenet",

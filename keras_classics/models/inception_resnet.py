@@ -240,7 +240,9 @@ OPTIONS = (
     _inception.BN_SCALE,
 )
 # TF-slim and timm weights take [-1, 1] inputs.
-INCEPTION_RESNET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+INCEPTION_RESNET = _core.Family(
+    "inception", PAPER, configure, body, OPTIONS, mode="tf", augmentation="inception"
+)
 
 InceptionResNetV1 = INCEPTION_RESNET.register(
     "inception_resnet_v1",

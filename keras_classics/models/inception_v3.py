@@ -221,7 +221,9 @@ OPTIONS = (
     ),
 )
 # TF-slim, torchvision (transform_input) and timm weights all take [-1, 1] inputs.
-INCEPTION = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+INCEPTION = _core.Family(
+    "inception", PAPER, configure, body, OPTIONS, mode="tf", augmentation="inception"
+)
 
 InceptionV2 = INCEPTION.register(
     "inception_v2",

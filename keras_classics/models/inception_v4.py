@@ -163,7 +163,9 @@ OPTIONS = (
     ),
 )
 # TF-slim and timm weights take [-1, 1] inputs.
-INCEPTION_V4 = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+INCEPTION_V4 = _core.Family(
+    "inception", PAPER, configure, body, OPTIONS, mode="tf", augmentation="inception"
+)
 
 InceptionV4 = INCEPTION_V4.register(
     "inception_v4",

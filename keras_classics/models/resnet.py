@@ -325,7 +325,10 @@ def summary(row):
     )
 
 
-RESNET = _core.Family("resnet", RESNET_PAPER, configure, body, OPTIONS, describe=summary)
+# Training augmentation: section 3.4 (keras_classics/data/train_preprocessing.py, "resnet").
+RESNET = _core.Family(
+    "resnet", RESNET_PAPER, configure, body, OPTIONS, describe=summary, augmentation="resnet"
+)
 PLAIN = dataclasses.replace(RESNET, paper=RESNET_PAPER + ", plain")
 RESNEXT = dataclasses.replace(RESNET, name="resnext", paper=RESNEXT_PAPER)
 NEXT = dict(kind="bottleneck", downsample_at="3x3")

@@ -82,7 +82,8 @@ def summary(row):
     )
 
 
-VGG = _core.Family("vgg", PAPER, configure, body, describe=summary)
+# Training augmentation: section 3.1, scale jittering (data/train_preprocessing.py, "vgg").
+VGG = _core.Family("vgg", PAPER, configure, body, describe=summary, augmentation="vgg")
 
 # Table 1's columns: A (11 weight layers), A-LRN, B (13), C (16, with 1x1s), D (16), E (19).
 VGG11 = VGG.register("vgg11", "VGG11", Config("A"))

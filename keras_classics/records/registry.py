@@ -34,6 +34,9 @@ class ModelSpec:
       builder_kwargs: keyword options the builder is called with for this name.
       classes: the builder's default classes: its paper's dataset's (1000, ImageNet; 10 for the
         CIFAR nets).
+      augmentation: the training augmentation of its paper, a scheme name of
+        keras_classics/data/train_preprocessing.py (AUGMENTATIONS), or None where the family
+        names none (training it then needs an explicit one).
     """
 
     name: str
@@ -46,6 +49,7 @@ class ModelSpec:
     aux_loss_weights: tuple = ()
     builder_kwargs: dict = dataclasses.field(default_factory=dict)
     classes: int = 1000
+    augmentation: Optional[str] = None
 
     def build(self, **kwargs):
         """Calls the builder with this spec's options, overridden by `kwargs`."""
