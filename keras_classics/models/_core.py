@@ -307,24 +307,47 @@ def _doc(summary, paper, name, arch, options):
 
 def _builder(family, row, builder_name, default_name, options, default_classes):
     accepted = [o.name for o in options]
+    # The defaults are STANDARD_ARGS' (the row's classes) and the options', read from this one
+    # signature: help(), inspect and the stub (keras_classics/stubgen.py) show it, and `builder`
+    # binds its arguments against it.
+    standard = {**STANDARD_ARGS, "classes": default_classes}
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
+            for n, d in standard.items()
+        ]
+        + [
+            inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default)
+            for o in options
+        ]
+    )
 
-    def builder(
-        include_top=True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=default_classes,
-        classifier_activation="softmax",
-        name=None,
-        **kwargs,
-    ):
-        unknown = sorted(set(kwargs) - set(accepted))
+    def builder(*args, **kwargs):
+        unknown = sorted(set(kwargs) - set(standard) - set(accepted))
         if unknown:
             raise TypeError(
                 f"{builder_name}() got unexpected keyword arguments {unknown}; "
                 f"accepted options: {accepted}."
             )
+        # Only the options passed: a weight card's own options fill in the others.
+        passed = signature.bind(*args, **kwargs).arguments
+        return build(
+            **{n: passed.get(n, d) for n, d in standard.items()},
+            kwargs={n: v for n, v in passed.items() if n not in standard},
+        )
+
+    def build(
+        *,
+        include_top,
+        weights,
+        input_tensor,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        name,
+        kwargs,
+    ):
         card = None
         if cards.is_card_name(weights):  # "imagenet", "SOURCE" or "SOURCE:TAG"
             card = cards.resolve(default_name, weights)
@@ -399,15 +422,7 @@ def _builder(family, row, builder_name, default_name, options, default_classes):
             _load_card(model, card, stored, builder, own)
         return _finish(model, card, weights, chosen, options, aux_logits)
 
-    standard = [
-        inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
-        for n, d in {**STANDARD_ARGS, "classes": default_classes}.items()
-    ]
-    keyword = [
-        inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default)
-        for o in options
-    ]
-    builder.__signature__ = inspect.Signature(standard + keyword)
+    builder.__signature__ = signature
     builder.__name__ = builder.__qualname__ = builder_name
     # help() and tracebacks name the family module, where its one assignment stands.
     builder.__module__ = family.body.__module__
