@@ -8,18 +8,18 @@ tests/test_stubs.py checks that it is fresh.
 import keras
 
 from keras_classics import layers as layers
-from keras_classics.imagenet import decode_predictions as decode_predictions
+from keras_classics.layers.normalization import preprocess_input as preprocess_input
+from keras_classics.models import list_models as list_models
 from keras_classics.models._core import inference_model as inference_model
 from keras_classics.models.features import FeatureInfo as FeatureInfo
 from keras_classics.models.features import feature_info as feature_info
-from keras_classics.preprocessing import preprocess_input as preprocess_input
-from keras_classics.pretrained import get_weights as get_weights
-from keras_classics.pretrained import list_weights as list_weights
-from keras_classics.registry import ModelSpec as ModelSpec
-from keras_classics.registry import get_model as get_model
-from keras_classics.registry import get_spec as get_spec
-from keras_classics.registry import list_models as list_models
-from keras_classics.registry import register_model as register_model
+from keras_classics.records.imagenet import decode_predictions as decode_predictions
+from keras_classics.records.registry import ModelSpec as ModelSpec
+from keras_classics.records.registry import get_model as get_model
+from keras_classics.records.registry import get_spec as get_spec
+from keras_classics.records.registry import register_model as register_model
+from keras_classics.weights.cards import get_weights as get_weights
+from keras_classics.weights.cards import list_weights as list_weights
 
 __version__: str
 __all__ = [
@@ -66,15 +66,15 @@ __all__ = [
     "feature_info",
     "inference_model",
     "ModelSpec",
-    "decode_predictions",
     "get_model",
     "get_spec",
     "get_weights",
-    "layers",
     "list_models",
     "list_weights",
-    "preprocess_input",
     "register_model",
+    "decode_predictions",
+    "layers",
+    "preprocess_input",
 ]
 
 def AlexNet(
