@@ -72,7 +72,7 @@ def train_one(net, seed, args):
     if not done:
         start = time.time()
         train(
-            RunConfig(
+            RunConfig.from_flags(
                 model=net,
                 dataset="fashion_mnist",
                 recipe="paper",
