@@ -1,11 +1,13 @@
 """One training run: model.fit under a tf.distribute strategy with a paper's recipe.
 
 `train(cfg)` checks the config, computes the run's plan (plan.py: batch, size, epochs, steps,
-recipe) and executes it. Resumable: every epoch ends with a backup (model, optimizer, epoch,
-plateau state) through tf.train.CheckpointManager; the same command run again restores it and
-goes on. Each epoch's data is a pure function of (seed, epoch), so under --deterministic a
-resumed run ends with the weights of an uninterrupted one. Observable: progress bar, an early
-estimate of the run's duration, TensorBoard, CSV log, a PNG of the curves and results.json in
+recipe), prints it in a few lines (report.py; the whole recipe goes to recipe.json) and
+executes it, ending with a summary: the scores, the wall time, the files and the export
+command. Resumable: every epoch ends with a backup (model, optimizer, epoch, plateau state)
+through tf.train.CheckpointManager; the same command run again restores it and goes on. Each
+epoch's data is a pure function of (seed, epoch), so under --deterministic a resumed run ends
+with the weights of an uninterrupted one. Observable: progress bar, an early estimate of the
+run's duration, TensorBoard, CSV log, a PNG of the curves, results.json and class_names.txt in
 the model_dir (optim.py says what their "loss" means).
 """
 
@@ -32,6 +34,7 @@ from keras_classics.training import (
     optim,
     plot,
     precision,
+    report,
     schedules,
 )
 from keras_classics.training.config import RunConfig, check_config, model_dir_of, run_recipe
@@ -124,12 +127,13 @@ class Run:
             return self.evaluate_only(plan, info, eval_ds)
         resuming = model_dir.claim(self.model_dir, plan.identity()) if self.chief else False
         print(
-            f"{plan.model} on {plan.dataset} ({info.num_classes} classes, "
-            f"{info.num_examples} training examples), {strategy.num_replicas_in_sync} "
-            f"replica(s) of {distribute.name_of(strategy)}, image {plan.image_size}, global "
-            f"batch {plan.global_batch_size}\n{plan.epochs} epoch(s) x "
-            f"{plan.steps_per_epoch} steps ({plan.total_steps} in all), augmentation "
-            f"{plan.augmentation}, recipe: {plan.resolved.to_json()}",
+            report.plan_text(
+                plan,
+                info,
+                strategy.num_replicas_in_sync,
+                distribute.name_of(strategy),
+                self.path("recipe.json"),
+            ),
             flush=True,
         )
         if self.chief:
@@ -209,6 +213,9 @@ class Run:
         )
         if self.chief:
             fileio.write_json(self.path("results.json"), results)
+            fileio.write_text(
+                self.path("class_names.txt"), "".join(f"{n}\n" for n in info.class_names)
+            )
             plot.training_curves(
                 self.path("history.csv"),
                 self.path("curves.png"),
@@ -216,6 +223,16 @@ class Run:
             )
         if cfg.export:
             self.export(model, plan, info)
+        if self.chief:
+            command = report.export_command(
+                plan.model,
+                self.path("best.weights.h5"),
+                info.num_classes,
+                plan.image_size,
+                info.input.crop_ratio,
+                class_names=self.path("class_names.txt"),
+            )
+            print(report.summary_text(results, report.run_files(self.model_dir), command))
         return results
 
     def results(self, plan, info, model, eval_ds, targets, epochs, wall):

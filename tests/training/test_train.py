@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import re
+import shlex
 
 import keras
 import numpy as np
@@ -31,6 +33,30 @@ def smoke_config(tmp_path, **kwargs):
             **kwargs,
         }
     )
+
+
+def assert_plan_and_summary(out, run):
+    """The plan in three lines (the recipe's JSON only in recipe.json), and a summary whose
+    files exist and whose export command names them."""
+    start = out.index("resnet18 on fashion_mnist (10 classes")
+    plan = out[start:].splitlines()[:3]
+    assert plan[1].startswith("1 epoch(s) x 2 steps (2 in all)"), plan
+    assert plan[2].startswith("recipe modern: sgd") and plan[2].endswith("recipe.json"), plan
+    assert '"base_learning_rate"' not in out
+    summary = out[out.index("resnet18 on fashion_mnist: top-1 ") :].splitlines()
+    assert re.match(r".*top-1 \d+\.\d\d%, top-5 \d+\.\d\d% .* 1 epoch\(s\) in \d+ s$", summary[0])
+    files = dict(line.strip().split(": ", 1) for line in summary[1:-1])
+    assert set(files) == {"results", "curves", "weights", "classes"}, summary
+    paths = [p for v in files.values() for p in re.findall(r"\S+\.(?:json|png|h5|txt)", v)]
+    assert len(paths) == 5 and all(os.path.isfile(p) for p in paths), paths
+    assert all(os.path.dirname(p) == str(run) for p in paths)
+    command = shlex.split(summary[-1].split(": ", 1)[1])
+    assert command[:3] == ["python", "-m", "keras_classics.export"], command
+    option = dict(zip(command[3::2], command[4::2]))
+    assert option["--weights"] == str(run / "best.weights.h5")
+    assert option["--class_names"] == str(run / "class_names.txt")
+    assert (option["--image_size"], option["--crop_ratio"]) == ("32", "1")
+    assert (run / "class_names.txt").read_text().splitlines()[0] == "T-shirt/top"
 
 
 def last_row(history_csv):
@@ -69,9 +95,10 @@ def independent_scores(weights, label_smoothing, batch=8):
     }
 
 
-def test_run_writes_results_plot_logs_and_checkpoints(tmp_path):
+def test_run_writes_results_plot_logs_and_checkpoints(tmp_path, capsys):
     results = train(smoke_config(tmp_path, deterministic=True))
     run = tmp_path / "run"
+    assert_plan_and_summary(capsys.readouterr().out, run)
     on_disk = json.loads((run / "results.json").read_text())
     assert on_disk == results
     assert {"model", "dataset", "epochs", "wall_seconds", "eval"} <= set(results)
