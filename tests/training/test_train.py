@@ -40,7 +40,7 @@ def assert_plan_and_summary(out, run):
     files exist and whose export command names them."""
     start = out.index("resnet18 on fashion_mnist (10 classes")
     plan = out[start:].splitlines()[:3]
-    assert plan[1].startswith("1 epoch(s) x 2 steps (2 in all)"), plan
+    assert re.match(r"1 epoch\(s\) x 7500 steps \(2 in all\), augmentation none", plan[1])
     assert plan[2].startswith("recipe modern: sgd") and plan[2].endswith("recipe.json"), plan
     assert '"base_learning_rate"' not in out
     summary = out[out.index("resnet18 on fashion_mnist: top-1 ") :].splitlines()
