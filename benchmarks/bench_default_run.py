@@ -18,7 +18,7 @@ import subprocess
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# The TensorFlow settings train/main.py runs with (keras_classics_train.py says why).
+# The TensorFlow settings train/main.py runs with (keras_classics/_environment.py says why).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 

@@ -2,10 +2,9 @@
 
 import argparse
 import ast
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from keras_classics import _environment
 
 
 def _parse_option(text):
@@ -83,6 +82,7 @@ def summary_command(args):
 
 
 def main(argv=None):
+    _environment.apply()  # before TensorFlow loads: its settings, a quiet import
     parser = argparse.ArgumentParser(
         prog="python -m keras_classics", description=__doc__.splitlines()[0]
     )

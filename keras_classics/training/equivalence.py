@@ -85,7 +85,7 @@ def train_state(
     from keras_classics.training import run as run_module
     from keras_classics.training.config import RunConfig
 
-    cfg = RunConfig(
+    cfg = RunConfig.from_flags(
         model=name,
         batch_size=global_batch_size,
         max_steps=steps,
@@ -124,7 +124,7 @@ def train_state(
                         info.num_classes,
                         input_tensor=run_module.pixels_input(run.spec, plan.image_size),
                     ),
-                    sync_batchnorm=cfg.sync_batchnorm,
+                    sync_batchnorm=cfg.runtime.sync_batchnorm,
                     global_batch_dropout=global_batch_dropout,
                 )
                 _, optimizer = optim.compile_for_recipe(model, plan.resolved)

@@ -194,7 +194,9 @@ def test_rsb_a3_resolves_to_the_papers_numbers_and_flags_override_its_pieces():
         assert not (recipe.randaugment or recipe.mixup or recipe.cutmix or recipe.random_erasing)
         assert (recipe.ema_decay, recipe.stochastic_depth, recipe.loss) == (None, 0, "categorical")
 
-    cfg = RunConfig(model="resnet50", recipe="rsb_a3", randaugment="none", mixup=0.0, ema=0.9998)
+    cfg = RunConfig.from_flags(
+        model="resnet50", recipe="rsb_a3", randaugment="none", mixup=0.0, ema=0.9998
+    )
     mine = run_recipe(cfg, spec)
     assert (mine.randaugment, mine.mixup, mine.cutmix, mine.ema_decay) == (None, 0.0, 1.0, 0.9998)
     opt = optim.make_optimizer(recipes.resolve(spec, steps_per_epoch=1, recipe=mine), 1e-3)
@@ -207,6 +209,25 @@ def test_rsb_a3_resolves_to_the_papers_numbers_and_flags_override_its_pieces():
             steps_per_epoch=1,
             recipe=dataclasses.replace(recipes.RSB_A3, stochastic_depth=0.05),
         )
+
+
+def test_a_recipe_loss_other_than_the_accepted_ones_is_refused(monkeypatch):
+    """optim.compile_model trains anything but "binary" as categorical: the run's recipe
+    refuses any other loss instead."""
+    from keras_classics.training.config import RunConfig, run_recipe
+
+    recipe_for = recipes.recipe_for
+    monkeypatch.setattr(
+        recipes,
+        "recipe_for",
+        lambda *args: dataclasses.replace(recipe_for(*args), loss="focal"),
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"loss='focal' of the modern recipe for resnet18 is invalid; "
+        r"accepted: \('categorical', 'binary'\)",
+    ):
+        run_recipe(RunConfig(model="resnet18"), keras_classics.get_spec("resnet18"))
 
 
 def test_binary_loss_is_one_vs_all_on_soft_targets():
