@@ -1,5 +1,5 @@
 """Step and epoch time of the default run (`python train/main.py --model NAME`, the bundled
-Fashion-MNIST) for one model per family, as a markdown table for the README.
+Fashion-MNIST) for one model per family, as a markdown table for docs/results.md.
 
     python benchmarks/bench_default_run.py                      # one model per family
     python benchmarks/bench_default_run.py --models resnet18 --steps 3

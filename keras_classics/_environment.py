@@ -15,7 +15,7 @@ def set_variables():
     """The variables TensorFlow reads when it loads; a value already in the environment wins."""
     # oneDNN: TensorFlow turns its kernels on by default only on CPUs with AVX512-VNNI/AMX; on
     # others training falls back to Eigen's convolution gradients, several times slower a step
-    # (README, the default run). TF_ENABLE_ONEDNN_OPTS=0 in the environment still wins.
+    # (docs/results.md, the default run). TF_ENABLE_ONEDNN_OPTS=0 in the environment still wins.
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
     # TensorFlow's pooling (BFC) allocator for CPU memory: the input pipeline's fresh image and
     # batch buffers otherwise page-fault on every batch through glibc's mmap (docs/data.md); no

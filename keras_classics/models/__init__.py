@@ -1,5 +1,5 @@
 """Model families, one module each; importing them fills the registry, the conversion rows and
-the weight cards in the README table's order (AlexNet, VGG, GoogLeNet and the Inception line,
+the weight cards in the README model table's order (AlexNet, VGG, GoogLeNet and the Inception line,
 ResNet, ResNeXt).
 
 The lookups of those tables are answered from here (and from the package face, which loads

@@ -216,7 +216,7 @@ class RuntimeConfig:
 
 @dataclasses.dataclass(frozen=True)
 class FinetuneConfig:
-    """Fine-tuning (keras_classics/training/finetune.py; README, Fine-tuning)."""
+    """Fine-tuning (keras_classics/training/finetune.py; docs/finetuning.md)."""
 
     weights: Optional[str] = _field(
         None,

@@ -47,10 +47,10 @@ REPRESENTATIVES = (
 # Builder options of a representative's comparison. ResNeXt is compared with one block per
 # stage (its grouped 3x3 convolutions of cardinality 32, the 3x3-strided downsampling and the
 # projection shortcuts, ResNeXt-50's widths): at full depth its float64 runs part after a few
-# steps however right the strategy (a first step agrees to 9.3e-13; README, open items), the
+# steps however right the strategy (a first step agrees to 9.3e-13; docs/roadmap.md), the
 # chaos this module's docstring measures; at (1, 1, 1, 1) five steps agree to 5.1e-8.
 OPTIONS = {"resnext50_32x4d": {"depths": (1, 1, 1, 1)}}
-# Models whose runs part even in float64 (README, open items), not yet explained, so not yet
+# Models whose runs part even in float64 (docs/roadmap.md), not yet explained, so not yet
 # shown equivalent (their family is, by another model). (An earlier measurement that
 # Inception-v3's gradients jump for any weight change was wrong: its Dropout drew a new mask
 # between the two gradients; gradient_change now replays the same masks, and the float64

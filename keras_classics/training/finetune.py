@@ -1,6 +1,6 @@
 """Fine-tuning: a pretrained body with a new head, frozen layers, a lower rate for the body.
 
-What the training program's fine-tuning flags do (README, Fine-tuning):
+What the training program's fine-tuning flags do (docs/finetuning.md):
 - `--weights` goes to the builder (a weight card's name or a weights file, loaded by layer name:
   keras_classics/pretrained/loading.py): the body loads, a classifier of another shape stays
   random; the run's model is the builder's model behind the uint8 input and InputNormalization,
@@ -37,7 +37,7 @@ def head_layers(model):
 
 
 def accepted_freeze(model):
-    """The accepted --freeze values of `model`, in words (for messages and the README)."""
+    """The accepted --freeze values of `model`, in words (for messages and docs/finetuning.md)."""
     levels = ", ".join(f"{f.name} ({f.layer})" for f in feature_info(model))
     heads = ", ".join(head_layers(model))
     return f"{BACKBONE!r} (all but {heads}), a level {levels}, or a layer name"

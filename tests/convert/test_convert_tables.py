@@ -1,4 +1,4 @@
-"""The conversion tables against the documented list (README, docs/convert.md), and the array
+"""The conversion tables against the documented list (docs/convert.md), and the array
 transforms on their own."""
 
 import inspect

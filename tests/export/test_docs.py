@@ -1,6 +1,6 @@
 """docs/export.md's REST and gRPC clients, run against the exported signatures.
 
-The TF Serving binary is not installable here (README, Export). Instead the clients'
+The TF Serving binary is not installable here (docs/export.md). Instead the clients'
 network calls are answered by the loaded SavedModel: the REST body goes through TF Serving's
 row-format rules, the gRPC PredictRequest's tensors through the signature it names. What the
 test cannot cover is the server itself (HTTP routing, batching, its protobuf parsing).
