@@ -26,6 +26,7 @@ import keras
 
 from keras_classics.models import features
 from keras_classics.records.input_config import InputConfig
+from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ModelSpec, register_model
 from keras_classics.weights import cache, cards, loading
 
@@ -240,6 +241,10 @@ class Family:
         none.
       augmentation: the paper's training augmentation, a scheme name of
         keras_classics/data/train_preprocessing.py (ModelSpec.augmentation).
+      recipe: the paper's training recipe (a Recipe record, ModelSpec.recipe); a row that
+        trains otherwise gives its own to `register`.
+      small_image_recipe: the paper's recipe for small images (CIFAR), if it has one
+        (ModelSpec.small_image_recipe).
     """
 
     name: str
@@ -250,12 +255,15 @@ class Family:
     mode: str = "torch"
     describe: Optional[Callable] = None
     augmentation: Optional[str] = None
+    recipe: Optional[Recipe] = None
+    small_image_recipe: Optional[Recipe] = None
 
-    def register(self, name, builder_name, row, summary=None):
+    def register(self, name, builder_name, row, summary=None, recipe=None):
         """The public builder of table row `row`, registered as `name`.
 
         `summary` (default `describe(row)`) opens its docstring: the row's paper table entry
         and what sets it apart; the standard arguments and the family's options follow.
+        `recipe` replaces the family's for this row, on every dataset.
         """
         summary = summary if summary is not None else self.describe(row)
         defaults = {o.name: o.default for o in self.options}
@@ -275,6 +283,8 @@ class Family:
                 aux_loss_weights=tuple(a.loss_weight for a in arch.aux_heads),
                 classes=arch.classes,
                 augmentation=self.augmentation,
+                recipe=recipe or self.recipe,
+                small_image_recipe=None if recipe else self.small_image_recipe,
             )
         )
         return builder

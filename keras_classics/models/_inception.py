@@ -18,6 +18,7 @@ from typing import Optional, Union
 import keras
 
 from keras_classics.models import _core
+from keras_classics.records.recipe import Recipe
 from keras_classics.weights import keras_layout
 
 
@@ -43,6 +44,24 @@ class ConvStyle:
 
 
 # The builder option with_options reads (Inception-v2/v3, Inception-ResNet).
+# The Inception line's training recipe: Szegedy et al. 2016 (Rethinking), section 8: RMSProp
+# decay 0.9, epsilon 1.0, LR 0.045 decayed by 0.94 every 2 epochs, gradient clipping 2.0, batch
+# 32 per replica, 100 epochs. Weight decay 4e-5 is TF-slim's (the paper gives none). Szegedy et
+# al. 2017 train Inception-v4 and Inception-ResNet the same way; BN-Inception takes TF-slim's
+# defaults, the same. GoogLeNet has its own (googlenet.py), Inception-v3 adds label smoothing.
+RECIPE = Recipe(
+    "Szegedy et al. 2016, section 8; TF-slim",
+    "rmsprop",
+    0.045,
+    32,
+    100,
+    "exponential",
+    4e-5,
+    decay_rate=0.94,
+    decay_epochs=2,
+    clip_norm=2.0,
+)
+
 BN_SCALE = _core.Option(
     "bn_scale",
     True,

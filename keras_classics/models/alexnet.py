@@ -9,6 +9,7 @@ import keras
 from keras_classics.layers import LocalResponseNormalization
 from keras_classics.layers.group_conv import conv2d
 from keras_classics.models import _core
+from keras_classics.records.recipe import Recipe
 from keras_classics.weights import cards, conversion, torch_layout
 
 PAPER = "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs, Fig. 2"
@@ -109,8 +110,13 @@ OPTIONS = (
         "61,100,840 parameters).",
     ),
 )
-# Training augmentation: section 4.1 (keras_classics/data/train_preprocessing.py, "alexnet").
-ALEXNET = _core.Family("alexnet", PAPER, configure, body, OPTIONS, augmentation="alexnet")
+# Training: section 5, SGD momentum 0.9, batch 128, weight decay 5e-4, LR 0.01 divided by 10
+# when the validation error stopped improving, ~90 epochs; augmentation: section 4.1
+# (keras_classics/data/train_preprocessing.py, "alexnet").
+RECIPE = Recipe("Krizhevsky et al. 2012, section 5", "sgd", 0.01, 128, 90, "plateau", 5e-4)
+ALEXNET = _core.Family(
+    "alexnet", PAPER, configure, body, OPTIONS, augmentation="alexnet", recipe=RECIPE
+)
 
 AlexNet = ALEXNET.register(
     "alexnet",

@@ -84,7 +84,13 @@ def configure(row):
 
 # TF-slim trains it on [-1, 1] inputs.
 BN_INCEPTION = _core.Family(
-    "inception", PAPER, configure, body, mode="tf", augmentation="inception"
+    "inception",
+    PAPER,
+    configure,
+    body,
+    mode="tf",
+    augmentation="inception",
+    recipe=_inception.RECIPE,
 )
 
 BNInception = BN_INCEPTION.register(

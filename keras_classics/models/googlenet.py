@@ -14,6 +14,7 @@ from keras_classics.layers import LocalResponseNormalization
 from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, conv_unit
 from keras_classics.records.input_config import InputConfig
+from keras_classics.records.recipe import Recipe
 from keras_classics.weights import cards, conversion, torch_layout
 
 PAPER = "Szegedy et al. 2015, Going Deeper with Convolutions (GoogLeNet), Table 1"
@@ -180,8 +181,28 @@ OPTIONS = (
 # so the layers (and any converted checkpoint) expect [-1, 1]: mode "tf".
 # Training augmentation: section 6, patches of 8% to 100% of the image, aspect 3/4 to 4/3 (the
 # "inception" scheme of keras_classics/data/train_preprocessing.py), kept by its successors.
+# Training: section 6, momentum 0.9, LR decreased 4% every 8 epochs. Base LR, batch and decay
+# are not in the paper: the BVLC Caffe solver's (0.01, 32, 2e-4).
+RECIPE = Recipe(
+    "Szegedy et al. 2015, section 6; BVLC solver",
+    "sgd",
+    0.01,
+    32,
+    250,
+    "exponential",
+    2e-4,
+    decay_rate=0.96,
+    decay_epochs=8,
+)
 GOOGLENET = _core.Family(
-    "inception", PAPER, configure, body, OPTIONS, mode="tf", augmentation="inception"
+    "inception",
+    PAPER,
+    configure,
+    body,
+    OPTIONS,
+    mode="tf",
+    augmentation="inception",
+    recipe=RECIPE,
 )
 
 GoogLeNet = GOOGLENET.register(

@@ -241,7 +241,14 @@ OPTIONS = (
 )
 # TF-slim and timm weights take [-1, 1] inputs.
 INCEPTION_RESNET = _core.Family(
-    "inception", PAPER, configure, body, OPTIONS, mode="tf", augmentation="inception"
+    "inception",
+    PAPER,
+    configure,
+    body,
+    OPTIONS,
+    mode="tf",
+    augmentation="inception",
+    recipe=_inception.RECIPE,
 )
 
 InceptionResNetV1 = INCEPTION_RESNET.register(

@@ -222,7 +222,14 @@ OPTIONS = (
 )
 # TF-slim, torchvision (transform_input) and timm weights all take [-1, 1] inputs.
 INCEPTION = _core.Family(
-    "inception", PAPER, configure, body, OPTIONS, mode="tf", augmentation="inception"
+    "inception",
+    PAPER,
+    configure,
+    body,
+    OPTIONS,
+    mode="tf",
+    augmentation="inception",
+    recipe=_inception.RECIPE,
 )
 
 InceptionV2 = INCEPTION.register(
@@ -251,6 +258,8 @@ InceptionV3 = INCEPTION.register(
     [predictions, aux1_predictions], loss weight 0.4 (TF-slim's; the paper gives none) in
     spec.aux_loss_weights.
     """,
+    # Section 7: label-smoothing regularisation with epsilon 0.1.
+    recipe=dataclasses.replace(_inception.RECIPE, label_smoothing=0.1),
 )
 
 

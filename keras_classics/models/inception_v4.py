@@ -164,7 +164,14 @@ OPTIONS = (
 )
 # TF-slim and timm weights take [-1, 1] inputs.
 INCEPTION_V4 = _core.Family(
-    "inception", PAPER, configure, body, OPTIONS, mode="tf", augmentation="inception"
+    "inception",
+    PAPER,
+    configure,
+    body,
+    OPTIONS,
+    mode="tf",
+    augmentation="inception",
+    recipe=_inception.RECIPE,
 )
 
 InceptionV4 = INCEPTION_V4.register(

@@ -17,6 +17,7 @@ import numpy as np
 from keras_classics.layers import ChannelZeroPad
 from keras_classics.layers.group_conv import conv2d
 from keras_classics.models import _core
+from keras_classics.records.recipe import Recipe
 from keras_classics.weights import cards, conversion, keras_layout, torch_layout
 from keras_classics.weights.conversion import Take
 
@@ -325,12 +326,50 @@ def summary(row):
     )
 
 
-# Training augmentation: section 3.4 (keras_classics/data/train_preprocessing.py, "resnet").
+# Training: section 3.4 and the tf-models/fb.resnet.torch schedule, SGD 0.9, LR 0.1 per 256
+# images, / 10 at epochs 30, 60, 80, weight decay 1e-4 not on BN parameters and biases, 90
+# epochs; augmentation: section 3.4 (keras_classics/data/train_preprocessing.py, "resnet").
+RECIPE = Recipe(
+    "He et al. 2016, section 3.4",
+    "sgd",
+    0.1,
+    256,
+    90,
+    "steps",
+    1e-4,
+    milestones=(30, 60, 80),
+    decay_norm_and_bias=False,
+)
+# Section 4.2 (CIFAR-10): SGD 0.9, batch 128, LR 0.1 / 10 at 32k and 48k of 64k iterations
+# (~182 epochs of 45k images), weight decay 1e-4; also the recipe on the bundled 28x28
+# Fashion-MNIST (trained with the same 4-pixel pad-and-crop). A short run keeps the milestones
+# at 50% and 75% of its length.
+CIFAR_RECIPE = dataclasses.replace(
+    RECIPE,
+    source="He et al. 2016, section 4.2 (CIFAR-10)",
+    batch_size=128,
+    epochs=182,
+    milestones=(91, 136.5),
+)
 RESNET = _core.Family(
-    "resnet", RESNET_PAPER, configure, body, OPTIONS, describe=summary, augmentation="resnet"
+    "resnet",
+    RESNET_PAPER,
+    configure,
+    body,
+    OPTIONS,
+    describe=summary,
+    augmentation="resnet",
+    recipe=RECIPE,
+    small_image_recipe=CIFAR_RECIPE,
 )
 PLAIN = dataclasses.replace(RESNET, paper=RESNET_PAPER + ", plain")
-RESNEXT = dataclasses.replace(RESNET, name="resnext", paper=RESNEXT_PAPER)
+# Xie et al. 2017, section 4: ResNeXt trains as ResNet.
+RESNEXT = dataclasses.replace(
+    RESNET,
+    name="resnext",
+    paper=RESNEXT_PAPER,
+    recipe=dataclasses.replace(RECIPE, source="Xie et al. 2017, section 4"),
+)
 NEXT = dict(kind="bottleneck", downsample_at="3x3")
 
 # ResNet Table 1 and ResNeXt Table 1, a row each: Config(depths, block kind, ...).
@@ -365,7 +404,13 @@ ResNeXt101_32x8d = RESNEXT.register(
 # Section 4.2 and Table 6: the CIFAR-10 nets of 6n+2 layers (n = 3, 5, 7, 9, 18), residual
 # (option A) and plain.
 CIFAR = dict(kind="basic", stem="cifar")
-RESNET_CIFAR = dataclasses.replace(RESNET, paper="He et al. 2016, section 4.2, Table 6 (CIFAR-10)")
+# The CIFAR nets train with section 4.2's recipe on any dataset.
+RESNET_CIFAR = dataclasses.replace(
+    RESNET,
+    paper="He et al. 2016, section 4.2, Table 6 (CIFAR-10)",
+    recipe=CIFAR_RECIPE,
+    small_image_recipe=None,
+)
 PLAIN_CIFAR_FAMILY = dataclasses.replace(RESNET_CIFAR, paper=RESNET_CIFAR.paper + ", plain")
 ResNet20_CIFAR = RESNET_CIFAR.register(
     "resnet20_cifar", "ResNet20_CIFAR", Config((3, 3, 3), **CIFAR)
@@ -380,7 +425,13 @@ ResNet56_CIFAR = RESNET_CIFAR.register(
     "resnet56_cifar", "ResNet56_CIFAR", Config((9, 9, 9), **CIFAR)
 )
 ResNet110_CIFAR = RESNET_CIFAR.register(
-    "resnet110_cifar", "ResNet110_CIFAR", Config((18, 18, 18), **CIFAR)
+    "resnet110_cifar",
+    "ResNet110_CIFAR",
+    Config((18, 18, 18), **CIFAR),
+    # ResNet-110 "use[s] 0.01 to warm up the training until the training error is below 80%
+    # (about 400 iterations)": here a linear warm-up over the first epoch (352 iterations of
+    # 45k images at batch 128).
+    recipe=dataclasses.replace(CIFAR_RECIPE, warmup_epochs=1.0),
 )
 PLAIN_CIFAR = dict(residual=False, **CIFAR)
 PlainNet20_CIFAR = PLAIN_CIFAR_FAMILY.register(

@@ -9,6 +9,7 @@ import keras
 
 from keras_classics.layers import LocalResponseNormalization
 from keras_classics.models import _core
+from keras_classics.records.recipe import Recipe
 from keras_classics.weights import cards, conversion, keras_layout, torch_layout
 
 PAPER = "Simonyan & Zisserman 2015, Very Deep ConvNets, Table 1"
@@ -82,8 +83,13 @@ def summary(row):
     )
 
 
-# Training augmentation: section 3.1, scale jittering (data/train_preprocessing.py, "vgg").
-VGG = _core.Family("vgg", PAPER, configure, body, describe=summary, augmentation="vgg")
+# Training: section 3.1, batch 256, momentum 0.9, weight decay 5e-4, LR 0.01 / 10 on plateau
+# (3 times), 74 epochs; augmentation: section 3.1, scale jittering
+# (data/train_preprocessing.py, "vgg").
+RECIPE = Recipe("Simonyan & Zisserman 2015, section 3.1", "sgd", 0.01, 256, 74, "plateau", 5e-4)
+VGG = _core.Family(
+    "vgg", PAPER, configure, body, describe=summary, augmentation="vgg", recipe=RECIPE
+)
 
 # Table 1's columns: A (11 weight layers), A-LRN, B (13), C (16, with 1x1s), D (16), E (19).
 VGG11 = VGG.register("vgg11", "VGG11", Config("A"))

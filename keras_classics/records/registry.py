@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Optional
 
 from keras_classics.records.input_config import MODES, InputConfig
+from keras_classics.records.recipe import Recipe
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +38,10 @@ class ModelSpec:
       augmentation: the training augmentation of its paper, a scheme name of
         keras_classics/data/train_preprocessing.py (AUGMENTATIONS), or None where the family
         names none (training it then needs an explicit one).
+      recipe: its paper's training recipe (a Recipe record), or None where the family names
+        none (training it then needs --recipe modern or rsb_a3).
+      small_image_recipe: its paper's recipe for small images (CIFAR), which it trains with
+        on the small-image datasets (keras_classics/training/recipes.py), or None.
     """
 
     name: str
@@ -50,6 +55,8 @@ class ModelSpec:
     builder_kwargs: dict = dataclasses.field(default_factory=dict)
     classes: int = 1000
     augmentation: Optional[str] = None
+    recipe: Optional[Recipe] = None
+    small_image_recipe: Optional[Recipe] = None
 
     def build(self, **kwargs):
         """Calls the builder with this spec's options, overridden by `kwargs`."""
