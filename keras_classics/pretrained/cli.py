@@ -4,7 +4,10 @@ import os
 import sys
 
 from keras_classics import pretrained
+from keras_classics.analysis import text_table
+from keras_classics.pretrained.verify import PHOTOS, verify
 from keras_classics.records import download
+from keras_classics.records.imagenet import class_index
 
 
 def add_parser(sub):
@@ -44,7 +47,6 @@ def _cards(args):
 def list_command(args):
     """The cards, a model's default first ('*'); plain text adds whether each is cached
     (docs/pretrained.md holds the Markdown table, which does not depend on the machine)."""
-    from keras_classics.analysis import text_table
 
     header = ["card", "top-1", "top-5", "eval input", "params", "GMACs", "licence"]
     rows = []
@@ -79,9 +81,6 @@ def path_command(args):
 
 
 def verify_command(args):
-    from keras_classics.pretrained.verify import PHOTOS, verify
-    from keras_classics.records.imagenet import class_index
-
     names = class_index()
     failed = 0
     print("card | " + " | ".join(PHOTOS) + " | all right")

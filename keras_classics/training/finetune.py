@@ -25,6 +25,8 @@ import types
 import keras
 from keras import ops
 
+from keras_classics import pretrained
+from keras_classics.data import sources
 from keras_classics.models.features import feature_info
 from keras_classics.weights.loading import _is_new_head
 
@@ -167,8 +169,6 @@ RATED = types.SimpleNamespace(
 def check_config(cfg, spec):
     """The refusals of the fine-tuning flags that need the model's spec, the file system or
     another group (config.check_config; config.FinetuneConfig checks its own values)."""
-    from keras_classics import pretrained
-    from keras_classics.data import sources
 
     weights, classes, dataset = cfg.finetune.weights, cfg.finetune.classes, cfg.data.dataset
     if weights is not None:

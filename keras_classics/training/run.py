@@ -22,8 +22,10 @@ import tensorflow as tf
 
 import keras_classics
 import keras_classics.data
+from keras_classics import export
 from keras_classics.data import service
 from keras_classics.data.mixing import Mixing
+from keras_classics.layers import InputNormalization
 from keras_classics.records import fileio
 from keras_classics.training import (
     callbacks,
@@ -279,8 +281,6 @@ class Run:
         return results
 
     def export(self, model, plan, info):
-        from keras_classics import export
-
         # The pipeline's input record (its size, the source's eval crop: 1.0 for whole-frame
         # Fashion-MNIST), so that the served predictions are the evaluated ones.
         with optim.ema_weights(model):
@@ -301,7 +301,6 @@ def pixels_input(spec, image_size):
     output: a uint8 Input, then InputNormalization with the spec's preprocessing mode (as
     get_dataset's InputConfig), so that the cast and normalisation run on the model's
     device. Pass it as a builder's input_tensor."""
-    from keras_classics.layers import InputNormalization
 
     pixels = keras.Input((image_size, image_size, 3), dtype="uint8", name="pixels")
     return InputNormalization(spec.input.mode, name=INPUT_NORMALIZATION)(pixels)
