@@ -22,6 +22,8 @@ import sys
 import textwrap
 import types
 
+import keras_classics
+
 HEADER = '''\
 # ruff: noqa: N802  (the builders are named as keras.applications names them: ResNet50)
 """The keras_classics package face for static analysis (pyright, jedi, mypy, editors).
@@ -104,8 +106,6 @@ def _reexport(name, value):
 
 def generate():
     """The stub's text."""
-    import keras_classics
-
     builders = {}
     for model in keras_classics.list_models():
         builder = keras_classics.get_spec(model).builder

@@ -25,7 +25,16 @@ import json
 import os
 import sys
 
+import keras
 import numpy as np
+import tensorflow as tf
+
+import keras_classics
+from keras_classics.models._core import classifier_dtype
+from keras_classics.training import distribute, optim
+from keras_classics.training import plan as plan_module
+from keras_classics.training import run as run_module
+from keras_classics.training.config import RunConfig
 
 # One model per family, as compared: (registry name, image size, include_top, dtype). float64
 # where float32 is chaotic (module docstring): the nets with BatchNorm, and AlexNet, whose
@@ -77,14 +86,6 @@ def train_state(
     global_batch_dropout=False keeps keras.layers.Dropout (what the program trained before
     for_replicas), to show what it changes. builder_options (default OPTIONS[name], if any)
     are passed to the model's builder."""
-    import keras
-    import tensorflow as tf
-
-    from keras_classics.training import distribute, optim
-    from keras_classics.training import plan as plan_module
-    from keras_classics.training import run as run_module
-    from keras_classics.training.config import RunConfig
-
     cfg = RunConfig.from_flags(
         model=name,
         batch_size=global_batch_size,
@@ -148,10 +149,6 @@ def pooled_head_model(spec, size, num_classes, input_tensor=None):
     """The body of `spec`'s model at `size` under global average pooling and a classifier
     (for a fixed-head model, below the size its fully connected head takes); on
     `input_tensor` if given (run.pixels_input)."""
-    import keras
-
-    from keras_classics.models._core import classifier_dtype
-
     body = spec.build(
         include_top=False,
         pooling="avg",
@@ -168,11 +165,6 @@ def gradient_change(name="resnet18", *, relative_change, dtype="float32", batch=
     """max over variables of |g(w') - g(w)| / max |g(w)|: how much the training loss's
     gradients at random initialisation change when every weight is multiplied by
     (1 + relative_change * N(0, 1)), on one device, in `dtype`, on random images."""
-    import keras
-    import tensorflow as tf
-
-    import keras_classics
-
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -226,10 +218,6 @@ def differences(a, b):
 def compare(name, replicas, **kwargs):
     """(one device's state, `replicas` replicas' state, their differences) for `name`; the
     process must have `replicas` devices (CPUs split by use_cpu_devices, or GPUs)."""
-    import tensorflow as tf
-
-    from keras_classics.training import distribute
-
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     devices = gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
     if len(devices) < replicas:
@@ -257,9 +245,6 @@ def main(argv=None):
     )
     parser.add_argument("--json", help="write {model: {path: difference}} here")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from keras_classics.training import distribute
-
     if args.cpu_devices:
         distribute.use_cpu_devices(args.cpu_devices)
     rows = {name: (size, top, dtype) for name, size, top, dtype in REPRESENTATIVES + PENDING}
