@@ -51,6 +51,9 @@ from keras_classics.models.resnet import (
     ResNeXt101_64x4d,
 )
 
+# Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
+# families register.
+from keras_classics.records.augmentation import augmentations  # noqa: F401
 from keras_classics.records.registry import (
     ModelSpec,
     get_model,

@@ -25,6 +25,7 @@ from typing import Any, Optional
 import keras
 
 from keras_classics.models import features
+from keras_classics.records.augmentation import Augmentation, register_augmentation
 from keras_classics.records.input_config import InputConfig
 from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ModelSpec, register_model
@@ -239,8 +240,9 @@ class Family:
       mode: the preprocess_input mode the family's networks take (InputConfig.mode).
       describe: row -> the summary that opens a row's docstring, when `register` is given
         none.
-      augmentation: the paper's training augmentation, a scheme name of
-        keras_classics/data/train_preprocessing.py (ModelSpec.augmentation).
+      augmentation: the paper's training augmentation, an Augmentation record
+        (keras_classics/records/augmentation.py), registered under its name, which
+        ModelSpec.augmentation gives.
       recipe: the paper's training recipe (a Recipe record, ModelSpec.recipe); a row that
         trains otherwise gives its own to `register`.
       small_image_recipe: the paper's recipe for small images (CIFAR), if it has one
@@ -254,16 +256,17 @@ class Family:
     options: tuple = ()
     mode: str = "torch"
     describe: Optional[Callable] = None
-    augmentation: Optional[str] = None
+    augmentation: Optional[Augmentation] = None
     recipe: Optional[Recipe] = None
     small_image_recipe: Optional[Recipe] = None
 
-    def register(self, name, builder_name, row, summary=None, recipe=None):
+    def register(self, name, builder_name, row, summary=None, recipe=None, replica_check=None):
         """The public builder of table row `row`, registered as `name`.
 
         `summary` (default `describe(row)`) opens its docstring: the row's paper table entry
         and what sets it apart; the standard arguments and the family's options follow.
-        `recipe` replaces the family's for this row, on every dataset.
+        `recipe` replaces the family's for this row, on every dataset. `replica_check`
+        (a ReplicaCheck) makes the row its family's model in the replica equivalence check.
         """
         summary = summary if summary is not None else self.describe(row)
         defaults = {o.name: o.default for o in self.options}
@@ -271,6 +274,8 @@ class Family:
         options = self.options + ((AUX_LOGITS,) if arch.aux_heads else ()) + FEATURE_OPTIONS
         builder = _builder(self, row, builder_name, name, options, arch.classes)
         builder.__doc__ = _doc(summary, self.paper, name, arch, options)
+        if self.augmentation is not None:
+            register_augmentation(self.augmentation)
         register_model(
             ModelSpec(
                 name=name,
@@ -282,9 +287,10 @@ class Family:
                 fixed_head=arch.head.grid is not None,
                 aux_loss_weights=tuple(a.loss_weight for a in arch.aux_heads),
                 classes=arch.classes,
-                augmentation=self.augmentation,
+                augmentation=self.augmentation and self.augmentation.name,
                 recipe=recipe or self.recipe,
                 small_image_recipe=None if recipe else self.small_image_recipe,
+                replica_check=replica_check,
             )
         )
         return builder

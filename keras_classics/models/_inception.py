@@ -18,6 +18,7 @@ from typing import Optional, Union
 import keras
 
 from keras_classics.models import _core
+from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
 from keras_classics.weights import keras_layout
 
@@ -44,6 +45,10 @@ class ConvStyle:
 
 
 # The builder option with_options reads (Inception-v2/v3, Inception-ResNet).
+# The Inception line's training augmentation: Szegedy et al. 2015 (GoogLeNet), section 6,
+# patches of 8% to 100% of the image at aspect ratios 3/4 to 4/3, kept by its successors.
+AUGMENTATION = Augmentation("inception", "Szegedy et al. 2015, section 6", "area")
+
 # The Inception line's training recipe: Szegedy et al. 2016 (Rethinking), section 8: RMSProp
 # decay 0.9, epsilon 1.0, LR 0.045 decayed by 0.94 every 2 epochs, gradient clipping 2.0, batch
 # 32 per replica, 100 epochs. Weight decay 4e-5 is TF-slim's (the paper gives none). Szegedy et

@@ -89,7 +89,7 @@ BN_INCEPTION = _core.Family(
     configure,
     body,
     mode="tf",
-    augmentation="inception",
+    augmentation=_inception.AUGMENTATION,
     recipe=_inception.RECIPE,
 )
 

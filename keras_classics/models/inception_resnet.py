@@ -247,7 +247,7 @@ INCEPTION_RESNET = _core.Family(
     body,
     OPTIONS,
     mode="tf",
-    augmentation="inception",
+    augmentation=_inception.AUGMENTATION,
     recipe=_inception.RECIPE,
 )
 

@@ -23,6 +23,7 @@ import keras
 from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
 from keras_classics.records.input_config import InputConfig
+from keras_classics.records.registry import ReplicaCheck
 from keras_classics.weights import cards, conversion, keras_layout, torch_layout
 
 PAPER = "Szegedy et al. 2016, Rethinking the Inception Architecture, Table 1"
@@ -228,7 +229,7 @@ INCEPTION = _core.Family(
     body,
     OPTIONS,
     mode="tf",
-    augmentation="inception",
+    augmentation=_inception.AUGMENTATION,
     recipe=_inception.RECIPE,
 )
 
@@ -260,6 +261,12 @@ InceptionV3 = INCEPTION.register(
     """,
     # Section 7: label-smoothing regularisation with epsilon 0.1.
     recipe=dataclasses.replace(_inception.RECIPE, label_smoothing=0.1),
+    # Replica equivalence: its runs part even in float64, not yet explained (docs/roadmap.md),
+    # so not yet shown equivalent; its family is, by GoogLeNet. (An earlier measurement that
+    # its gradients jump for any weight change was wrong: its Dropout drew a new mask between
+    # the two gradients; equivalence.gradient_change replays the masks, and the float64
+    # gradients change smoothly.)
+    replica_check=ReplicaCheck(75, pending=True),
 )
 
 

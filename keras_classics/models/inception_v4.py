@@ -170,7 +170,7 @@ INCEPTION_V4 = _core.Family(
     body,
     OPTIONS,
     mode="tf",
-    augmentation="inception",
+    augmentation=_inception.AUGMENTATION,
     recipe=_inception.RECIPE,
 )
 

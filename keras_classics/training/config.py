@@ -62,8 +62,8 @@ class DataConfig:
     )
     augmentation: Optional[str] = _field(
         None,
-        "Training augmentation: inception, inception_color, vgg, resnet, alexnet, "
-        "pad_crop, none (default: the family's paper's; none on fashion_mnist).",
+        "Training augmentation: a name the family modules register (docs/data.md lists "
+        "them) or none (default: the family's paper's; none on fashion_mnist).",
     )
     skip_errors: bool = _field(False, "Drop unreadable records, counted per epoch.")
     label_offset: Optional[int] = _field(

@@ -36,35 +36,34 @@ from keras_classics.training import plan as plan_module
 from keras_classics.training import run as run_module
 from keras_classics.training.config import RunConfig
 
-# One model per family, as compared: (registry name, image size, include_top, dtype). float64
-# where float32 is chaotic (module docstring): the nets with BatchNorm, and AlexNet, whose
-# float32 runs at 227 agreed to 2e-6 on an AVX-512 CPU but parted by 1% on an AVX2 one with
-# oneDNN (measured 3e-8 in float64 there). GoogLeNet and VGG agree in float32 on both (under
-# 1e-6) and run in it, faster. The fixed-head nets are compared at their minimum size under a
-# pooled head (their bodies: LRN, grouped and plain convolutions): AlexNet's float64 run at
-# 227 took 6 minutes of CI on the AVX2 CPU, 24 s at 67 (3.0e-8). What their fixed heads add,
-# Flatten and fully connected layers, computes nothing per replica; their Dropout is
-# GoogLeNet's, compared with its head.
-REPRESENTATIVES = (
-    ("alexnet", 67, False, "float64"),
-    ("vgg11", 32, False, "float32"),
-    ("googlenet", 32, True, "float32"),
-    ("resnet18", 32, True, "float64"),
-    ("plainnet18", 32, True, "float64"),
-    ("resnext50_32x4d", 32, True, "float64"),
+
+def _checks(pending):
+    return [
+        spec
+        for spec in map(keras_classics.get_spec, keras_classics.list_models())
+        if spec.replica_check is not None and spec.replica_check.pending == pending
+    ]
+
+
+# One model per family, as its family module names it (ModelSpec.replica_check, with the
+# reasons for its size, head and dtype): (registry name, image size, include_top, dtype).
+# float64 where float32 is chaotic (module docstring).
+REPRESENTATIVES = tuple(
+    (s.name, s.replica_check.image_size, s.replica_check.include_top, s.replica_check.dtype)
+    for s in _checks(pending=False)
 )
-# Builder options of a representative's comparison. ResNeXt is compared with one block per
-# stage (its grouped 3x3 convolutions of cardinality 32, the 3x3-strided downsampling and the
-# projection shortcuts, ResNeXt-50's widths): at full depth its float64 runs part after a few
-# steps however right the strategy (a first step agrees to 9.3e-13; docs/roadmap.md), the
-# chaos this module's docstring measures; at (1, 1, 1, 1) five steps agree to 5.1e-8.
-OPTIONS = {"resnext50_32x4d": {"depths": (1, 1, 1, 1)}}
+# Builder options of a representative's comparison.
+OPTIONS = {
+    s.name: dict(s.replica_check.builder_options)
+    for s in _checks(pending=False)
+    if s.replica_check.builder_options
+}
 # Models whose runs part even in float64 (docs/roadmap.md), not yet explained, so not yet
-# shown equivalent (their family is, by another model). (An earlier measurement that
-# Inception-v3's gradients jump for any weight change was wrong: its Dropout drew a new mask
-# between the two gradients; gradient_change now replays the same masks, and the float64
-# gradients change smoothly.)
-PENDING = (("inception_v3", 75, True, "float64"),)
+# shown equivalent (their family is, by another model).
+PENDING = tuple(
+    (s.name, s.replica_check.image_size, s.replica_check.include_top, s.replica_check.dtype)
+    for s in _checks(pending=True)
+)
 
 
 def train_state(
