@@ -13,6 +13,7 @@ name loads its module when it is first asked for. So the command lines
 import importlib
 import importlib.util
 
+from keras_classics.records import lazy as _lazy
 from keras_classics.records.version import __version__ as __version__
 
 # Public name -> the module that holds it (a module's own name: the module itself). The
@@ -35,8 +36,7 @@ def __getattr__(name):
     if name == "__all__":  # `from keras_classics import *` asks for it: the models load
         return _public_names()
     if name in _FACE:
-        module = importlib.import_module(_FACE[name])
-        return module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+        return _lazy.attribute(__name__, _FACE, name)
     if not name.startswith("_"):
         if importlib.util.find_spec(f"{__name__}.{name}") is not None:
             # A subpackage asked for as an attribute (keras_classics.data), as the eager face

@@ -12,7 +12,7 @@ assigns, weights/checkpoint.py reads files. This package is their user-facing si
 checkpoint by source and name, write and read converted files. See docs/convert.md.
 """
 
-import importlib
+from keras_classics.records import lazy as _lazy
 
 # The package is lazy (PEP 562): `python -m keras_classics.convert` imports it before its
 # __main__, which sets TensorFlow's environment (keras_classics/_environment.py) before
@@ -36,9 +36,7 @@ __all__ = sorted(_NAMES)
 
 
 def __getattr__(name):
-    if name not in _NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_NAMES[name]), name)
+    return _lazy.attribute(__name__, _NAMES, name)
 
 
 def __dir__():

@@ -16,7 +16,7 @@ __main__, which must set TensorFlow's environment (keras_classics/_environment.p
 TensorFlow loads; a name below loads its module when first asked for.
 """
 
-import importlib
+from keras_classics.records import lazy as _lazy
 
 # Public name -> the module that holds it (a module's own name: the module itself).
 _NAMES = {
@@ -40,10 +40,7 @@ __all__ = sorted(_NAMES)
 
 
 def __getattr__(name):
-    if name not in _NAMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(_NAMES[name])
-    return module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
+    return _lazy.attribute(__name__, _NAMES, name)
 
 
 def __dir__():

@@ -67,6 +67,23 @@ RECIPE = Recipe(
     clip_norm=2.0,
 )
 
+
+def family(paper, configure, body, options=(), recipe=RECIPE):
+    """A Family of the Inception line: the registry's "inception" family, [-1, 1] inputs (mode
+    "tf": the TF-slim, torchvision and timm weights of these nets take them), section 6's
+    augmentation and, unless `recipe`, Rethinking's recipe."""
+    return _core.Family(
+        "inception",
+        paper,
+        configure,
+        body,
+        options,
+        mode="tf",
+        augmentation=AUGMENTATION,
+        recipe=recipe,
+    )
+
+
 BN_SCALE = _core.Option(
     "bn_scale",
     True,

@@ -82,16 +82,7 @@ def configure(row):
     )
 
 
-# TF-slim trains it on [-1, 1] inputs.
-BN_INCEPTION = _core.Family(
-    "inception",
-    PAPER,
-    configure,
-    body,
-    mode="tf",
-    augmentation=_inception.AUGMENTATION,
-    recipe=_inception.RECIPE,
-)
+BN_INCEPTION = _inception.family(PAPER, configure, body)
 
 BNInception = BN_INCEPTION.register(
     "bn_inception",

@@ -195,16 +195,7 @@ RECIPE = Recipe(
     decay_rate=0.96,
     decay_epochs=8,
 )
-GOOGLENET = _core.Family(
-    "inception",
-    PAPER,
-    configure,
-    body,
-    OPTIONS,
-    mode="tf",
-    augmentation=_inception.AUGMENTATION,
-    recipe=RECIPE,
-)
+GOOGLENET = _inception.family(PAPER, configure, body, OPTIONS, recipe=RECIPE)
 
 GoogLeNet = GOOGLENET.register(
     "googlenet",

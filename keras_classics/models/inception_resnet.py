@@ -239,17 +239,7 @@ OPTIONS = (
     ),
     _inception.BN_SCALE,
 )
-# TF-slim and timm weights take [-1, 1] inputs.
-INCEPTION_RESNET = _core.Family(
-    "inception",
-    PAPER,
-    configure,
-    body,
-    OPTIONS,
-    mode="tf",
-    augmentation=_inception.AUGMENTATION,
-    recipe=_inception.RECIPE,
-)
+INCEPTION_RESNET = _inception.family(PAPER, configure, body, OPTIONS)
 
 InceptionResNetV1 = INCEPTION_RESNET.register(
     "inception_resnet_v1",

@@ -221,17 +221,7 @@ OPTIONS = (
         "pool, the default, leaves it out).",
     ),
 )
-# TF-slim, torchvision (transform_input) and timm weights all take [-1, 1] inputs.
-INCEPTION = _core.Family(
-    "inception",
-    PAPER,
-    configure,
-    body,
-    OPTIONS,
-    mode="tf",
-    augmentation=_inception.AUGMENTATION,
-    recipe=_inception.RECIPE,
-)
+INCEPTION = _inception.family(PAPER, configure, body, OPTIONS)
 
 InceptionV2 = INCEPTION.register(
     "inception_v2",

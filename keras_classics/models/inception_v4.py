@@ -162,17 +162,7 @@ OPTIONS = (
         "None), as Inception-ResNet's depths.",
     ),
 )
-# TF-slim and timm weights take [-1, 1] inputs.
-INCEPTION_V4 = _core.Family(
-    "inception",
-    PAPER,
-    configure,
-    body,
-    OPTIONS,
-    mode="tf",
-    augmentation=_inception.AUGMENTATION,
-    recipe=_inception.RECIPE,
-)
+INCEPTION_V4 = _inception.family(PAPER, configure, body, OPTIONS)
 
 InceptionV4 = INCEPTION_V4.register(
     "inception_v4",
