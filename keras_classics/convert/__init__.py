@@ -23,6 +23,7 @@ _NAMES = {
     "WeightsInfo": "keras_classics.weights.conversion",
     "convert": "keras_classics.convert.api",
     "convert_file": "keras_classics.convert.api",
+    "conversions": "keras_classics.weights.conversion",
     "from_keras_applications": "keras_classics.convert.api",
     "from_timm": "keras_classics.convert.api",
     "from_torchvision": "keras_classics.convert.api",
