@@ -9,7 +9,7 @@ import pytest
 
 import keras_classics
 from keras_classics import convert
-from keras_classics.models import resnet
+from keras_classics.models.resnet import weights as resnet
 from keras_classics.weights import keras_layout, torch_layout
 
 # The documented list of source names (docs/convert.md).

@@ -1,0 +1,321 @@
+"""ResNet, plain nets and ResNeXt: the tables, blocks, body and options of the family.
+
+ResNet: He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016,
+Table 1 (stages), section 3.3 (shortcut options A/B/C, plain baselines).
+The CIFAR-10 nets of section 4.2 (Table 6) are rows of the same table with a CIFAR stem: a 3x3
+conv of 16 filters on 32x32 images, three stages of 16, 32 and 64 filters, option A shortcuts.
+ResNeXt: Xie, Girshick, Dollar, Tu & He, "Aggregated Residual Transformations for Deep Neural
+Networks", CVPR 2017, Table 1 and Fig. 3 (three equivalent block forms).
+"""
+
+import dataclasses
+
+import keras
+
+from keras_classics.layers import ChannelZeroPad
+from keras_classics.layers.group_conv import conv2d
+from keras_classics.models import _core
+
+RESNET_PAPER = "He et al. 2016, Deep Residual Learning, Table 1"
+RESNEXT_PAPER = "Xie et al. 2017, Aggregated Residual Transformations (ResNeXt), Table 1"
+
+SHORTCUTS = ("A", "B", "C")
+DOWNSAMPLE_AT = ("1x1", "3x3")
+BLOCK_FORMS = ("a", "b", "c")
+STAGE_PLANES = (64, 128, 256, 512)
+EXPANSION = {"basic": 1, "bottleneck": 4}
+# The ResNet paper follows Ioffe & Szegedy's BN; eps/momentum as torchvision (1e-5, 0.1).
+BN = dict(epsilon=1e-5, momentum=0.9)
+
+
+@dataclasses.dataclass(frozen=True)
+class Stem:
+    """What comes before the stages, and what follows from it for a row."""
+
+    filters: int
+    kernel: int
+    stride: int
+    max_pool: bool  # the 3x3/2 max pool after conv1
+    planes: tuple  # the stages' planes
+    default_size: int
+    min_size: int
+    shortcut: str  # the paper's shortcut option for these nets
+    classes: int  # the dataset's
+
+
+STEMS = {
+    # Table 1: conv1 7x7/2, 64, then a 3x3/2 max pool; conv2_x ... conv5_x on 224x224 ImageNet.
+    "imagenet": Stem(64, 7, 2, True, STAGE_PLANES, 224, 32, "B", 1000),
+    # Section 4.2: "The first layer is 3x3 convolutions", then 6n layers on maps of 32, 16 and
+    # 8 with 16, 32 and 64 filters, subsampling by stride 2; "we use identity shortcuts in all
+    # cases (i.e., option A)". CIFAR-10's 10 classes. Min 8: a 2x2 final map.
+    "cifar": Stem(16, 3, 1, False, (16, 32, 64), 32, 8, "A", 10),
+}
+
+
+def he_normal_fan_out():
+    """'We initialize the weights as in [13]' (He et al. 2015): He normal, fan-out as
+    torchvision. A fresh instance per layer: a Keras 3 initializer object draws the same
+    values on every call, so a shared one would give equal-shaped convs equal weights."""
+    return keras.initializers.VarianceScaling(
+        2.0, mode="fan_out", distribution="untruncated_normal"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    """What one residual block needs to know besides its input."""
+
+    planes: int
+    stride: int
+    name: str
+    kind: str  # "basic" or "bottleneck"
+    groups: int
+    width_per_group: int
+    shortcut: str  # "A", "B", "C", or None for a plain net
+    downsample_at: str
+    form: str
+
+    @property
+    def out_channels(self):
+        return self.planes * EXPANSION[self.kind]
+
+    @property
+    def width(self):
+        # ResNeXt Table 1: C groups of d channels; ResNet is C=1, d=64 per 64 planes.
+        return self.planes * self.width_per_group // 64 * self.groups
+
+
+def conv(x, filters, kernel, stride, name, groups=1):
+    """conv (no bias); strided 3x3/7x7 convs pad symmetrically as the papers' Caffe/Torch code,
+    not with Keras' asymmetric 'same' (which would shift every feature map by one pixel)."""
+    padding = "same"
+    if kernel > 1 and stride > 1:
+        x = keras.layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
+        padding = "valid"
+    return conv2d(
+        filters,
+        kernel,
+        strides=stride,
+        padding=padding,
+        groups=groups,
+        use_bias=False,
+        kernel_initializer=he_normal_fan_out(),
+        name=f"{name}_conv",
+    )(x)
+
+
+def conv_bn(x, filters, kernel, stride, name, groups=1, relu=True):
+    """conv + BN [+ ReLU], the unit every ResNet layer is made of."""
+    x = conv(x, filters, kernel, stride, name, groups)
+    x = keras.layers.BatchNormalization(**BN, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x) if relu else x
+
+
+def shortcut(x, block):
+    """Section 3.3: A = identity, zero-padded (and subsampled) where the shape changes;
+    B = 1x1 projection only where it changes; C = projections everywhere."""
+    changes = block.stride != 1 or x.shape[-1] != block.out_channels
+    if block.shortcut == "C" or (block.shortcut == "B" and changes):
+        return conv_bn(x, block.out_channels, 1, block.stride, f"{block.name}_0", relu=False)
+    if changes:  # option A
+        if block.stride != 1:
+            x = keras.layers.MaxPooling2D(1, strides=block.stride, name=f"{block.name}_0_pool")(x)
+        x = ChannelZeroPad(block.out_channels, name=f"{block.name}_0_pad")(x)
+    return x
+
+
+def basic_residual(x, block):
+    """Two 3x3 convs (ResNet-18/34, Fig. 5 left)."""
+    x = conv_bn(x, block.planes, 3, block.stride, f"{block.name}_1")
+    return conv_bn(x, block.planes, 3, 1, f"{block.name}_2", relu=False)
+
+
+def bottleneck_residual(x, block):
+    """1x1 reduce, 3x3 (grouped for ResNeXt), 1x1 expand (Fig. 5 right; ResNeXt Fig. 3c).
+
+    The ResNet paper downsamples in the first 1x1 (Caffe release); ResNeXt and torchvision
+    ("ResNet v1.5") in the 3x3: `downsample_at`.
+    """
+    s1, s3 = (block.stride, 1) if block.downsample_at == "1x1" else (1, block.stride)
+    if block.form == "c":
+        x = conv_bn(x, block.width, 1, s1, f"{block.name}_1")
+        x = conv_bn(x, block.width, 3, s3, f"{block.name}_2", groups=block.groups)
+        return conv_bn(x, block.out_channels, 1, 1, f"{block.name}_3", relu=False)
+    return (early_concat_residual if block.form == "b" else aggregated_residual)(x, block, s1, s3)
+
+
+def early_concat_residual(x, block, s1, s3):
+    """ResNeXt Fig. 3(b): C paths of 1x1 + 3x3 (d channels), concatenated, one 1x1 expand."""
+    d = block.width // block.groups
+    paths = [
+        conv(conv_bn(x, d, 1, s1, f"{block.name}_path{i}_1"), d, 3, s3, f"{block.name}_path{i}_2")
+        for i in range(block.groups)
+    ]
+    x = keras.layers.Concatenate(name=f"{block.name}_2_concat")(paths)
+    x = keras.layers.BatchNormalization(**BN, name=f"{block.name}_2_bn")(x)
+    x = keras.layers.ReLU(name=f"{block.name}_2_relu")(x)
+    return conv_bn(x, block.out_channels, 1, 1, f"{block.name}_3", relu=False)
+
+
+def aggregated_residual(x, block, s1, s3):
+    """ResNeXt Fig. 3(a): the sum of C full paths 1x1 -> 3x3 -> 1x1, then one BN.
+
+    BN and ReLU act per channel, so they split across paths exactly; the last 1x1 convs are
+    linear, so summing C of them equals one 1x1 over the concatenation (forms b and c).
+    """
+    d = block.width // block.groups
+    paths = []
+    for i in range(block.groups):
+        h = conv_bn(x, d, 1, s1, f"{block.name}_path{i}_1")
+        h = conv_bn(h, d, 3, s3, f"{block.name}_path{i}_2")
+        paths.append(conv(h, block.out_channels, 1, 1, f"{block.name}_path{i}_3"))
+    x = keras.layers.Add(name=f"{block.name}_3_sum")(paths)
+    return keras.layers.BatchNormalization(**BN, name=f"{block.name}_3_bn")(x)
+
+
+RESIDUALS = {"basic": basic_residual, "bottleneck": bottleneck_residual}
+
+
+def residual_block(x, block):
+    """F(x) + shortcut(x), then ReLU; a plain net (shortcut None) is F(x) then ReLU."""
+    fx = RESIDUALS[block.kind](x, block)
+    if block.shortcut is not None:
+        fx = keras.layers.Add(name=f"{block.name}_add")([shortcut(x, block), fx])
+    return keras.layers.ReLU(name=f"{block.name}_out")(fx)
+
+
+def body(x, config):
+    """conv1: 7x7/2, 64; pool1: 3x3/2 max pool; conv2_x ... conv5_x (Table 1). The CIFAR stem:
+    conv1 3x3, 16; conv2_x ... conv4_x (section 4.2)."""
+    stem = STEMS[config.stem]
+    endpoints = {"conv1": conv_bn(x, stem.filters, stem.kernel, stem.stride, "conv1")}
+    x = endpoints["conv1"]
+    if stem.max_pool:
+        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    for stage, (depth, planes) in enumerate(zip(config.depths, stem.planes), start=2):
+        for index in range(1, depth + 1):
+            block = Block(
+                planes=planes,
+                stride=2 if index == 1 and stage > 2 else 1,
+                name=f"conv{stage}_block{index}",
+                kind=config.kind,
+                groups=config.groups,
+                width_per_group=config.width_per_group,
+                shortcut=config.shortcut,
+                downsample_at=config.downsample_at,
+                form=config.block_form,
+            )
+            x = residual_block(x, block)
+        endpoints[f"conv{stage}"] = x
+    return endpoints
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One row of ResNet Table 1 / ResNeXt Table 1, and the options of one build."""
+
+    depths: tuple
+    kind: str
+    groups: int = 1
+    width_per_group: int = 64
+    residual: bool = True
+    downsample_at: str = "1x1"
+    shortcut: str = None
+    block_form: str = "c"
+    stem: str = "imagenet"  # STEMS
+
+    @property
+    def depth(self):
+        return 2 + sum(self.depths) * (2 if self.kind == "basic" else 3)
+
+
+def configure(row, *, depths, shortcut, downsample_at, block_form):
+    """The row with the caller's options checked and applied (the row's stage depths, shortcut
+    B by default for residual nets, the row's downsampling position)."""
+    depths = row.depths if depths is None else _core.check_depths(depths, row.depths)
+    if not row.residual:
+        if shortcut is not None:
+            raise ValueError(
+                f"shortcut={shortcut!r} is invalid for a plain net; accepted: "
+                "None (plain nets have no shortcuts)."
+            )
+    else:
+        shortcut = shortcut or STEMS[row.stem].shortcut
+        if shortcut not in SHORTCUTS:
+            raise ValueError(f"shortcut={shortcut!r} is invalid; accepted: {SHORTCUTS}.")
+    downsample_at = downsample_at or row.downsample_at
+    if downsample_at not in DOWNSAMPLE_AT:
+        raise ValueError(f"downsample_at={downsample_at!r} is invalid; accepted: {DOWNSAMPLE_AT}.")
+    if block_form not in BLOCK_FORMS or (row.kind == "basic" and block_form != "c"):
+        accepted = BLOCK_FORMS if row.kind == "bottleneck" else ("c",)
+        raise ValueError(
+            f"block_form={block_form!r} is invalid for {row.kind} blocks; accepted: {accepted}."
+        )
+    config = dataclasses.replace(
+        row,
+        depths=depths,
+        shortcut=shortcut,
+        downsample_at=downsample_at,
+        block_form=block_form,
+    )
+    stem = STEMS[row.stem]
+    return _core.Architecture(
+        config,
+        default_size=stem.default_size,
+        min_size=stem.min_size,
+        head=_core.pool_head(),
+        classes=stem.classes,
+    )
+
+
+OPTIONS = (
+    _core.Option(
+        "depths",
+        None,
+        "Blocks in conv2_x ... conv5_x (the Table 1 row's when None), as keras-hub's "
+        "stackwise_num_blocks and timm's layers: e.g. ResNet50(depths=(2, 2, 2, 2)) is "
+        "timm's resnet26.",
+    ),
+    _core.Option(
+        "shortcut",
+        None,
+        'Section 3.3: "A" (identity, zero-padded where the shape changes; used when None '
+        'for the CIFAR nets, as section 4.2), "B" (projections where it changes; used when '
+        'None for the ImageNet nets) or "C" (projections everywhere); plain nets take only '
+        "None.",
+    ),
+    _core.Option(
+        "downsample_at",
+        None,
+        'Where a bottleneck block strides: "1x1" (the paper\'s Caffe release; the '
+        'ResNet rows\' when None) or "3x3" (torchvision\'s "v1.5"; the ResNeXt rows\').',
+    ),
+    _core.Option(
+        "block_form",
+        "c",
+        'ResNeXt Fig. 3\'s equivalent forms of a bottleneck block: "a" (C summed '
+        'paths), "b" (early concatenation) or "c" (grouped convolution).',
+    ),
+)
+
+
+def summary(row):
+    what = (
+        "plain"
+        if not row.residual
+        else f"{row.groups}x{row.width_per_group}d ResNeXt"
+        if row.groups > 1
+        else "residual"
+    )
+    if row.stem == "cifar":
+        return (
+            f"{row.depth}-layer {what} CIFAR net (section 4.2, Table 6: n={row.depths[0]}), "
+            f"three stages of 16, 32, 64 filters, {row.kind} blocks.\n\n"
+            "32x32 input, 3x3 conv stem, global average pooling head, 10 classes."
+        )
+    return (
+        f"{row.depth}-layer {what} net, stages {row.depths} of {row.kind} blocks.\n\n"
+        "224x224 input, global average pooling head."
+    )
