@@ -347,7 +347,10 @@ def test_export_serves_the_evaluated_whole_frame(tmp_path, monkeypatch):
         ({"epochs": 0}, r"epochs=0 is invalid"),
         ({"recipe": "fast"}, r"recipe='fast' is invalid"),
         ({"learning_rate": -1.0}, r"learning_rate=-1.0 is invalid"),
-        ({"augmentation": "mixup"}, r"augmentation='mixup' is invalid; accepted: 'inception'"),
+        (
+            {"augmentation": "mixup"},
+            r"augmentation='mixup' is invalid; accepted: 'alexnet', 'vgg', 'inception'",
+        ),
         ({"randaugment": "2"}, r"randaugment='2' is invalid; accepted: 'N,M'"),
         ({"randaugment": "2,11"}, r"randaugment='2,11' is invalid; accepted: 'N,M'"),
         ({"mixup": -1.0}, r"mixup=-1.0 is invalid; accepted: a Beta alpha > 0, or 0"),

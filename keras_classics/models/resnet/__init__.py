@@ -57,16 +57,6 @@ AUGMENTATION = Augmentation(
     scale=(256, 480),
     after_resize=("pca_lighting",),
 )
-# Section 4.2 (CIFAR-10): 4 pixels padded on each side, a random 32x32 crop and its flip; for
-# small whole-object images of any model (--augmentation pad_crop), not a default.
-register_augmentation(
-    Augmentation(
-        "pad_crop",
-        "He et al. 2016, section 4.2 (CIFAR-10)",
-        "eval",
-        after_resize=("pad_and_crop",),
-    )
-)
 RESNET = _core.Family(
     "resnet",
     RESNET_PAPER,
@@ -179,4 +169,15 @@ PlainNet56_CIFAR = PLAIN_CIFAR_FAMILY.register(
 )
 PlainNet110_CIFAR = PLAIN_CIFAR_FAMILY.register(
     "plain110_cifar", "PlainNet110_CIFAR", Config((18, 18, 18), **PLAIN_CIFAR)
+)
+
+# Section 4.2 (CIFAR-10) augments with 4 pixels padded on each side, a random 32x32 crop and
+# its flip; for small whole-object images of any model (--augmentation pad_crop), no default.
+register_augmentation(
+    Augmentation(
+        "pad_crop",
+        "He et al. 2016, section 4.2 (CIFAR-10)",
+        "eval",
+        after_resize=("pad_and_crop",),
+    )
 )
