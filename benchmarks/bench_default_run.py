@@ -1,5 +1,5 @@
 """Step and epoch time of the default run (`python train/main.py --model NAME`, the bundled
-Fashion-MNIST) for one model per family, as a markdown table for the README.
+Fashion-MNIST) for one model per family, as a markdown table for docs/results.md.
 
     python benchmarks/bench_default_run.py                      # one model per family
     python benchmarks/bench_default_run.py --models resnet18 --steps 3
@@ -18,7 +18,7 @@ import subprocess
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# The TensorFlow settings train/main.py runs with (keras_classics_train.py says why).
+# The TensorFlow settings train/main.py runs with (keras_classics/_environment.py says why).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
 

@@ -30,10 +30,10 @@ import statistics
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# The TensorFlow settings train/main.py runs with (keras_classics_train.py says why).
+# The TensorFlow settings train/main.py runs with (keras_classics/_environment.py says why).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_classics import fileio
+from keras_classics.records import fileio
 
 # (kind, shallow, deep): the paper's pairs.
 PAIRS = {
@@ -72,7 +72,7 @@ def train_one(net, seed, args):
     if not done:
         start = time.time()
         train(
-            RunConfig(
+            RunConfig.from_flags(
                 model=net,
                 dataset="fashion_mnist",
                 recipe="paper",

@@ -2,10 +2,9 @@
 
 import argparse
 import ast
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from keras_classics import _environment
 
 
 def _parse_option(text):
@@ -19,21 +18,11 @@ def _parse_option(text):
         return key, value
 
 
-def _table(rows, header, markdown):
-    rows = [header] + [[str(c) for c in r] for r in rows]
-    if markdown:
-        lines = ["| " + " | ".join(r) + " |" for r in rows]
-        lines.insert(1, "|" + "|".join("---" for _ in header) + "|")
-        return "\n".join(lines)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
-
-
 def list_command(args):
     import keras
 
     import keras_classics
-    from keras_classics.analysis import count_macs
+    from keras_classics.analysis import count_macs, text_table
 
     header = ["name", "builder", "paper", "input", "min input", "preprocessing"]
     if args.counts:
@@ -55,12 +44,12 @@ def list_command(args):
             row += [f"{trainable:,}", f"{count_macs(model) / 1e9:.2f}"]
             keras.backend.clear_session()
         rows.append(row)
-    print(_table(rows, header, args.markdown))
+    print(text_table(rows, header, args.markdown))
 
 
 def summary_command(args):
     import keras_classics
-    from keras_classics.analysis import stage_table
+    from keras_classics.analysis import stage_table, text_table
 
     spec = keras_classics.get_spec(args.name)
     size = args.input_size or spec.input.size
@@ -85,7 +74,7 @@ def summary_command(args):
         for stage, shape, params, macs in rows
     ]
     body.append(["total", "", f"{total_params:,}", f"{total_macs / 1e6:,.1f}"])
-    print(_table(body, ["stage", "output", "params", "MMACs"], args.markdown))
+    print(text_table(body, ["stage", "output", "params", "MMACs"], args.markdown))
     print(f"trainable params: {trainable:,}; multiply-adds: {total_macs / 1e9:.2f} G")
     print(f"builder options: {model.builder_options}")
     if model.weights_card is not None:
@@ -93,6 +82,7 @@ def summary_command(args):
 
 
 def main(argv=None):
+    _environment.apply()  # before TensorFlow loads: its settings, a quiet import
     parser = argparse.ArgumentParser(
         prog="python -m keras_classics", description=__doc__.splitlines()[0]
     )
@@ -125,7 +115,7 @@ def main(argv=None):
 
     weights_cli.add_parser(sub)
     args = parser.parse_args(argv)
-    from keras_classics.pretrained.download import DownloadError
+    from keras_classics.records.download import DownloadError
 
     try:
         return args.run(args) or 0

@@ -54,3 +54,14 @@ def stage_table(model):
         else:
             rows.append((stage, _output_shape(layer), params, macs))
     return rows
+
+
+def text_table(rows, header, markdown):
+    """`rows` under `header` as aligned text, or as a Markdown table."""
+    rows = [header] + [[str(c) for c in r] for r in rows]
+    if markdown:
+        lines = ["| " + " | ".join(r) + " |" for r in rows]
+        lines.insert(1, "|" + "|".join("---" for _ in header) + "|")
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)

@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from keras_classics import _environment
 
 TOP = 5
 
@@ -42,7 +42,7 @@ class TFLitePredictor:
 
     def __init__(self, path):
         from keras_classics.export import tflite
-        from keras_classics.preprocessing import InputConfig
+        from keras_classics.records.input_config import InputConfig
 
         self.meta = tflite.read_metadata(path)
         # Files exported before the interpolation was recorded resized bilinearly.
@@ -97,6 +97,7 @@ def main(argv=None):
     )
     parser.add_argument("images", nargs="+", help="JPEG or PNG files")
     args = parser.parse_args(argv)
+    _environment.apply()  # before TensorFlow loads: its settings, a quiet import
     try:
         predict = predictor(args.model_path)
     except ValueError as err:

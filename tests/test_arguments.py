@@ -80,6 +80,16 @@ def test_unknown_builder_option_is_a_type_error():
         keras_classics.ResNet50(shortcuts="A")
 
 
+def test_builder_arguments_bind_as_its_signature():
+    # The keras.applications arguments positionally, as keras.applications takes them.
+    model = keras_classics.ResNet20_CIFAR(False, None, None, (32, 32, 3), "avg")
+    assert model.output_shape == (None, 64)
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        keras_classics.ResNet20_CIFAR(True, None, None, None, None, 10, "softmax", None, None)
+    with pytest.raises(TypeError, match="multiple values for argument 'include_top'"):
+        keras_classics.ResNet20_CIFAR(False, include_top=True)
+
+
 @pytest.mark.parametrize(
     "builder,kwargs,pattern",
     [

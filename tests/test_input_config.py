@@ -1,6 +1,6 @@
-"""The input record (keras_classics.preprocessing.InputConfig) against independent references:
-the mean/std it implies, the evaluation resize by its interpolation, and its refusals (the
-conversion rows' records against timm's: tests/convert/test_timm_records.py)."""
+"""The input record (keras_classics/records/input_config.py, InputConfig) against independent
+references: the mean/std it implies, the evaluation resize by its interpolation, and its
+refusals (the conversion rows' records against timm's: tests/convert/test_timm_records.py)."""
 
 import numpy as np
 import pytest
@@ -9,7 +9,7 @@ import tensorflow as tf
 import keras_classics
 from keras_classics import convert
 from keras_classics.data import eval_preprocess
-from keras_classics.preprocessing import InputConfig
+from keras_classics.records.input_config import InputConfig
 
 # torchvision's and timm's documented constants (RGB, on [0, 1] pixels), keras.applications'
 # caffe mean pixel (BGR, on [0, 255]).

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import keras_classics
-from keras_classics.imagenet import class_index
+from keras_classics.records.imagenet import class_index
 
 
 def test_torch_mode_is_imagenet_mean_std():

@@ -9,16 +9,15 @@ options and the preprocessing the weights expect (keras_classics.convert.read_we
 """
 
 import argparse
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from keras_classics import _environment
 
 
 def _sources():
     from keras_classics.convert import SOURCES
 
-    return tuple(SOURCES)
+    return SOURCES
 
 
 def list_command():
@@ -60,6 +59,7 @@ def convert_command(args):
 
 
 def main(argv=None):
+    _environment.apply()  # before TensorFlow loads: its settings, a quiet import
     from keras_classics.__main__ import _parse_option
 
     parser = argparse.ArgumentParser(

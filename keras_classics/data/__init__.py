@@ -20,7 +20,6 @@ from keras_classics.data.sources import SourceDefaults
 from keras_classics.data.sources import defaults as source_defaults
 from keras_classics.data.train_preprocessing import (
     AUGMENTATIONS,
-    FAMILY_AUGMENTATION,
     default_augmentation,
     train_preprocess,
 )
@@ -28,7 +27,6 @@ from keras_classics.data.train_preprocessing import (
 __all__ = [
     "AUGMENTATIONS",
     "DatasetInfo",
-    "FAMILY_AUGMENTATION",
     "SourceDefaults",
     "default_augmentation",
     "eval_preprocess",

@@ -14,9 +14,9 @@ bottom-right, centre, then the same five flipped.
 import tensorflow as tf
 
 from keras_classics.data import decoders
-from keras_classics.data.normalization import finish
 from keras_classics.data.train_preprocessing import center_window
-from keras_classics.preprocessing import input_config
+from keras_classics.layers.normalization import finish
+from keras_classics.records.input_config import input_config
 
 
 def center_crop(image, image_size, crop_ratio, interpolation="bilinear"):

@@ -25,8 +25,8 @@ from keras_classics.data import (
     sources,
     train_preprocessing,
 )
-from keras_classics.preprocessing import InputConfig
-from keras_classics.registry import ModelSpec, get_spec
+from keras_classics.models import ModelSpec, get_spec
+from keras_classics.records.input_config import InputConfig
 
 AUTOTUNE = tf.data.AUTOTUNE
 DEFAULT_SHUFFLE_BUFFER = 10_000

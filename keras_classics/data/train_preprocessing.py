@@ -6,20 +6,24 @@ cropping while decoding (decoders.decode_crop) gives the same pixels as resizing
 and cropping afterwards, for a fraction of the decoding work (tensorflow/tpu
 resnet_preprocessing.py does the same).
 
-The papers state their scales for 224-pixel crops (AlexNet: shorter side 256; VGG: S in
-[256, 512]; ResNet: S in [256, 480]); at another input size the scales grow with
-image_size / 224, so the crop keeps the same share of the image.
+The augmentations are records in the family modules (an Augmentation of
+keras_classics/records/augmentation.py: which window, which steps); this module holds the
+operations and runs a record. The papers state their scales for 224-pixel crops (AlexNet:
+shorter side 256; VGG: S in [256, 512]; ResNet: S in [256, 480]); at another input size the
+scales grow with image_size / 224, so the crop keeps the same share of the image.
 """
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Optional
 
 import tensorflow as tf
 
 from keras_classics.data import decoders
-from keras_classics.data.normalization import finish
-from keras_classics.preprocessing import input_config
+from keras_classics.layers.normalization import finish
+from keras_classics.models import augmentations
+from keras_classics.records.input_config import input_config
 
 # AlexNet paper section 4.1: eigenvalues / eigenvectors of the 3x3 covariance of ImageNet RGB
 # values scaled to [0, 1], as published with fb.resnet.torch (ResNet's "standard colour
@@ -124,8 +128,8 @@ def pad_and_crop(image, seed):
 
 
 @dataclasses.dataclass(frozen=True)
-class Augmentation:
-    """One training recipe: how the crop window is sampled and what follows the resize."""
+class Steps:
+    """An Augmentation record (keras_classics/records/augmentation.py) as operations."""
 
     window: Optional[Callable]  # (shape, image_size, seed) -> window; None: the eval crop
     flip: bool = True
@@ -133,48 +137,46 @@ class Augmentation:
     paper: str = ""
 
 
-AUGMENTATIONS = {
-    "inception": Augmentation(inception_window, paper="Szegedy et al. 2015, section 6"),
-    "inception_color": Augmentation(
-        inception_window,
-        after_resize=(color_distortion,),
-        paper="Szegedy et al. 2015, section 6, photometric",
-    ),
-    "vgg": Augmentation(
-        lambda shape, size, seed: scale_window(shape, size, seed, (256, 512)),
-        paper="Simonyan & Zisserman 2015, section 3.1, scale jittering",
-    ),
-    "resnet": Augmentation(
-        lambda shape, size, seed: scale_window(shape, size, seed, (256, 480)),
-        after_resize=(pca_lighting,),
-        paper="He et al. 2016, section 3.4",
-    ),
-    "alexnet": Augmentation(
-        lambda shape, size, seed: scale_window(shape, size, seed, (256, 256), True),
-        after_resize=(pca_lighting,),
-        paper="Krizhevsky et al. 2012, section 4.1",
-    ),
-    "pad_crop": Augmentation(
-        None, after_resize=(pad_and_crop,), paper="He et al. 2016, section 4.2 (CIFAR-10)"
-    ),
-    "none": Augmentation(None, flip=False),
+STEPS = {
+    "pca_lighting": pca_lighting,
+    "color_distortion": color_distortion,
+    "pad_and_crop": pad_and_crop,
 }
 
-# Family -> default augmentation; families not listed use DEFAULT_AUGMENTATION.
-FAMILY_AUGMENTATION = {
-    "alexnet": "alexnet",
-    "vgg": "vgg",
-    "resnet": "resnet",
-    "resnext": "resnet",
-    "googlenet": "inception",
-    "inception": "inception",
-    "inception_resnet": "inception",
-}
-DEFAULT_AUGMENTATION = "inception"
+
+def steps(record):
+    """The operations of an Augmentation record."""
+    if record.window == "area":
+        window = functools.partial(inception_window, area=record.area, aspect=record.aspect)
+    elif record.window == "scale":
+        window = functools.partial(
+            scale_window, scale_range=record.scale, central_square=record.central_square
+        )
+    else:
+        window = None
+    return Steps(
+        window, record.flip, tuple(STEPS[name] for name in record.after_resize), record.paper
+    )
+
+
+# Every registered augmentation (the family modules register their papers'; importing
+# keras_classics.models above has run them), as operations; and "none", no augmentation (the
+# evaluation crop, no flip: not a paper's, for comparisons).
+AUGMENTATIONS = {name: steps(record) for name, record in augmentations().items()}
+AUGMENTATIONS["none"] = Steps(None, flip=False)
 
 
 def default_augmentation(spec):
-    return FAMILY_AUGMENTATION.get(spec.family, DEFAULT_AUGMENTATION)
+    """The augmentation of `spec`'s paper: the name of the record its family module gives
+    (ModelSpec's `augmentation`); a model without one is a ValueError, not another paper's."""
+    if spec.augmentation is None:
+        raise ValueError(
+            f"model {spec.name!r} (family {spec.family!r}) names no augmentation; accepted: "
+            f"a family module's `augmentation`, one of {', '.join(map(repr, AUGMENTATIONS))}, "
+            "or an explicit augmentation."
+        )
+    check_augmentation(spec.augmentation)
+    return spec.augmentation
 
 
 def check_augmentation(augmentation):
@@ -227,7 +229,7 @@ def train_preprocess(
       config: the model's InputConfig or ModelSpec (preprocessing mode, crop ratio for the
         augmentations that take the evaluation crop: "none", "pad_crop").
       image_size: output height = width.
-      augmentation: a key of AUGMENTATIONS.
+      augmentation: a registered augmentation's name (AUGMENTATIONS).
       seed: int32/int64 [2] stateless seed; equal seeds give equal outputs.
       crop_ratio: in place of the config's.
       normalize: float32 normalised (True) or uint8 pixels in [0, 255] (False).

@@ -8,145 +8,40 @@
 Modules, one concept each: signatures (preprocessing + model + top-k graphs), saved_model (the
 versioned, atomic SavedModel writer), graph_check (no PyFunc, no XLA), tflite (conversion and
 quantisation), onnx (tf2onnx conversion, onnxruntime runner), models_config (TF Serving's
-model_config_list). `python -m keras_classics.export`
-is the command line.
+model_config_list), exporter (the entry points below). `python -m keras_classics.export` is the
+command line.
+
+The package is lazy (PEP 562): `python -m keras_classics.export` imports it before its
+__main__, which must set TensorFlow's environment (keras_classics/_environment.py) before
+TensorFlow loads; a name below loads its module when first asked for.
 """
 
-from keras_classics.export import graph_check, models_config, onnx, saved_model, signatures, tflite
-from keras_classics.export.saved_model import next_version, versions
-from keras_classics.export.signatures import Classifier
-from keras_classics.export.tflite import QUANTIZATIONS
+from keras_classics.records import lazy as _lazy
 
-FORMATS = ("saved_model", "tflite", "onnx")
-DEFAULT_OUTPUT_DIR = "saved_models"
-
-
-def check_options(format, quantize, version, preprocessing=False):  # noqa: A002
-    """Refuses a format, quantize, version and preprocessing that do not go together."""
-    if format not in FORMATS:
-        raise ValueError(f"format={format!r} is invalid; accepted: {FORMATS}.")
-    tflite.check_quantize(quantize)
-    onnx.check_preprocessing(preprocessing)
-    if format == "onnx" and quantize != "none":
-        raise ValueError(
-            f"quantize={quantize!r} is invalid with format='onnx'; accepted: 'none' (the "
-            "float32 graph), or format='tflite' to quantise."
-        )
-    if format == "onnx" and version is not None:
-        raise ValueError(
-            f"version={version!r} is invalid with format='onnx'; accepted: None "
-            "(versions number the SavedModels TF Serving loads)."
-        )
-    if format != "onnx" and preprocessing:
-        raise ValueError(
-            f"preprocessing=True is invalid with format={format!r}; accepted: "
-            "format='onnx' (a SavedModel always has the preprocessing inside, a TFLite "
-            "model never)."
-        )
-    if format == "saved_model" and quantize != "none":
-        raise ValueError(
-            f"quantize={quantize!r} is invalid with format='saved_model'; "
-            "accepted: 'none' (TF Serving runs the float32 graph), or "
-            "format='tflite' to quantise."
-        )
-    if format == "tflite" and version is not None:
-        raise ValueError(
-            f"version={version!r} is invalid with format='tflite'; accepted: "
-            "None (versions number the SavedModels TF Serving loads)."
-        )
+# Public name -> the module that holds it (a module's own name: the module itself).
+_NAMES = {
+    "Classifier": "keras_classics.export.signatures",
+    "DEFAULT_OUTPUT_DIR": "keras_classics.export.exporter",
+    "FORMATS": "keras_classics.export.exporter",
+    "QUANTIZATIONS": "keras_classics.export.tflite",
+    "check_options": "keras_classics.export.exporter",
+    "export_model": "keras_classics.export.exporter",
+    "export_trained": "keras_classics.export.exporter",
+    "graph_check": "keras_classics.export.graph_check",
+    "models_config": "keras_classics.export.models_config",
+    "next_version": "keras_classics.export.saved_model",
+    "onnx": "keras_classics.export.onnx",
+    "saved_model": "keras_classics.export.saved_model",
+    "signatures": "keras_classics.export.signatures",
+    "tflite": "keras_classics.export.tflite",
+    "versions": "keras_classics.export.models_config",
+}
+__all__ = sorted(_NAMES)
 
 
-def export_model(
-    model,
-    spec,
-    *,
-    format="saved_model",  # noqa: A002 (keras.Model.export's name for it)
-    quantize="none",
-    output_dir=DEFAULT_OUTPUT_DIR,
-    version=None,
-    class_names=None,
-    image_size=None,
-    crop_ratio=None,
-    representative_data=None,
-    name=None,
-    input_config=None,
-    preprocessing=False,
-):
-    """Exports a Keras classifier; returns the SavedModel version folder, the .tflite or the
-    .onnx path.
-
-    Args:
-      model: keras.Model ending in softmax or logits (auxiliary heads are dropped).
-      spec: the model's ModelSpec or registry name (its name, and its InputConfig unless
-        input_config).
-      format: "saved_model" (<output_dir>/<name>/<version>/), "tflite"
-        (<output_dir>/<name>/tflite/<name>_<quantize>.tflite) or "onnx"
-        (<output_dir>/<name>/onnx/<name>[_preprocessing].onnx; never overwritten).
-      quantize: TFLite only: "none", "float16", "dynamic" or "int8".
-      version: SavedModel only: a version not yet exported; default the next free one.
-      class_names: one per class; default ImageNet's names for 1000 classes.
-      image_size, crop_ratio: the model's input side and eval crop (signatures.Classifier).
-      representative_data: int8 only: tf.data.Dataset of preprocessed images
-        (tflite.representative_images draws them from the training pipeline).
-      name: folder and TF Serving model name; default the spec's name.
-      input_config: the InputConfig the served images are prepared with; default spec.input
-        (a converted weights file's WeightsInfo.input, a training run's DatasetInfo.input).
-      preprocessing: ONNX only: the evaluation preprocessing inside (raw RGB pixels in).
-    """
-    from keras_classics.registry import get_spec
-
-    check_options(format, quantize, version, preprocessing)
-    spec = get_spec(spec) if isinstance(spec, str) else spec
-    classifier = Classifier(model, spec, class_names, image_size, crop_ratio, input_config)
-    if format == "onnx":
-        return onnx.write(classifier, output_dir, preprocessing, name)
-    if format == "tflite":
-        return tflite.write(classifier, output_dir, quantize, representative_data, name)
-    return saved_model.write(classifier, output_dir, name=name, version=version)
+def __getattr__(name):
+    return _lazy.attribute(__name__, _NAMES, name)
 
 
-def export_trained(
-    model,
-    spec,
-    class_names=None,
-    image_size=None,
-    *,
-    output_dir=DEFAULT_OUTPUT_DIR,
-    version=None,
-    crop_ratio=None,
-    input_config=None,
-):
-    """train/main.py --export: the trained model as the next SavedModel version of its spec
-    under output_dir (saved_models/<name>/<version>/), serving the run's input record
-    (DatasetInfo.input); prints and returns the folder."""
-    path = export_model(
-        model,
-        spec,
-        output_dir=output_dir,
-        version=version,
-        class_names=class_names,
-        image_size=image_size,
-        crop_ratio=crop_ratio,
-        input_config=input_config,
-    )
-    print(f"exported SavedModel: {path}")
-    return path
-
-
-__all__ = [
-    "Classifier",
-    "DEFAULT_OUTPUT_DIR",
-    "FORMATS",
-    "QUANTIZATIONS",
-    "check_options",
-    "export_model",
-    "export_trained",
-    "graph_check",
-    "models_config",
-    "next_version",
-    "onnx",
-    "saved_model",
-    "signatures",
-    "tflite",
-    "versions",
-]
+def __dir__():
+    return sorted({*globals(), *_NAMES})

@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from keras_classics import _environment
 
 
 def read_class_names(path):
@@ -136,6 +136,7 @@ def run(args):
 
 
 def main(argv=None):
+    _environment.apply()  # before TensorFlow loads: its settings, a quiet import
     from keras_classics.export import DEFAULT_OUTPUT_DIR, FORMATS, QUANTIZATIONS
     from keras_classics.export.tflite import DEFAULT_CALIBRATION_STEPS
 

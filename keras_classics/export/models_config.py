@@ -11,16 +11,26 @@ they appear.
 import os
 import posixpath
 
-from keras_classics import fileio
+from keras_classics.records import fileio
 
 FILENAME = "models.config"
 DEFAULT_BASE_PATH = "/models"
 
 
+def versions(model_dir):
+    """Sorted integer version numbers of the SavedModels in `model_dir` (TF Serving's rule:
+    a folder whose name is a non-negative integer)."""
+    if not os.path.isdir(model_dir):
+        return []
+    return sorted(
+        int(n)
+        for n in os.listdir(model_dir)
+        if n.isdigit() and os.path.isdir(os.path.join(model_dir, n))
+    )
+
+
 def exported_models(output_dir):
     """Names of the folders of `output_dir` that hold at least one SavedModel version."""
-    from keras_classics.export.saved_model import versions
-
     if not os.path.isdir(output_dir):
         return []
     return sorted(

@@ -28,9 +28,9 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from keras_classics import fileio
-from keras_classics.data.normalization import normalize, pixels
 from keras_classics.data.train_preprocessing import center_window
+from keras_classics.layers.normalization import normalize, pixels
+from keras_classics.records import fileio
 
 # ONNX opset 18 (ONNX 1.13): the newest tf2onnx 1.17 maps to an IR version; onnxruntime 1.32
 # runs opsets up to 23.

@@ -15,21 +15,9 @@ from keras_classics.export import graph_check, models_config
 METADATA = os.path.join("assets.extra", "keras_classics.json")
 
 
-def versions(model_dir):
-    """Sorted integer version numbers of the SavedModels in `model_dir` (TF Serving's rule:
-    a folder whose name is a non-negative integer)."""
-    if not os.path.isdir(model_dir):
-        return []
-    return sorted(
-        int(n)
-        for n in os.listdir(model_dir)
-        if n.isdigit() and os.path.isdir(os.path.join(model_dir, n))
-    )
-
-
 def next_version(model_dir):
     """One more than the highest version in `model_dir`; 1 for a new model."""
-    return max(versions(model_dir), default=0) + 1
+    return max(models_config.versions(model_dir), default=0) + 1
 
 
 def check_version(version, model_dir):

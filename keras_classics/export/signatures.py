@@ -18,10 +18,11 @@ Both return `probabilities` [N, classes] float32, `top_k_classes` [N, k] int32, 
 import keras
 import tensorflow as tf
 
-from keras_classics import imagenet, preprocessing
 from keras_classics.data import decoders, eval_preprocessing
 from keras_classics.models._core import inference_model
-from keras_classics.preprocessing import InputConfig
+from keras_classics.records import imagenet
+from keras_classics.records import input_config as input_records
+from keras_classics.records.input_config import InputConfig
 
 TOP_K = 5
 IMAGES = "images"
@@ -122,7 +123,7 @@ class Classifier:
                 "InputConfig or None (the spec's)."
             )
         # Module-qualified: this method's `input_config` argument shadows the function.
-        self.input = preprocessing.input_config(
+        self.input = input_records.input_config(
             config,
             self._image_size(image_size, config.size),
             None if crop_ratio is None else float(crop_ratio),

@@ -23,7 +23,9 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
-from keras_classics import fileio
+from keras_classics.data import get_dataset
+from keras_classics.export.saved_model import save_functions
+from keras_classics.records import fileio
 
 QUANTIZATIONS = ("none", "float16", "dynamic", "int8")
 DEFAULT_CALIBRATION_STEPS = 200
@@ -50,7 +52,6 @@ def representative_images(
 
     Returns a tf.data.Dataset of float32 [S, S, 3].
     """
-    from keras_classics.data import get_dataset
 
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps={steps!r} is invalid; accepted: a positive integer.")
@@ -100,7 +101,6 @@ def convert(classifier, quantize="none", representative_data=None):
 
     Raises ValueError when an op has no TFLite builtin (with the converter's message).
     """
-    from keras_classics.export.saved_model import save_functions
 
     check_quantize(quantize)
     tmp = tempfile.mkdtemp(prefix=".tmp-tflite-")

@@ -4,8 +4,9 @@ A 3x3 'same' convolution on a 1x1 feature map (ResNet's last stage at a 32-pixel
 eight of its nine taps by padding zeros, forward and backward: the result is a 1x1 convolution
 with the centre tap. Computing it as one gives the same outputs and the same kernel gradient
 (zero for the dead taps): a ResNet-18 training step at 32x32, batch 128, took 0.35 s instead of
-0.66 s (TF 2.21 with oneDNN, 2-core EPYC; benchmarks/bench_models.py, README). At the papers'
-input sizes every tap meets real pixels and the layer computes what keras.layers.Conv2D does.
+0.66 s (TF 2.21 with oneDNN, 2-core EPYC; benchmarks/bench_models.py, docs/results.md). At the
+papers' input sizes every tap meets real pixels and the layer computes what keras.layers.Conv2D
+does.
 """
 
 import keras

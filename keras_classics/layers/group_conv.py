@@ -15,7 +15,7 @@ class GroupConv2D(Conv2D):
     kernel, so weights move freely between the two classes.
 
     Why not Conv2D(groups=g)? On the TensorFlow backend Keras 3 sends every grouped convolution
-    through an XLA-compiled function; measured on a 2-core CPU (TF 2.21; README, Layers)
+    through an XLA-compiled function; measured on a 2-core CPU (TF 2.21; docs/api.md, Layers)
     a CPU training step is ~170x slower than split convolutions, and eager calls retrace.
 
     Why not one tf.nn.conv2d on the grouped kernel? Its forward pass works, but measured here

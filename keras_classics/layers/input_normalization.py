@@ -3,8 +3,8 @@
 import keras
 import tensorflow as tf
 
-from keras_classics.data.normalization import normalize
-from keras_classics.preprocessing import MODES
+from keras_classics.layers.normalization import normalize
+from keras_classics.records.input_config import MODES
 
 
 @keras.saving.register_keras_serializable(package="keras_classics")
@@ -16,7 +16,7 @@ class InputNormalization(keras.layers.Layer):
     build_and_compile), so that the input pipeline hands over uint8 batches, a quarter of the
     float32 bytes, and the cast and the per-channel multiply-add run where the model runs (a
     GPU under MirroredStrategy) instead of on the host's input threads. The arithmetic is
-    keras_classics.data.normalization.normalize, in float32 (so the same under any policy),
+    keras_classics.layers.normalization.normalize, in float32 (so the same under any policy),
     cast to the compute dtype at the end. It has no weights: a model's weights files load
     with or without it.
     """

@@ -1,5 +1,11 @@
-"""Model families, one module each; importing them fills the registry in the README table's
-order (AlexNet, VGG, GoogLeNet and the Inception line, ResNet, ResNeXt)."""
+"""Model families, one module each; importing them fills the registry, the conversion rows and
+the weight cards in the README model table's order (AlexNet, VGG, GoogLeNet and the Inception line,
+ResNet, ResNeXt).
+
+The lookups of those tables are answered from here (and from the package face, which loads
+this package first): the tables below Keras only store, and are complete once the families
+are imported.
+"""
 
 from keras_classics.models._core import inference_model
 from keras_classics.models.features import FeatureInfo, feature_info
@@ -45,6 +51,34 @@ from keras_classics.models.resnet import (
     ResNeXt101_64x4d,
 )
 
+# Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
+# families register.
+from keras_classics.records.augmentation import augmentations  # noqa: F401
+from keras_classics.records.registry import (
+    ModelSpec,
+    get_model,
+    get_spec,
+    list_models as _list_models,
+    register_model,
+)
+from keras_classics.weights.cards import get_weights, list_weights, pretrained_models
+
+
+def list_models(pattern=None, *, family=None, pretrained=False):
+    """Registered model names, in registration order.
+
+    Args:
+      pattern: None for all; a family name ("resnet", as the first argument always took),
+        or names with wildcards as timm's list_models takes them ("resnet*", "*_bn").
+      family: only this family's models.
+      pretrained: only the models with weight cards (`weights="imagenet"`).
+    """
+    names = _list_models(pattern, family=family)
+    if pretrained:
+        names = [n for n in names if n in set(pretrained_models())]
+    return names
+
+
 __all__ = [
     "AlexNet",
     "VGG11",
@@ -88,4 +122,12 @@ __all__ = [
     "FeatureInfo",
     "feature_info",
     "inference_model",
+    # The tables' lookups, answered once every family above is registered.
+    "ModelSpec",
+    "get_model",
+    "get_spec",
+    "get_weights",
+    "list_models",
+    "list_weights",
+    "register_model",
 ]

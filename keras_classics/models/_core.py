@@ -25,8 +25,11 @@ from typing import Any, Optional
 import keras
 
 from keras_classics.models import features
-from keras_classics.preprocessing import InputConfig
-from keras_classics.registry import ModelSpec, register_model
+from keras_classics.records.augmentation import Augmentation, register_augmentation
+from keras_classics.records.input_config import InputConfig
+from keras_classics.records.recipe import Recipe
+from keras_classics.records.registry import ModelSpec, register_model
+from keras_classics.weights import cache, cards, loading
 
 POOLINGS = (None, "avg", "max")
 
@@ -237,6 +240,13 @@ class Family:
       mode: the preprocess_input mode the family's networks take (InputConfig.mode).
       describe: row -> the summary that opens a row's docstring, when `register` is given
         none.
+      augmentation: the paper's training augmentation, an Augmentation record
+        (keras_classics/records/augmentation.py), registered under its name, which
+        ModelSpec.augmentation gives.
+      recipe: the paper's training recipe (a Recipe record, ModelSpec.recipe); a row that
+        trains otherwise gives its own to `register`.
+      small_image_recipe: the paper's recipe for small images (CIFAR), if it has one
+        (ModelSpec.small_image_recipe).
     """
 
     name: str
@@ -246,12 +256,17 @@ class Family:
     options: tuple = ()
     mode: str = "torch"
     describe: Optional[Callable] = None
+    augmentation: Optional[Augmentation] = None
+    recipe: Optional[Recipe] = None
+    small_image_recipe: Optional[Recipe] = None
 
-    def register(self, name, builder_name, row, summary=None):
+    def register(self, name, builder_name, row, summary=None, recipe=None, replica_check=None):
         """The public builder of table row `row`, registered as `name`.
 
         `summary` (default `describe(row)`) opens its docstring: the row's paper table entry
         and what sets it apart; the standard arguments and the family's options follow.
+        `recipe` replaces the family's for this row, on every dataset. `replica_check`
+        (a ReplicaCheck) makes the row its family's model in the replica equivalence check.
         """
         summary = summary if summary is not None else self.describe(row)
         defaults = {o.name: o.default for o in self.options}
@@ -259,6 +274,8 @@ class Family:
         options = self.options + ((AUX_LOGITS,) if arch.aux_heads else ()) + FEATURE_OPTIONS
         builder = _builder(self, row, builder_name, name, options, arch.classes)
         builder.__doc__ = _doc(summary, self.paper, name, arch, options)
+        if self.augmentation is not None:
+            register_augmentation(self.augmentation)
         register_model(
             ModelSpec(
                 name=name,
@@ -270,6 +287,10 @@ class Family:
                 fixed_head=arch.head.grid is not None,
                 aux_loss_weights=tuple(a.loss_weight for a in arch.aux_heads),
                 classes=arch.classes,
+                augmentation=self.augmentation and self.augmentation.name,
+                recipe=recipe or self.recipe,
+                small_image_recipe=None if recipe else self.small_image_recipe,
+                replica_check=replica_check,
             )
         )
         return builder
@@ -302,30 +323,51 @@ def _doc(summary, paper, name, arch, options):
 
 def _builder(family, row, builder_name, default_name, options, default_classes):
     accepted = [o.name for o in options]
+    # The defaults are STANDARD_ARGS' (the row's classes) and the options', read from this one
+    # signature: help(), inspect and the stub (keras_classics/stubgen.py) show it, and `builder`
+    # binds its arguments against it.
+    standard = {**STANDARD_ARGS, "classes": default_classes}
+    signature = inspect.Signature(
+        [
+            inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
+            for n, d in standard.items()
+        ]
+        + [
+            inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default)
+            for o in options
+        ]
+    )
 
-    def builder(
-        include_top=True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=default_classes,
-        classifier_activation="softmax",
-        name=None,
-        **kwargs,
-    ):
-        unknown = sorted(set(kwargs) - set(accepted))
+    def builder(*args, **kwargs):
+        unknown = sorted(set(kwargs) - set(standard) - set(accepted))
         if unknown:
             raise TypeError(
                 f"{builder_name}() got unexpected keyword arguments {unknown}; "
                 f"accepted options: {accepted}."
             )
-        from keras_classics import pretrained  # imports the conversion tables, which import us
+        # Only the options passed: a weight card's own options fill in the others.
+        passed = signature.bind(*args, **kwargs).arguments
+        return build(
+            **{n: passed.get(n, d) for n, d in standard.items()},
+            kwargs={n: v for n, v in passed.items() if n not in standard},
+        )
 
+    def build(
+        *,
+        include_top,
+        weights,
+        input_tensor,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        name,
+        kwargs,
+    ):
         card = None
-        if pretrained.is_card_name(weights):  # "imagenet", "SOURCE" or "SOURCE:TAG"
-            card = pretrained.resolve(default_name, weights)
-            kwargs = pretrained.builder_options(card, kwargs)
+        if cards.is_card_name(weights):  # "imagenet", "SOURCE" or "SOURCE:TAG"
+            card = cards.resolve(default_name, weights)
+            kwargs = cards.builder_options(card, kwargs)
             weights = None  # loaded by name below
         chosen = {o.name: kwargs.get(o.name, o.default) for o in options}
         aux_logits = chosen.pop(AUX_LOGITS.name, False)
@@ -343,9 +385,11 @@ def _builder(family, row, builder_name, default_name, options, default_classes):
             default_size=arch.default_size,
             min_size=arch.min_size,
         )
-        # Fetched (downloaded and converted on first use) before the body is built: a
-        # download that fails costs no build.
-        stored = pretrained.fetch(card) if card is not None else None
+        # The upstream file is downloaded before the body is built: a download that fails
+        # costs no build.
+        stored = cache.cached(card) if card is not None else None
+        if card is not None and stored is None:
+            cache.download_source(card)
         endpoints = family.body(inputs, arch.config)
         x = list(endpoints.values())[-1]
         sources = keras.utils.get_source_inputs(inputs)
@@ -355,7 +399,9 @@ def _builder(family, row, builder_name, default_name, options, default_classes):
         if features_only:
             body = keras.Model(sources, x, name=name or default_name)
             model = features.features_model(body, out_indices)
-            return _finish(model, card, stored, weights, chosen, options, aux_logits)
+            if card is not None:
+                _load_card(model, card, stored, builder, own=False)
+            return _finish(model, card, weights, chosen, options, aux_logits)
         head_args = dict(
             classes=classes,
             classifier_activation=classifier_activation,
@@ -379,30 +425,42 @@ def _builder(family, row, builder_name, default_name, options, default_classes):
         elif pooling == "max":
             x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
         model = keras.Model(sources, [x, *aux] if aux else x, name=name or default_name)
-        return _finish(model, card, stored, weights, chosen, options, aux_logits)
+        if card is not None:
+            # The card's whole network: its head, 3 input channels, the card's options.
+            reference = {o.name: card.builder_kwargs.get(o.name, o.default) for o in options}
+            own = (
+                include_top
+                and classes == default_classes
+                and not aux_logits
+                and model.inputs[0].shape[-1] == 3
+                and all(reference[k] == v for k, v in chosen.items())
+            )
+            _load_card(model, card, stored, builder, own)
+        return _finish(model, card, weights, chosen, options, aux_logits)
 
-    standard = [
-        inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=d)
-        for n, d in {**STANDARD_ARGS, "classes": default_classes}.items()
-    ]
-    keyword = [
-        inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default)
-        for o in options
-    ]
-    builder.__signature__ = inspect.Signature(standard + keyword)
+    builder.__signature__ = signature
     builder.__name__ = builder.__qualname__ = builder_name
     # help() and tracebacks name the family module, where its one assignment stands.
     builder.__module__ = family.body.__module__
     return builder
 
 
-def _finish(model, card, stored, weights, chosen, options, aux_logits):
-    """Loads the weights into the built `model` and records what it was built with."""
-    from keras_classics import pretrained
+def _load_card(model, card, stored, builder, own):
+    """Loads `card`'s weights into `model` from the cache (`stored`, or None when the cache
+    lacks them). On a miss the upstream file is converted into `model` itself when it is the
+    card's whole network (`own`), else into one `builder` makes with the card's options, and
+    the cache keeps it (weights/cache.py); then `model` loads it by layer name."""
+    if stored is None:
+        reference = (lambda: model) if own else (lambda: builder(**card.builder_kwargs))
+        stored, converted = cache.convert(card, reference)
+        if converted is model:
+            return
+    cache.load(model, card, stored)
 
-    if card is not None:
-        pretrained.load(model, card, stored)
-    elif weights is not None:
+
+def _finish(model, card, weights, chosen, options, aux_logits):
+    """Loads a weights file into the built `model` and records what it was built with."""
+    if weights is not None:
         load_weights(model, weights)
     # What the model was built with, for `summary` and users (object.__setattr__: plain
     # records, kept out of Keras' attribute tracking).
@@ -520,13 +578,11 @@ def _check_input_shape(input_shape, min_size):
 
 def load_weights(model, weights, new_heads=True):
     """Loads a weights file of this architecture by layer name
-    (keras_classics/pretrained/loading.py): the body must fit; a classifier for other classes
+    (keras_classics/weights/loading.py): the body must fit; a classifier for other classes
     stays randomly initialised (logged: fine-tuning), a first convolution on other input
     channels is adapted, and a part of the body (include_top=False, features_only=True) loads
     what it has. Anything else that does not fit is a ValueError, raised before the builder
     returns. new_heads=False refuses a classifier that does not fit too (the export)."""
-    from keras_classics.pretrained import loading
-
     try:
         stored = loading.stored_layers(weights)
     except (ValueError, KeyError, TypeError, OSError) as err:

@@ -10,6 +10,7 @@ from 1, as TF-slim's Branch_i scopes; a conv unit adds `_conv`, `_bn`, `_relu`. 
 mirror a released checkpoint's names (GoogLeNet's Caffe names) pass their own names.
 """
 
+import collections
 import dataclasses
 import re
 from typing import Optional, Union
@@ -17,6 +18,9 @@ from typing import Optional, Union
 import keras
 
 from keras_classics.models import _core
+from keras_classics.records.augmentation import Augmentation
+from keras_classics.records.recipe import Recipe
+from keras_classics.weights import keras_layout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +45,45 @@ class ConvStyle:
 
 
 # The builder option with_options reads (Inception-v2/v3, Inception-ResNet).
+# The Inception line's training augmentation: Szegedy et al. 2015 (GoogLeNet), section 6,
+# patches of 8% to 100% of the image at aspect ratios 3/4 to 4/3, kept by its successors.
+AUGMENTATION = Augmentation("inception", "Szegedy et al. 2015, section 6", "area")
+
+# The Inception line's training recipe: Szegedy et al. 2016 (Rethinking), section 8: RMSProp
+# decay 0.9, epsilon 1.0, LR 0.045 decayed by 0.94 every 2 epochs, gradient clipping 2.0, batch
+# 32 per replica, 100 epochs. Weight decay 4e-5 is TF-slim's (the paper gives none). Szegedy et
+# al. 2017 train Inception-v4 and Inception-ResNet the same way; BN-Inception takes TF-slim's
+# defaults, the same. GoogLeNet has its own (googlenet.py), Inception-v3 adds label smoothing.
+RECIPE = Recipe(
+    "Szegedy et al. 2016, section 8; TF-slim",
+    "rmsprop",
+    0.045,
+    32,
+    100,
+    "exponential",
+    4e-5,
+    decay_rate=0.94,
+    decay_epochs=2,
+    clip_norm=2.0,
+)
+
+
+def family(paper, configure, body, options=(), recipe=RECIPE):
+    """A Family of the Inception line: the registry's "inception" family, [-1, 1] inputs (mode
+    "tf": the TF-slim, torchvision and timm weights of these nets take them), section 6's
+    augmentation and, unless `recipe`, Rethinking's recipe."""
+    return _core.Family(
+        "inception",
+        paper,
+        configure,
+        body,
+        options,
+        mode="tf",
+        augmentation=AUGMENTATION,
+        recipe=recipe,
+    )
+
+
 BN_SCALE = _core.Option(
     "bn_scale",
     True,
@@ -176,3 +219,110 @@ def operation_at(name):
         return None
     module_name, branch_index, position, split, kind = match.groups()
     return Operation(module_name, int(branch_index), int(position), split, kind)
+
+
+# --- the naming rule for weight conversion (each family module's rows use these) ------------
+
+
+def torch_unit_names(module_of):
+    """Names of a net of torch conv units (torchvision's BasicConv2d, timm's ConvNormAct: a
+    conv `.conv` and its BN `.bn`), for the Inception family.
+
+    `module_of(name, branches)` gives the torch module of our Conv2D or Dense layer `name`, or
+    None where the source has none; `branches` maps (module, branch) of our Inception naming
+    rule to that branch's `Operation`s, for sources whose names depend on a branch's length.
+    Our Conv2D `name` with a BN `name_bn` is a unit, read from `{module}.conv` and
+    `{module}.bn`; any other layer from the module itself.
+    """
+
+    def names(model):
+        layers = {layer.name for layer in model.layers}
+        branches = collections.defaultdict(list)
+        for name in layers:
+            operation = operation_at(name)
+            if operation:
+                branches[operation.module, operation.branch].append(operation)
+        found = {}
+        for layer in model.layers:
+            if not isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+                continue
+            module = module_of(layer.name, branches)
+            if module is None:
+                continue
+            if f"{layer.name}_bn" in layers:
+                found[layer.name], found[f"{layer.name}_bn"] = f"{module}.conv", f"{module}.bn"
+            else:
+                found[layer.name] = module
+        return found
+
+    return names
+
+
+def timm_branch_module(prefix, operation, branches):
+    """timm's module of a branch's conv: a branch of one operation is the unit itself
+    (`branch0`), a longer one an nn.Sequential (`branch1.2`, pools counted), and one with an
+    expanded filter bank flat attributes (`branch1_1a`: Inception-v4's InceptionC)."""
+    ops = branches[operation.module, operation.branch]
+    if any(op.split for op in ops):
+        return f"{prefix}.branch{operation.branch}_{operation.position - 1}{operation.split}"
+    if len({op.position for op in ops}) == 1:
+        return f"{prefix}.branch{operation.branch}"
+    return f"{prefix}.branch{operation.branch}.{operation.position - 1}"
+
+
+def module_conv(name):
+    """The Operation of a module's conv `name`, else None."""
+    operation = operation_at(name)
+    return operation if operation is not None and operation.kind == "conv" else None
+
+
+def creation_order(model):
+    """Sort key of our Inception layers in the order the builder made them. model.layers is
+    sorted by depth, which interleaves a module's branches; a module's operations are ordered
+    by (branch, position, split) after the layers before the module."""
+    index = {layer.name: i for i, layer in enumerate(model.layers)}
+    first = {}
+    for name, i in index.items():
+        operation = operation_at(name)
+        if operation:
+            first[operation.module] = min(first.get(operation.module, i), i)
+
+    def key(layer):
+        operation = operation_at(layer.name)
+        if operation is None:
+            return (index[layer.name], 0, 0, "")
+        return (first[operation.module], operation.branch, operation.position, operation.split)
+
+    return key
+
+
+def keras_applications_plan(named):
+    """Plan of an Inception net from keras.applications: the conv units (conv + BN
+    `{conv}_bn`) that `named` does not name take its automatically named layers in creation
+    order (weights/keras_layout.py, rank_auto_named); `named(our layer name)` gives the
+    source's name of the other layers (or None)."""
+
+    def plan_fn(model):
+        layers = {layer.name: layer for layer in model.layers}
+        units = sorted(
+            (
+                layer
+                for layer in model.layers
+                if isinstance(layer, keras.layers.Conv2D)
+                and f"{layer.name}_bn" in layers
+                and named(layer.name) is None
+            ),
+            key=creation_order(model),
+        )
+        plan = {}
+        for rank, conv in enumerate(units):
+            bn = layers[f"{conv.name}_bn"]
+            plan[conv.name] = keras_layout.variables(conv, f"conv2d#{rank}")
+            plan[bn.name] = keras_layout.variables(bn, f"batch_normalization#{rank}")
+        for layer in model.layers:
+            source = named(layer.name) if layer.weights and layer.name not in plan else None
+            if source:
+                plan[layer.name] = keras_layout.variables(layer, source)
+        return plan
+
+    return plan_fn

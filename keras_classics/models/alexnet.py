@@ -9,6 +9,10 @@ import keras
 from keras_classics.layers import LocalResponseNormalization
 from keras_classics.layers.group_conv import conv2d
 from keras_classics.models import _core
+from keras_classics.records.augmentation import Augmentation
+from keras_classics.records.recipe import Recipe
+from keras_classics.records.registry import ReplicaCheck
+from keras_classics.weights import cards, conversion, torch_layout
 
 PAPER = "Krizhevsky et al. 2012, ImageNet Classification with Deep CNNs, Fig. 2"
 
@@ -108,7 +112,23 @@ OPTIONS = (
         "61,100,840 parameters).",
     ),
 )
-ALEXNET = _core.Family("alexnet", PAPER, configure, body, OPTIONS)
+# Training: section 5, SGD momentum 0.9, batch 128, weight decay 5e-4, LR 0.01 divided by 10
+# when the validation error stopped improving, ~90 epochs.
+# Augmentation, sections 2 and 4.1: the shorter side rescaled to 256, the central 256x256
+# square, a random 224x224 patch of it and its mirror image, and the PCA colour lighting
+# (keras_classics/data/train_preprocessing.py runs the operations).
+AUGMENTATION = Augmentation(
+    "alexnet",
+    "Krizhevsky et al. 2012, section 4.1",
+    "scale",
+    scale=(256, 256),
+    central_square=True,
+    after_resize=("pca_lighting",),
+)
+RECIPE = Recipe("Krizhevsky et al. 2012, section 5", "sgd", 0.01, 128, 90, "plateau", 5e-4)
+ALEXNET = _core.Family(
+    "alexnet", PAPER, configure, body, OPTIONS, augmentation=AUGMENTATION, recipe=RECIPE
+)
 
 AlexNet = ALEXNET.register(
     "alexnet",
@@ -119,4 +139,42 @@ AlexNet = ALEXNET.register(
     The head is Flatten + fc6/fc7 (4096, ReLU, dropout 0.5) + classifier, so include_top=True
     needs the 6x6 final grid of the variant's input size.
     """,
+    # Replica equivalence (keras_classics/training/equivalence.py) in float64: its float32
+    # runs at 227 agreed to 2e-6 on an AVX-512 CPU but parted by 1% on an AVX2 one with oneDNN
+    # (3e-8 in float64 there). At its 67-pixel minimum under a pooled head (its body: LRN,
+    # grouped and plain convolutions; the fixed head's Flatten and fully connected layers
+    # compute nothing per replica, and its Dropout is GoogLeNet's, compared with its head):
+    # the float64 run at 227 took 6 minutes of CI on the AVX2 CPU, 24 s at 67 (3.0e-8).
+    replica_check=ReplicaCheck(67, include_top=False),
+)
+
+
+# --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
+
+# torchvision.models.AlexNet.classifier: Dropout, Linear, ReLU, Dropout, Linear, ReLU, Linear.
+conversion.register_conversions(
+    torch_layout.row(
+        "torchvision",
+        "alexnet",
+        "alexnet",
+        torch_layout.plan(torch_layout.sequential_names((1, 4, 6))),
+        ("classifier.",),
+        input=torch_layout.TORCHVISION_224,
+        variant="torchvision",
+    ),
+)
+cards.register_cards(
+    cards.torchvision_card(
+        "alexnet",
+        "IMAGENET1K_V1",
+        "alexnet-owt-7be5be79.pth",
+        56.522,
+        79.066,
+        61_100_840,
+        0.714,
+        233.087,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
 )

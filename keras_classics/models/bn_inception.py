@@ -82,8 +82,7 @@ def configure(row):
     )
 
 
-# TF-slim trains it on [-1, 1] inputs.
-BN_INCEPTION = _core.Family("inception", PAPER, configure, body, mode="tf")
+BN_INCEPTION = _inception.family(PAPER, configure, body)
 
 BNInception = BN_INCEPTION.register(
     "bn_inception",

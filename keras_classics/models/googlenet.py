@@ -6,12 +6,18 @@ inception_3a_3x3_reduce, ..., inception_3a_pool_proj), which read like Table 1's
 """
 
 import dataclasses
+import re
 
 import keras
 
 from keras_classics.layers import LocalResponseNormalization
-from keras_classics.models import _core
+from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, conv_unit
+from keras_classics.records.augmentation import Augmentation, register_augmentation
+from keras_classics.records.input_config import InputConfig
+from keras_classics.records.recipe import Recipe
+from keras_classics.records.registry import ReplicaCheck
+from keras_classics.weights import cards, conversion, torch_layout
 
 PAPER = "Szegedy et al. 2015, Going Deeper with Convolutions (GoogLeNet), Table 1"
 
@@ -175,7 +181,21 @@ OPTIONS = (
 # Preprocessing: torchvision's googlenet weights were ported from TF; with
 # transform_input=True it maps its mean/std-normalised input back to [-1, 1] before conv1,
 # so the layers (and any converted checkpoint) expect [-1, 1]: mode "tf".
-GOOGLENET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+# Training augmentation: section 6 (_inception.AUGMENTATION).
+# Training: section 6, momentum 0.9, LR decreased 4% every 8 epochs. Base LR, batch and decay
+# are not in the paper: the BVLC Caffe solver's (0.01, 32, 2e-4).
+RECIPE = Recipe(
+    "Szegedy et al. 2015, section 6; BVLC solver",
+    "sgd",
+    0.01,
+    32,
+    250,
+    "exponential",
+    2e-4,
+    decay_rate=0.96,
+    decay_epochs=8,
+)
+GOOGLENET = _inception.family(PAPER, configure, body, OPTIONS, recipe=RECIPE)
 
 GoogLeNet = GOOGLENET.register(
     "googlenet",
@@ -188,4 +208,82 @@ GoogLeNet = GOOGLENET.register(
     [predictions, aux1_predictions, aux2_predictions], weighted 0.3 each in the loss
     (spec.aux_loss_weights).
     """,
+    # Replica equivalence (keras_classics/training/equivalence.py): float32 agrees to under
+    # 1e-6 on AVX2 and AVX-512 CPUs; with its head, whose Dropout is the check's.
+    replica_check=ReplicaCheck(32, True, "float32"),
+)
+
+# Section 6's photometric distortions (after Howard 2013; TF-slim inception_preprocessing's
+# ranges), which the paper found "useful to combat overfitting to some extent": a named
+# augmentation for --augmentation. The family's default stays the crops alone, the Inception
+# line's common part (docs/data.md).
+register_augmentation(
+    Augmentation(
+        "inception_color",
+        "Szegedy et al. 2015, section 6, photometric",
+        "area",
+        after_resize=("color_distortion",),
+    )
+)
+
+
+# --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
+
+# Our GoogLeNet (Caffe names) -> torchvision's: stem units, then the inception branches.
+_GOOGLENET_STEM = {"conv1": "conv1", "conv2_reduce": "conv2", "conv2": "conv3", "predictions": "fc"}
+_GOOGLENET_BRANCH = {
+    "1x1": "branch1",
+    "3x3_reduce": "branch2.0",
+    "3x3": "branch2.1",
+    "5x5_reduce": "branch3.0",
+    "5x5": "branch3.1",
+    "pool_proj": "branch4.1",
+}
+_GOOGLENET_UNIT = re.compile(r"inception_(\d[a-e])_(\w+)")
+
+
+def torchvision_module(name, _):
+    """conv1, conv2_reduce, conv2 -> conv1, conv2, conv3; inception_3a_3x3_reduce ->
+    inception3a.branch2.0 ...; predictions -> fc. The aux heads are not mapped (see ROWS)."""
+    if name in _GOOGLENET_STEM:
+        return _GOOGLENET_STEM[name]
+    match = _GOOGLENET_UNIT.fullmatch(name)
+    if match and match[2] in _GOOGLENET_BRANCH:
+        return f"inception{match[1]}.{_GOOGLENET_BRANCH[match[2]]}"
+    return None
+
+
+conversion.register_conversions(
+    # torchvision's pretrained googlenet is built with transform_input=True: the model maps
+    # its mean/std-normalised input back to (x / 255 - 0.5) / 0.5 before the first conv, so
+    # the layers (and our converted model, which has no such step) take [-1, 1] input:
+    # preprocessing "tf" equals torchvision's model on its own "torch" normalisation. Its aux
+    # heads (aux1., aux2.) pool adaptively to 4x4 where ours pool 5x5/3 (the paper's), and
+    # torchvision never trained them: not converted, aux_logits=True refused.
+    torch_layout.row(
+        "torchvision",
+        "googlenet",
+        "googlenet",
+        torch_layout.plan(_inception.torch_unit_names(torchvision_module)),
+        ("fc.",),
+        input=InputConfig("tf", 224),
+        aux=("aux1.", "aux2."),
+        variant="torchvision",
+        aux_logits=False,
+    ),
+)
+cards.register_cards(
+    cards.torchvision_card(
+        "googlenet",
+        "IMAGENET1K_V1",
+        "googlenet-1378be20.pth",
+        69.778,
+        89.53,
+        6_624_904,
+        1.498,
+        49.731,
+        256,
+        224,
+        "tree/main/references/classification#googlenet",
+    ),
 )

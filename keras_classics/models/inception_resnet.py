@@ -21,6 +21,7 @@ conv_7b_1x1): the stage is the grid (35, 17, 8) a block works on.
 """
 
 import dataclasses
+import re
 from typing import Optional
 
 import keras
@@ -29,6 +30,8 @@ from keras_classics.layers import ScaledResidual
 from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool
 from keras_classics.models.inception_v4 import reduction_a
+from keras_classics.records.input_config import InputConfig
+from keras_classics.weights import cards, conversion, keras_layout, torch_layout
 
 PAPER = "Szegedy et al. 2017, Inception-v4, Inception-ResNet, Figures 7, 10-19"
 
@@ -236,8 +239,7 @@ OPTIONS = (
     ),
     _inception.BN_SCALE,
 )
-# TF-slim and timm weights take [-1, 1] inputs.
-INCEPTION_RESNET = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+INCEPTION_RESNET = _inception.family(PAPER, configure, body, OPTIONS)
 
 InceptionResNetV1 = INCEPTION_RESNET.register(
     "inception_resnet_v1",
@@ -262,4 +264,118 @@ InceptionResNetV2 = INCEPTION_RESNET.register(
     BN with scale (timm: 55,843,464 trainable parameters; bn_scale=False as keras.applications
     and TF-slim: 55,813,192). Residual scales 0.17 / 0.10 / 0.20, the last block unscaled.
     """,
+)
+
+
+# --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
+
+# timm's inception_resnet_v2: a port of the TF-slim release.
+_IRV2_STEM = re.compile(r"conv_(\d[a-z])_\dx\d")
+_IRV2_BLOCK = re.compile(r"block(35|17|8)_(\d+)")
+_IRV2_REPEAT = {"35": "repeat", "17": "repeat_1", "8": "repeat_2"}
+
+
+def _irv2_block(block, branches):
+    """block35_k, block17_k, block8_k -> repeat.{k-1}, repeat_1.{k-1}, repeat_2.{k-1}; the last
+    8x8 block (unscaled, no ReLU) is timm's `block8`."""
+    grid, index = _IRV2_BLOCK.fullmatch(block).groups()
+    last = max(
+        int(m[2])
+        for m in (_IRV2_BLOCK.fullmatch(module) for module, _ in branches)
+        if m and m[1] == "8"
+    )
+    return (
+        "block8" if grid == "8" and int(index) == last else f"{_IRV2_REPEAT[grid]}.{int(index) - 1}"
+    )
+
+
+def timm_module(name, branches):
+    """conv_1a_3x3 ... conv_7b_1x1 -> conv2d_1a ... conv2d_7b; mixed_5b/6a/7a keep their
+    names; blocks -> repeat*.k (their linear 1x1 `_up_conv` -> `.conv2d`); predictions ->
+    classif."""
+    if name == "predictions":
+        return "classif"
+    match = _IRV2_STEM.fullmatch(name)
+    if match:
+        return f"conv2d_{match[1]}"
+    if name.endswith("_up_conv"):
+        return f"{_irv2_block(name[: -len('_up_conv')], branches)}.conv2d"
+    operation = _inception.module_conv(name)
+    if operation is None:
+        return None
+    prefix = (
+        _irv2_block(operation.module, branches)
+        if _IRV2_BLOCK.fullmatch(operation.module)
+        else operation.module
+    )
+    return _inception.timm_branch_module(prefix, operation, branches)
+
+
+_BLOCK_UP = re.compile(r"(block(?:35|17|8)_\d+)_up_conv")
+
+
+def keras_applications_name(name):
+    """Layers keras.applications names: each block's linear 1x1 conv (block35_1_conv ...),
+    the final conv unit conv_7b (+ conv_7b_bn), predictions."""
+    match = _BLOCK_UP.fullmatch(name)
+    if match:
+        return f"{match[1]}_conv"
+    return {
+        "conv_7b_1x1": "conv_7b",
+        "conv_7b_1x1_bn": "conv_7b_bn",
+        "predictions": "predictions",
+    }.get(name)
+
+
+conversion.register_conversions(
+    torch_layout.row(
+        "timm",
+        "inception_resnet_v2",
+        "inception_resnet_v2",
+        torch_layout.plan(_inception.torch_unit_names(timm_module)),
+        ("classif.",),
+        input=InputConfig("tf", 299, crop_ratio=0.8975, interpolation="bicubic"),
+    ),
+    # keras.applications' InceptionResNetV2: BN without scale (our bn_scale=False).
+    keras_layout.row(
+        "InceptionResNetV2",
+        "inception_resnet_v2",
+        _inception.keras_applications_plan(keras_applications_name),
+        ("predictions/",),
+        input=keras_layout.TF_299,
+        rename=keras_layout.rank_auto_named,
+        builder_kwargs=dict(bn_scale=False),
+    ),
+)
+cards.register_cards(
+    cards.timm_card(
+        "inception_resnet_v2.tf_in1k",
+        80.434,
+        95.312,
+        299,
+        0.8975,
+        "bicubic",
+        "apache-2.0",
+        55_843_464,
+    ),
+    cards.timm_card(
+        "inception_resnet_v2.tf_ens_adv_in1k",
+        79.998,
+        94.94,
+        299,
+        0.8975,
+        "bicubic",
+        "apache-2.0",
+        55_843_464,
+    ),
+    cards.keras_card(
+        "InceptionResNetV2",
+        "inception_resnet_v2/inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+        "e693bd0210a403b3192acc6073ad2e96",
+        80.3,
+        95.3,
+        215,
+        "Apache-2.0 (TensorFlow models)",
+        55_813_192,
+    ),
 )

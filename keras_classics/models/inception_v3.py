@@ -16,11 +16,15 @@ module naming rule of `_inception`.
 """
 
 import dataclasses
+import re
 
 import keras
 
 from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
+from keras_classics.records.input_config import InputConfig
+from keras_classics.records.registry import ReplicaCheck
+from keras_classics.weights import cards, conversion, keras_layout, torch_layout
 
 PAPER = "Szegedy et al. 2016, Rethinking the Inception Architecture, Table 1"
 
@@ -217,8 +221,7 @@ OPTIONS = (
         "pool, the default, leaves it out).",
     ),
 )
-# TF-slim, torchvision (transform_input) and timm weights all take [-1, 1] inputs.
-INCEPTION = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+INCEPTION = _inception.family(PAPER, configure, body, OPTIONS)
 
 InceptionV2 = INCEPTION.register(
     "inception_v2",
@@ -246,4 +249,140 @@ InceptionV3 = INCEPTION.register(
     [predictions, aux1_predictions], loss weight 0.4 (TF-slim's; the paper gives none) in
     spec.aux_loss_weights.
     """,
+    # Section 7: label-smoothing regularisation with epsilon 0.1.
+    recipe=dataclasses.replace(_inception.RECIPE, label_smoothing=0.1),
+    # Replica equivalence: its runs part even in float64, not yet explained (docs/roadmap.md),
+    # so not yet shown equivalent; its family is, by GoogLeNet. (An earlier measurement that
+    # its gradients jump for any weight change was wrong: its Dropout drew a new mask between
+    # the two gradients; equivalence.gradient_change replays the masks, and the float64
+    # gradients change smoothly.)
+    replica_check=ReplicaCheck(75, pending=True),
+)
+
+
+# --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
+
+# torchvision's (and timm's) Inception3: the branch attributes of InceptionA (mixed_5b-d),
+# InceptionB (mixed_6a), InceptionC (mixed_6b-e), InceptionD (mixed_7a), InceptionE (mixed_7b,
+# 7c), in our branch order.
+_V3_BRANCHES = {
+    "5": ("branch1x1", "branch5x5", "branch3x3dbl", "branch_pool"),
+    "6a": ("branch3x3", "branch3x3dbl"),
+    "6": ("branch1x1", "branch7x7", "branch7x7dbl", "branch_pool"),
+    "7a": ("branch3x3", "branch7x7x3"),
+    "7": ("branch1x1", "branch3x3", "branch3x3dbl", "branch_pool"),
+}
+_V3_NAMED = {
+    "predictions": "fc",
+    "aux1_1_conv": "AuxLogits.conv0",
+    "aux1_2_conv": "AuxLogits.conv1",
+    "aux1_predictions": "AuxLogits.fc",
+}
+_V3_STEM = re.compile(r"conv_(\d[a-z]_\dx\d)")
+
+
+def torchvision_module(name, branches):
+    """conv_1a_3x3 -> Conv2d_1a_3x3; mixed_5b_b1_2_conv -> Mixed_5b.branch5x5_2: a branch of
+    one conv is the unit itself (branch1x1, branch_pool), a longer one numbers its convs from
+    1 (branch3x3_2a in a Split); aux1_* -> AuxLogits.conv0, conv1, fc; predictions -> fc."""
+    if name in _V3_NAMED:
+        return _V3_NAMED[name]
+    match = _V3_STEM.fullmatch(name)
+    if match:
+        return f"Conv2d_{match[1]}"
+    operation = _inception.operation_at(name)
+    if operation is None or operation.kind != "conv":
+        return None
+    grid = operation.module[len("mixed_") :]
+    prefix = _V3_BRANCHES[grid if grid in _V3_BRANCHES else grid[0]][operation.branch]
+    convs = [op for op in branches[operation.module, operation.branch] if op.kind == "conv"]
+    suffix = "" if len(convs) == 1 else f"_{operation.position}{operation.split}"
+    return f"{operation.module.capitalize()}.{prefix}{suffix}"
+
+
+TORCHVISION_PLAN = torch_layout.plan(_inception.torch_unit_names(torchvision_module))
+# timm's pretrained configs: mean = std = 0.5 ([-1, 1], "tf"), 299, crop 0.875, bicubic
+# resize; inception_v3.gluon_in1k takes ImageNet mean/std ("torch").
+TIMM_299 = InputConfig("tf", 299, interpolation="bicubic")
+# torchvision's and timm's Inception-v3 pool as torchvision's (padding counted:
+# avg_pool2d(3, 1, padding=1)); AuxLogits converts into our aux head when the model is built
+# with aux_logits=True (timm's tv_in1k checkpoint holds it too).
+TORCH_ROW = dict(plan=TORCHVISION_PLAN, head=("fc.",), aux=("AuxLogits.",))
+conversion.register_conversions(
+    # torchvision's pretrained inception_v3 is built with transform_input=True (see
+    # googlenet.py): [-1, 1] input, "tf"; 342 -> 299 centre crop.
+    torch_layout.row(
+        "torchvision",
+        "inception_v3",
+        "inception_v3",
+        **TORCH_ROW,
+        input=InputConfig("tf", 299, crop_ratio=299 / 342),
+        avg_pool_counts_padding=True,
+    ),
+    torch_layout.row(
+        "timm",
+        "inception_v3",
+        "inception_v3",
+        **TORCH_ROW,
+        input=TIMM_299,
+        avg_pool_counts_padding=True,
+    ),
+    torch_layout.row(
+        "timm",
+        "inception_v3.gluon_in1k",
+        "inception_v3",
+        **TORCH_ROW,
+        input=InputConfig("torch", 299, interpolation="bicubic"),
+        avg_pool_counts_padding=True,
+    ),
+    # keras.applications' InceptionV3 has BN without scale (our bn_scale=False) and no aux
+    # head (aux_logits=True is refused).
+    keras_layout.row(
+        "InceptionV3",
+        "inception_v3",
+        _inception.keras_applications_plan(
+            lambda name: "predictions" if name == "predictions" else None
+        ),
+        ("predictions/",),
+        input=keras_layout.TF_299,
+        rename=keras_layout.rank_auto_named,
+        builder_kwargs=dict(bn_scale=False, aux_logits=False),
+    ),
+)
+cards.register_cards(
+    cards.torchvision_card(
+        "inception_v3",
+        "IMAGENET1K_V1",
+        "inception_v3_google-0cc3c7bd.pth",
+        77.294,
+        93.45,
+        27_161_264,
+        5.713,
+        103.903,
+        342,
+        299,
+        "tree/main/references/classification#inception-v3",
+    ),
+    cards.timm_card(
+        "inception_v3.tv_in1k", 77.472, 93.468, 299, 0.875, "bicubic", "apache-2.0", 23_834_568
+    ),
+    cards.timm_card(
+        "inception_v3.tf_in1k", 77.866, 93.644, 299, 0.875, "bicubic", "apache-2.0", 23_834_568
+    ),
+    cards.timm_card(
+        "inception_v3.tf_adv_in1k", 77.598, 93.726, 299, 0.875, "bicubic", "apache-2.0", 23_834_568
+    ),
+    cards.timm_card(
+        "inception_v3.gluon_in1k", 78.806, 94.372, 299, 0.875, "bicubic", "apache-2.0", 23_834_568
+    ),
+    cards.keras_card(
+        "InceptionV3",
+        "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        "9a0d58056eeedaa3f26cb7ebd46da564",
+        77.9,
+        93.7,
+        92,
+        "Apache-2.0 (Keras 2 docs; fchollet/deep-learning-models says MIT)",
+        23_817_352,
+    ),
 )

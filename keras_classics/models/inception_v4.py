@@ -9,6 +9,8 @@ unpadded, the others 'same'. Layer names are the TF-slim end points (conv_1a_3x3
 
 from keras_classics.models import _core, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
+from keras_classics.records.input_config import InputConfig
+from keras_classics.weights import cards, conversion, torch_layout
 
 PAPER = "Szegedy et al. 2017, Inception-v4, Inception-ResNet, Figures 3-9"
 
@@ -160,8 +162,7 @@ OPTIONS = (
         "None), as Inception-ResNet's depths.",
     ),
 )
-# TF-slim and timm weights take [-1, 1] inputs.
-INCEPTION_V4 = _core.Family("inception", PAPER, configure, body, OPTIONS, mode="tf")
+INCEPTION_V4 = _inception.family(PAPER, configure, body, OPTIONS)
 
 InceptionV4 = INCEPTION_V4.register(
     "inception_v4",
@@ -173,4 +174,48 @@ InceptionV4 = INCEPTION_V4.register(
     BN with scale after every conv (timm: 42,679,816 trainable parameters; TF-slim drops BN's
     scale: 42,648,232). Global average pool, dropout 0.2 (keep 0.8), classifier.
     """,
+)
+
+
+# --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
+
+# timm's inception_v4: a port of the TF-slim release, [-1, 1] input (its pretrained_cfg).
+_V4_NAMED = {
+    "conv_1a_3x3": "features.0",
+    "conv_2a_3x3": "features.1",
+    "conv_2b_3x3": "features.2",
+    "predictions": "last_linear",
+}
+
+
+def timm_module(name, branches):
+    """Stem convs -> features.0-2; module k of mixed_3a ... mixed_7d -> features.{3 + k};
+    predictions -> last_linear."""
+    if name in _V4_NAMED:
+        return _V4_NAMED[name]
+    operation = _inception.module_conv(name)
+    if operation is None:
+        return None
+    # The TF-slim end point names sort in network order.
+    modules = sorted({module for module, _ in branches})
+    prefix = f"features.{3 + modules.index(operation.module)}"
+    if all(len(ops) == 1 for (module, _), ops in branches.items() if module == operation.module):
+        return f"{prefix}.conv"  # Mixed3a, Mixed5a: a max pool and one conv named `conv`
+    return _inception.timm_branch_module(prefix, operation, branches)
+
+
+conversion.register_conversions(
+    torch_layout.row(
+        "timm",
+        "inception_v4",
+        "inception_v4",
+        torch_layout.plan(_inception.torch_unit_names(timm_module)),
+        ("last_linear.",),
+        input=InputConfig("tf", 299, interpolation="bicubic"),
+    ),
+)
+cards.register_cards(
+    cards.timm_card(
+        "inception_v4.tf_in1k", 80.144, 94.982, 299, 0.875, "bicubic", "apache-2.0", 42_679_816
+    ),
 )

@@ -3,11 +3,16 @@ Recognition", ICLR 2015, Table 1 (configurations A, A-LRN, B, C, D, E).
 """
 
 import dataclasses
+import re
 
 import keras
 
 from keras_classics.layers import LocalResponseNormalization
 from keras_classics.models import _core
+from keras_classics.records.augmentation import Augmentation
+from keras_classics.records.recipe import Recipe
+from keras_classics.records.registry import ReplicaCheck
+from keras_classics.weights import cards, conversion, keras_layout, torch_layout
 
 PAPER = "Simonyan & Zisserman 2015, Very Deep ConvNets, Table 1"
 
@@ -80,10 +85,25 @@ def summary(row):
     )
 
 
-VGG = _core.Family("vgg", PAPER, configure, body, describe=summary)
+# Training: section 3.1, batch 256, momentum 0.9, weight decay 5e-4, LR 0.01 / 10 on plateau
+# (3 times), 74 epochs. Augmentation: section 3.1, scale jittering, the shorter side rescaled to
+# S ~ U[256, 512] and a random 224x224 crop, flipped. The paper also shifts the crops' RGB
+# colour as AlexNet does (PCA lighting); not applied here yet (docs/roadmap.md).
+AUGMENTATION = Augmentation(
+    "vgg", "Simonyan & Zisserman 2015, section 3.1, scale jittering", "scale", scale=(256, 512)
+)
+RECIPE = Recipe("Simonyan & Zisserman 2015, section 3.1", "sgd", 0.01, 256, 74, "plateau", 5e-4)
+VGG = _core.Family(
+    "vgg", PAPER, configure, body, describe=summary, augmentation=AUGMENTATION, recipe=RECIPE
+)
 
 # Table 1's columns: A (11 weight layers), A-LRN, B (13), C (16, with 1x1s), D (16), E (19).
-VGG11 = VGG.register("vgg11", "VGG11", Config("A"))
+# Replica equivalence (keras_classics/training/equivalence.py): in float32, which agrees to
+# under 1e-6 on AVX2 and AVX-512 CPUs and is faster; the body at 32 pixels under a pooled head
+# (as AlexNet's).
+VGG11 = VGG.register(
+    "vgg11", "VGG11", Config("A"), replica_check=ReplicaCheck(32, False, "float32")
+)
 VGG11LRN = VGG.register("vgg11_lrn", "VGG11LRN", Config("A", lrn=True))
 VGG13 = VGG.register("vgg13", "VGG13", Config("B"))
 VGG16C = VGG.register("vgg16_c", "VGG16C", Config("C"))
@@ -93,3 +113,170 @@ VGG11BN = VGG.register("vgg11_bn", "VGG11BN", Config("A", batch_norm=True))
 VGG13BN = VGG.register("vgg13_bn", "VGG13BN", Config("B", batch_norm=True))
 VGG16BN = VGG.register("vgg16_bn", "VGG16BN", Config("D", batch_norm=True))
 VGG19BN = VGG.register("vgg19_bn", "VGG19BN", Config("E", batch_norm=True))
+
+
+# --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
+
+# torchvision.models.VGG.classifier: Linear, ReLU, Dropout, Linear, ReLU, Dropout, Linear.
+TORCHVISION_PLAN = torch_layout.plan(torch_layout.sequential_names((0, 3, 6)))
+_KERAS_CONV = re.compile(r"conv(\d)_(\d)")
+_KERAS_DENSE = {"fc6": "fc1", "fc7": "fc2", "predictions": "predictions"}
+
+
+def keras_applications_plan(model):
+    """Our conv{s}_{j}, fc6, fc7 are keras.applications' block{s}_conv{j}, fc1, fc2."""
+    plan = {}
+    for layer in model.layers:
+        match = _KERAS_CONV.fullmatch(layer.name)
+        source = f"block{match[1]}_conv{match[2]}" if match else _KERAS_DENSE.get(layer.name)
+        if layer.weights and source:
+            plan[layer.name] = keras_layout.variables(layer, source)
+    return plan
+
+
+conversion.register_conversions(
+    *(
+        torch_layout.row(
+            "torchvision",
+            f"vgg{depth}{bn}",
+            f"vgg{depth}{bn}",
+            TORCHVISION_PLAN,
+            ("classifier.",),
+            input=torch_layout.TORCHVISION_224,
+        )
+        for bn in ("", "_bn")
+        for depth in (11, 13, 16, 19)
+    ),
+    *(
+        keras_layout.row(
+            f"VGG{depth}", f"vgg{depth}", keras_applications_plan, ("fc1/", "fc2/", "predictions/")
+        )
+        for depth in (16, 19)
+    ),
+)
+cards.register_cards(
+    cards.torchvision_card(
+        "vgg11",
+        "IMAGENET1K_V1",
+        "vgg11-8a719046.pth",
+        69.02,
+        88.628,
+        132_863_336,
+        7.609,
+        506.84,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
+    cards.torchvision_card(
+        "vgg13",
+        "IMAGENET1K_V1",
+        "vgg13-19584684.pth",
+        69.928,
+        89.246,
+        133_047_848,
+        11.308,
+        507.545,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
+    cards.torchvision_card(
+        "vgg16",
+        "IMAGENET1K_V1",
+        "vgg16-397923af.pth",
+        71.592,
+        90.382,
+        138_357_544,
+        15.47,
+        527.796,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
+    cards.torchvision_card(
+        "vgg19",
+        "IMAGENET1K_V1",
+        "vgg19-dcbb9e9d.pth",
+        72.376,
+        90.876,
+        143_667_240,
+        19.632,
+        548.051,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
+    cards.torchvision_card(
+        "vgg11_bn",
+        "IMAGENET1K_V1",
+        "vgg11_bn-6002323d.pth",
+        70.37,
+        89.81,
+        132_868_840,
+        7.609,
+        506.881,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
+    cards.torchvision_card(
+        "vgg13_bn",
+        "IMAGENET1K_V1",
+        "vgg13_bn-abd245e5.pth",
+        71.586,
+        90.374,
+        133_053_736,
+        11.308,
+        507.59,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
+    cards.torchvision_card(
+        "vgg16_bn",
+        "IMAGENET1K_V1",
+        "vgg16_bn-6c64b313.pth",
+        73.36,
+        91.516,
+        138_365_992,
+        15.47,
+        527.866,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
+    cards.torchvision_card(
+        "vgg19_bn",
+        "IMAGENET1K_V1",
+        "vgg19_bn-c79401a0.pth",
+        74.218,
+        91.842,
+        143_678_248,
+        19.632,
+        548.143,
+        256,
+        224,
+        "tree/main/references/classification#alexnet-and-vgg",
+    ),
+    cards.keras_card(
+        "VGG16",
+        "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+        "64373286793e3c8b2b4e3219cbf3544b",
+        71.3,
+        90.1,
+        528,
+        "CC-BY-4.0 (VGG, Oxford)",
+        138_357_544,
+    ),
+    cards.keras_card(
+        "VGG19",
+        "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+        "cbe5617147190e668d6c5d5026f83318",
+        71.3,
+        90.0,
+        549,
+        "CC-BY-4.0 (VGG, Oxford)",
+        143_667_240,
+    ),
+)

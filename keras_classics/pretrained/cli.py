@@ -4,7 +4,10 @@ import os
 import sys
 
 from keras_classics import pretrained
-from keras_classics.pretrained import download
+from keras_classics.analysis import text_table
+from keras_classics.pretrained.verify import PHOTOS, verify
+from keras_classics.records import download
+from keras_classics.records.imagenet import class_index
 
 
 def add_parser(sub):
@@ -44,7 +47,6 @@ def _cards(args):
 def list_command(args):
     """The cards, a model's default first ('*'); plain text adds whether each is cached
     (docs/pretrained.md holds the Markdown table, which does not depend on the machine)."""
-    from keras_classics.__main__ import _table
 
     header = ["card", "top-1", "top-5", "eval input", "params", "GMACs", "licence"]
     rows = []
@@ -63,7 +65,7 @@ def list_command(args):
         if not args.markdown:
             row.append("yes" if os.path.isfile(pretrained.converted_path(card)) else "no")
         rows.append(row)
-    print(_table(rows, header + ([] if args.markdown else ["cached"]), args.markdown))
+    print(text_table(rows, header + ([] if args.markdown else ["cached"]), args.markdown))
 
 
 def fetch_command(args):
@@ -79,9 +81,6 @@ def path_command(args):
 
 
 def verify_command(args):
-    from keras_classics.imagenet import class_index
-    from keras_classics.pretrained.verify import PHOTOS, verify
-
     names = class_index()
     failed = 0
     print("card | " + " | ".join(PHOTOS) + " | all right")

@@ -5,7 +5,11 @@ with the card's evaluation transform and checks that the top-1 class is one of t
 ImageNet classes. Needs scikit-image (the photos ship with it).
 """
 
+import keras
 import numpy as np
+
+from keras_classics.data import eval_preprocess
+from keras_classics.models import get_model
 
 # photo (a skimage.data function) -> the ImageNet-1k class indices that are right for it
 # (keras_classics/resources/imagenet_class_index.json).
@@ -30,7 +34,6 @@ def photo(name):
 
 def top1(model, card, images):
     """{photo name: top-1 class index} of `model` (built with `card`'s weights)."""
-    from keras_classics.data import eval_preprocess
 
     batch = np.stack([np.asarray(eval_preprocess(images[n], card.input)) for n in PHOTOS])
     predictions = np.asarray(model.predict(batch, verbose=0))
@@ -40,9 +43,6 @@ def top1(model, card, images):
 def verify(cards):
     """Rows (card name, {photo: (top-1 class, right?)}, all right?) for `cards`, each built
     by the registry with weights=the card's tag."""
-    import keras
-
-    from keras_classics.registry import get_model
 
     images = {name: photo(name) for name in PHOTOS}
     rows = []

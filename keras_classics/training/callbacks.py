@@ -7,7 +7,7 @@ import time
 import keras
 
 import keras_classics
-from keras_classics import fileio
+from keras_classics.records import fileio
 from keras_classics.training import optim
 
 

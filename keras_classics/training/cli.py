@@ -1,7 +1,8 @@
-"""The training program's command line: one absl flag per RunConfig field, then `train`.
+"""The training program's command line: one absl flag per RunConfig setting, then `train`.
 
-train/main.py (and the keras-classics-train console script) run `main`. The flags are made
-from RunConfig's fields, their types, defaults and metadata (help, accepted values), so that a
+keras_classics/train.py (python -m keras_classics.train, train/main.py, keras-classics-train)
+runs `main`. The flags are made from the fields of RunConfig and its groups
+(config.flag_fields), their types, defaults and metadata (help, accepted values), so that a
 new setting is one field in keras_classics/training/config.py.
 """
 
@@ -12,7 +13,7 @@ import typing
 from absl import app, flags, logging
 
 from keras_classics.training import distribute
-from keras_classics.training.config import RunConfig
+from keras_classics.training.config import RunConfig, flag_fields
 from keras_classics.training.run import train
 
 _DEFINE = {
@@ -21,7 +22,7 @@ _DEFINE = {
     float: flags.DEFINE_float,
     bool: flags.DEFINE_bool,
 }
-# Not a RunConfig field: it configures the process's devices before the run starts.
+# Not a RunConfig setting: it configures the process's devices before the run starts.
 PROCESS_FLAGS = ("cpu_devices",)
 
 
@@ -32,8 +33,9 @@ def _value_type(annotation):
 
 
 def define_flags(flag_values=flags.FLAGS):
-    """Defines one flag per RunConfig field in `flag_values`, and the process flags."""
-    for field in dataclasses.fields(RunConfig):
+    """Defines one flag per RunConfig setting (config.flag_fields) in `flag_values`, and the
+    process flags."""
+    for _, field in flag_fields():
         default = None if field.default is dataclasses.MISSING else field.default
         help_ = field.metadata["help"]
         choices = field.metadata.get("choices")
@@ -53,7 +55,8 @@ def define_flags(flag_values=flags.FLAGS):
 
 
 def config_from(flag_values):
-    return RunConfig(**{f.name: flag_values[f.name].value for f in dataclasses.fields(RunConfig)})
+    """The RunConfig of parsed flags; a refused value is a ValueError naming it."""
+    return RunConfig.from_flags(**{f.name: flag_values[f.name].value for _, f in flag_fields()})
 
 
 def _main(argv):
@@ -66,7 +69,7 @@ def _main(argv):
     if flags.FLAGS.cpu_devices:
         distribute.use_cpu_devices(flags.FLAGS.cpu_devices)
     try:
-        train(config_from(flags.FLAGS))
+        train(config_from(flags.FLAGS))  # the groups check their values as they are made
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

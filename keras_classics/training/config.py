@@ -1,7 +1,14 @@
 """RunConfig, the settings of one training run, and the checks that need no TensorFlow devices.
 
+The settings are grouped by concern, each group a frozen dataclass that refuses a bad value as
+it is made (a ValueError naming the setting, the value and what is accepted): DataConfig (what
+is read and how), RecipeOverrides (the recipe and the values the command sets in it),
+RuntimeConfig (devices, distribution, precision, step counts, seed) and FinetuneConfig;
+RunConfig holds the model, its files and the four groups, and check_config the refusals that
+need the model's spec, the file system or two groups at once.
+
 Each field carries its command-line help (and its accepted values, where they are a list) in
-its metadata: keras_classics/training/cli.py makes one flag per field from them.
+its metadata: keras_classics/training/cli.py makes one flag per field, of the field's name.
 """
 
 import dataclasses
@@ -23,32 +30,82 @@ def _field(default, help_text, choices=None):
     return dataclasses.field(default=default, metadata={"help": help_text, "choices": choices})
 
 
-@dataclasses.dataclass
-class RunConfig:
-    model: str = dataclasses.field(
-        metadata={"help": "Registry name of the model.", "choices": keras_classics.list_models}
-    )
+def _check_integers(group, lowest):
+    """`lowest`: {field: the smallest value it accepts}; None passes (the default's)."""
+    for name, low in lowest.items():
+        value = getattr(group, name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < low
+        ):
+            what = "a positive integer" if low else "an integer >= 0"
+            raise ValueError(f"{name}={value!r} is invalid; accepted: {what}.")
+
+
+def _check_choice(name, value, choices):
+    if value is not None and value not in choices:
+        raise ValueError(f"{name}={value!r} is invalid; accepted: {tuple(choices)}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """What the run reads, and how its input pipeline prepares it."""
+
     dataset: str = _field(
         "fashion_mnist",
         f"One of {SOURCES} or tfds:NAME (imagenet = TFRecord shards in "
         "--data_dir, folder = class sub-folders in --data_dir).",
     )
     data_dir: Optional[str] = _field(None, "Directory of the dataset (imagenet, folder, tfds).")
-    model_dir: Optional[str] = _field(None, "Checkpoints, logs, results. Default: runs/<model>.")
-    epochs: Optional[int] = _field(None, "Epochs (default: the recipe's; 3 on fashion_mnist).")
-    batch_size: Optional[int] = _field(
-        None,
-        "Global batch size, split across replicas (default: the recipe's; 128 on fashion_mnist).",
-    )
     image_size: Optional[int] = _field(
         None,
         "Square input size (default: the model's; on fashion_mnist 32 or the model's minimum).",
     )
     augmentation: Optional[str] = _field(
         None,
-        "Training augmentation: inception, inception_color, vgg, resnet, alexnet, "
-        "pad_crop, none (default: the family's paper's; none on fashion_mnist).",
+        "Training augmentation: a name the family modules register (docs/data.md lists "
+        "them) or none (default: the family's paper's; none on fashion_mnist).",
     )
+    skip_errors: bool = _field(False, "Drop unreadable records, counted per epoch.")
+    label_offset: Optional[int] = _field(
+        None, "Subtracted from TFRecord labels (1 for the 1-based ImageNet build scripts)."
+    )
+    data_service: Optional[str] = _field(
+        None,
+        "grpc://HOST:PORT of a tf.data service dispatcher: the training input pipeline runs on "
+        "its workers (docs/data_service.md); evaluation stays in this process.",
+    )
+    data_service_policy: Optional[str] = _field(
+        None,
+        "With --data_service: dynamic (the default: each example to one worker, in no fixed "
+        "order) or off (each worker the whole epoch: with ONE worker the local pipeline's "
+        "batches in order, as --deterministic needs).",
+        choices=service.POLICIES,
+    )
+
+    def __post_init__(self):
+        if self.dataset not in SOURCES and not str(self.dataset).startswith("tfds:"):
+            raise ValueError(
+                f"dataset={self.dataset!r} is invalid; accepted: {SOURCES} or 'tfds:NAME'."
+            )
+        _check_integers(self, {"image_size": 1})
+        if self.augmentation is not None:
+            keras_classics.data.train_preprocessing.check_augmentation(self.augmentation)
+        if self.data_service is not None:
+            service.check_address(self.data_service, "data_service")
+            service.check_policy(
+                self.data_service_policy or service.DEFAULT_POLICY, "data_service_policy"
+            )
+        elif self.data_service_policy is not None:
+            raise ValueError(
+                f"data_service_policy={self.data_service_policy!r} without data_service; "
+                "accepted: --data_service_policy together with --data_service grpc://HOST:PORT."
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class RecipeOverrides:
+    """Which recipe (recipes.py), and the values of it that the command sets itself."""
+
     recipe: Optional[str] = _field(
         None,
         "paper: the model's paper recipe (the default); modern: cosine, warm-up, label "
@@ -56,6 +113,11 @@ class RunConfig:
         "ResNet strikes back's A3 (LAMB, RandAugment, MixUp/CutMix, BCE); finetune: the "
         "paper's at a tenth of its rate, cosine, fewer epochs (the default with --weights).",
         choices=recipes.RECIPE_KINDS,
+    )
+    epochs: Optional[int] = _field(None, "Epochs (default: the recipe's; 3 on fashion_mnist).")
+    batch_size: Optional[int] = _field(
+        None,
+        "Global batch size, split across replicas (default: the recipe's; 128 on fashion_mnist).",
     )
     learning_rate: Optional[float] = _field(
         None, "Base learning rate override (after batch scaling)."
@@ -86,9 +148,50 @@ class RunConfig:
         "EMA of the weights, decay per step (e.g. 0.9998): validation, results, the weights "
         "files and the export use the EMA weights; 0: off.",
     )
-    stochastic_depth: Optional[float] = _field(
-        None, "Stochastic depth drop rate: no family here has it yet (refused above 0)."
+
+    def __post_init__(self):
+        _check_choice("recipe", self.recipe, recipes.RECIPE_KINDS)
+        _check_integers(self, {"epochs": 1, "batch_size": 1})
+        if self.learning_rate is not None and not self.learning_rate > 0:
+            raise ValueError(f"learning_rate={self.learning_rate} is invalid; accepted: > 0.")
+        if self.weight_decay is not None and not self.weight_decay >= 0:
+            raise ValueError(f"weight_decay={self.weight_decay} is invalid; accepted: >= 0.")
+        if self.randaugment is not None:
+            parse_randaugment(self.randaugment)
+        if self.random_erasing is not None:
+            keras_classics.data.erasing.check_probability(self.random_erasing, "random_erasing")
+        ema = self.ema
+        if ema is not None and (
+            isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 <= ema < 1
+        ):
+            raise ValueError(f"ema={ema!r} is invalid; accepted: a decay in (0, 1), or 0 (off).")
+        # MixUp's and CutMix's values are checked together with the recipe's (run_recipe).
+
+    def pieces(self):
+        """{Recipe field: value} of the training pieces this command sets (PIECE_FLAGS)."""
+        out = {}
+        for flag, field in PIECE_FLAGS.items():
+            value = getattr(self, flag)
+            if value is None:
+                continue
+            if flag == "randaugment":
+                value = parse_randaugment(value)
+            elif flag == "ema":
+                value = value or None
+            out[field] = value
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class RuntimeConfig:
+    """Where and how the steps run: devices, distribution, precision, step counts, seed."""
+
+    strategy: str = _field(
+        "auto",
+        "auto: multi_worker with a TF_CONFIG cluster, mirrored on GPUs, else one device.",
+        choices=distribute.STRATEGIES,
     )
+    num_gpus: Optional[int] = _field(None, "Use only the first N visible GPUs.")
     mixed_precision: bool = _field(
         False,
         "Mixed precision: mixed_float16 on GPUs, mixed_bfloat16 on CPUs with AVX512_BF16 or "
@@ -98,37 +201,23 @@ class RunConfig:
     sync_batchnorm: bool = _field(
         False, "BatchNorm statistics over the global batch, across replicas."
     )
-    strategy: str = _field(
-        "auto",
-        "auto: multi_worker with a TF_CONFIG cluster, mirrored on GPUs, else one device.",
-        choices=distribute.STRATEGIES,
-    )
-    num_gpus: Optional[int] = _field(None, "Use only the first N visible GPUs.")
     steps_per_epoch: Optional[int] = _field(None, "Steps per epoch (default: one pass).")
     max_steps: Optional[int] = _field(None, "Stop after this many steps in all (smoke runs).")
     validation_steps: Optional[int] = _field(None, "Validation batches (default: the whole split).")
     seed: int = _field(0, "Random seed: weights, data order, augmentation.")
     deterministic: bool = _field(False, "Deterministic ops and data (slower).")
-    skip_errors: bool = _field(False, "Drop unreadable records, counted per epoch.")
-    label_offset: Optional[int] = _field(
-        None, "Subtracted from TFRecord labels (1 for the 1-based ImageNet build scripts)."
-    )
-    data_service: Optional[str] = _field(
-        None,
-        "grpc://HOST:PORT of a tf.data service dispatcher: the training input pipeline runs on "
-        "its workers (docs/data_service.md); evaluation stays in this process.",
-    )
-    data_service_policy: Optional[str] = _field(
-        None,
-        "With --data_service: dynamic (the default: each example to one worker, in no fixed "
-        "order) or off (each worker the whole epoch: with ONE worker the local pipeline's "
-        "batches in order, as --deterministic needs).",
-        choices=service.POLICIES,
-    )
-    export: bool = _field(False, "Export the trained model for TF Serving afterwards.")
-    eval_only: bool = _field(False, "Only evaluate --checkpoint on the validation split.")
-    checkpoint: Optional[str] = _field(None, "Weights file to evaluate with --eval_only.")
-    # Fine-tuning (keras_classics/training/finetune.py; README, Fine-tuning).
+
+    def __post_init__(self):
+        _check_choice("strategy", self.strategy, distribute.STRATEGIES)
+        _check_integers(
+            self, {"num_gpus": 0, "steps_per_epoch": 1, "max_steps": 1, "validation_steps": 1}
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuneConfig:
+    """Fine-tuning (keras_classics/training/finetune.py; docs/finetuning.md)."""
+
     weights: Optional[str] = _field(
         None,
         "Start from these weights, as the builders' weights= takes them: imagenet, a weight "
@@ -152,11 +241,106 @@ class RunConfig:
         "relabelled 0..k-1 in the order given, in the training and the evaluation split.",
     )
 
+    def __post_init__(self):
+        m = self.body_lr_multiplier
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or not m > 0):
+            raise ValueError(
+                f"body_lr_multiplier={m!r} is invalid; accepted: a number > 0 (--freeze for 0)."
+            )
+        if m is not None and self.freeze == finetune.BACKBONE:
+            raise ValueError(
+                f"body_lr_multiplier={m} with freeze={finetune.BACKBONE!r} conflict: the whole "
+                "body is frozen; accepted: one of them, or --freeze up to a stage."
+            )
+        finetune.parse_classes(self.classes)
+
+
+# RunConfig's groups: attribute -> class. Each group's fields are flags of the same names.
+GROUPS = {
+    "data": DataConfig,
+    "overrides": RecipeOverrides,
+    "runtime": RuntimeConfig,
+    "finetune": FinetuneConfig,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """The settings of one training run: what to train and where its files go, then one group
+    per concern (GROUPS), each checking its own values as it is made. check_config adds the
+    checks that need the model's spec, the file system or two groups at once.
+
+    train/main.py's flags are the fields of this class (but the groups) and of the groups,
+    one flag each, of the same name (flag_fields); RunConfig.from_flags makes one from them.
+    """
+
+    model: str = dataclasses.field(
+        metadata={"help": "Registry name of the model.", "choices": keras_classics.list_models}
+    )
+    model_dir: Optional[str] = _field(None, "Checkpoints, logs, results. Default: runs/<model>.")
+    export: bool = _field(False, "Export the trained model for TF Serving afterwards.")
+    eval_only: bool = _field(False, "Only evaluate --checkpoint on the validation split.")
+    checkpoint: Optional[str] = _field(None, "Weights file to evaluate with --eval_only.")
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+    overrides: RecipeOverrides = dataclasses.field(default_factory=RecipeOverrides)
+    runtime: RuntimeConfig = dataclasses.field(default_factory=RuntimeConfig)
+    finetune: FinetuneConfig = dataclasses.field(default_factory=FinetuneConfig)
+
+    def __post_init__(self):
+        for name, group in GROUPS.items():
+            if not isinstance(getattr(self, name), group):
+                raise TypeError(
+                    f"{name}={getattr(self, name)!r} is invalid; accepted: a {group.__name__}."
+                )
+        if self.eval_only != bool(self.checkpoint):
+            raise ValueError(
+                f"eval_only={self.eval_only} with checkpoint={self.checkpoint!r} "
+                "conflict; accepted: --eval_only together with --checkpoint PATH."
+            )
+        if self.eval_only and self.export:
+            raise ValueError("--eval_only and --export conflict; accepted: one of them.")
+
+    @classmethod
+    def from_flags(cls, **values):
+        """A RunConfig from flag values by name (model="resnet18", epochs=3, ...); unset names
+        keep their defaults."""
+        grouped, own = {name: {} for name in GROUPS}, {}
+        for name, value in values.items():
+            group = FLAG_GROUPS.get(name, KeyError)
+            if group is KeyError:
+                raise TypeError(
+                    f"{name}={value!r} is not a setting; accepted: {', '.join(FLAG_GROUPS)}."
+                )
+            (own if group is None else grouped[group])[name] = value
+        return cls(**own, **{name: GROUPS[name](**kw) for name, kw in grouped.items()})
+
+
+def flag_fields():
+    """[(group attribute or None for RunConfig's own, dataclasses.Field)]: one flag each."""
+    own = [(None, f) for f in dataclasses.fields(RunConfig) if f.name not in GROUPS]
+    return own + [(name, f) for name, group in GROUPS.items() for f in dataclasses.fields(group)]
+
+
+# Flag name -> its group's attribute (None: RunConfig's own field).
+FLAG_GROUPS = {field.name: group for group, field in flag_fields()}
+
+
+def flag_values(cfg):
+    """{flag name: value} of a RunConfig (from_flags' inverse)."""
+    return {
+        f.name: getattr(cfg if group is None else getattr(cfg, group), f.name)
+        for group, f in flag_fields()
+    }
+
 
 def recipe_kind(cfg):
     """--recipe, or "finetune" with --weights, or the dataset's default (the bundled one:
     "modern"), or "paper"."""
-    return cfg.recipe or ("finetune" if cfg.weights else defaults.for_dataset(cfg.dataset).recipe)
+    if cfg.overrides.recipe:
+        return cfg.overrides.recipe
+    if cfg.finetune.weights:
+        return "finetune"
+    return defaults.for_dataset(cfg.data.dataset).recipe
 
 
 # Training-piece flag -> the Recipe field it overrides.
@@ -168,7 +352,6 @@ PIECE_FLAGS = {
     "mix_switch_prob": "mix_switch_prob",
     "random_erasing": "random_erasing",
     "ema": "ema_decay",
-    "stochastic_depth": "stochastic_depth",
 }
 
 
@@ -191,23 +374,15 @@ def parse_randaugment(text):
 
 def run_recipe(cfg, spec):
     """The run's recipe: --recipe's for the model and dataset, with the training-piece flags
-    (PIECE_FLAGS) in place of its values."""
-    recipe = recipes.recipe_for(spec, recipe_kind(cfg), cfg.dataset)
-    overrides = {}
-    for flag, field in PIECE_FLAGS.items():
-        value = getattr(cfg, flag)
-        if value is None:
-            continue
-        if flag == "randaugment":
-            value = parse_randaugment(value)
-        elif flag == "ema":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-                raise ValueError(
-                    f"ema={value!r} is invalid; accepted: a decay in (0, 1), or 0 (off)."
-                )
-            value = value or None
-        overrides[field] = value
-    recipe = dataclasses.replace(recipe, **overrides)
+    (PIECE_FLAGS) in place of its values; its loss, mixing and erasing checked."""
+    recipe = recipes.recipe_for(spec, recipe_kind(cfg), cfg.data.dataset)
+    recipe = dataclasses.replace(recipe, **cfg.overrides.pieces())
+    if recipe.loss not in recipes.LOSSES:
+        # optim.compile_model trains anything but "binary" as categorical: refused here.
+        raise ValueError(
+            f"loss={recipe.loss!r} of the {recipe_kind(cfg)} recipe for {spec.name} is "
+            f"invalid; accepted: {recipes.LOSSES}."
+        )
     keras_classics.data.mixing.Mixing(
         recipe.mixup, recipe.cutmix, recipe.mix_prob, recipe.mix_switch_prob
     )
@@ -220,65 +395,28 @@ def model_dir_of(cfg):
     return cfg.model_dir or os.path.join("runs", cfg.model)
 
 
-# Integer fields and the smallest value each accepts.
-_INTEGERS = {
-    "epochs": 1,
-    "batch_size": 1,
-    "image_size": 1,
-    "steps_per_epoch": 1,
-    "max_steps": 1,
-    "validation_steps": 1,
-    "num_gpus": 0,
-}
-
-
 def check_config(cfg):
-    """Every refusal that does not need TensorFlow devices; returns the model's spec."""
+    """The refusals that need the model's spec, the file system or two groups at once (each
+    group checks its own values); returns the model's spec."""
     spec = keras_classics.get_spec(cfg.model)
-    if cfg.dataset not in SOURCES and not cfg.dataset.startswith("tfds:"):
-        raise ValueError(f"dataset={cfg.dataset!r} is invalid; accepted: {SOURCES} or 'tfds:NAME'.")
-    if cfg.dataset in ("imagenet", "folder"):
-        if not cfg.data_dir or not os.path.isdir(cfg.data_dir):
+    data = cfg.data
+    if data.dataset in ("imagenet", "folder"):
+        if not data.data_dir or not os.path.isdir(data.data_dir):
             raise ValueError(
-                f"data_dir={cfg.data_dir!r} is not a directory; dataset "
-                f"{cfg.dataset!r} needs the directory that holds it."
+                f"data_dir={data.data_dir!r} is not a directory; dataset "
+                f"{data.dataset!r} needs the directory that holds it."
             )
-    for arg, low in _INTEGERS.items():
-        value = getattr(cfg, arg)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or value < low
-        ):
-            what = "a positive integer" if low else "an integer >= 0"
-            raise ValueError(f"{arg}={value!r} is invalid; accepted: {what}.")
-    if cfg.image_size is not None:
-        check_image_size(cfg.image_size, spec)
-    if cfg.eval_only != bool(cfg.checkpoint):
-        raise ValueError(
-            f"eval_only={cfg.eval_only} with checkpoint={cfg.checkpoint!r} "
-            "conflict; accepted: --eval_only together with --checkpoint PATH."
-        )
+    if data.image_size is not None:
+        check_image_size(data.image_size, spec)
     if cfg.checkpoint and not os.path.isfile(cfg.checkpoint):
         raise ValueError(f"checkpoint={cfg.checkpoint!r} does not exist.")
-    if cfg.eval_only and cfg.export:
-        raise ValueError("--eval_only and --export conflict; accepted: one of them.")
-    if cfg.learning_rate is not None and not cfg.learning_rate > 0:
-        raise ValueError(f"learning_rate={cfg.learning_rate} is invalid; accepted: > 0.")
-    if cfg.weight_decay is not None and not cfg.weight_decay >= 0:
-        raise ValueError(f"weight_decay={cfg.weight_decay} is invalid; accepted: >= 0.")
     run_recipe(cfg, spec)
     finetune.check_config(cfg, spec)
-    if cfg.augmentation is not None:
-        keras_classics.data.train_preprocessing.check_augmentation(cfg.augmentation)
-    if cfg.data_service is not None:
+    if data.data_service is not None:
         check_data_service(cfg)
-    elif cfg.data_service_policy is not None:
-        raise ValueError(
-            f"data_service_policy={cfg.data_service_policy!r} without data_service; accepted: "
-            "--data_service_policy together with --data_service grpc://HOST:PORT."
-        )
     if cfg.export:
         try:
-            importlib.import_module("keras_classics.export")
+            importlib.import_module("keras_classics.export.exporter")
         except ImportError as err:
             raise ValueError(
                 f"--export needs keras_classics.export, which is not available here ({err})."
@@ -288,34 +426,34 @@ def check_config(cfg):
 
 def check_data_service(cfg):
     """--data_service and the settings it cannot serve (keras_classics/data/service.py)."""
-    service.check_address(cfg.data_service, "data_service")
-    policy = cfg.data_service_policy or service.DEFAULT_POLICY
-    service.check_policy(policy, "data_service_policy")
+    data, runtime = cfg.data, cfg.runtime
+    policy = data.data_service_policy or service.DEFAULT_POLICY
     if cfg.eval_only:
         raise ValueError(
-            f"eval_only=True with data_service={cfg.data_service!r} conflict: evaluation runs "
+            f"eval_only=True with data_service={data.data_service!r} conflict: evaluation runs "
             "in this process; accepted: one of them."
         )
-    if cfg.skip_errors:
+    if data.skip_errors:
         # The counters behind DatasetInfo.skipped() are tf.Variables of this process; the
         # workers drop the bad records but count them where the trainer never reads
         # (tests/data/test_service.py measures skipped() staying empty).
         raise ValueError(
-            f"skip_errors=True with data_service={cfg.data_service!r} conflict: the records "
+            f"skip_errors=True with data_service={data.data_service!r} conflict: the records "
             "skipped on the service's workers would not be counted; accepted: one of them "
             "(keras_classics.data.find_bad_records names the bad records beforehand)."
         )
-    if cfg.deterministic and policy != "off":
+    if runtime.deterministic and policy != "off":
         raise ValueError(
             f"deterministic=True with data_service_policy={policy!r} conflict: its workers "
             "deliver the batches in an order that depends on timing; accepted: "
             "--data_service_policy off with one worker, or no --deterministic."
         )
-    if cfg.strategy == "multi_worker" or (cfg.strategy == "auto" and distribute.cluster_size() > 1):
+    strategy = runtime.strategy
+    if strategy == "multi_worker" or (strategy == "auto" and distribute.cluster_size() > 1):
         # Each trainer would open its own jobs (a whole epoch each), and Keras would shard
         # the received batches again: not tested, so refused.
         raise ValueError(
-            f"data_service={cfg.data_service!r} with MultiWorkerMirroredStrategy is not "
+            f"data_service={data.data_service!r} with MultiWorkerMirroredStrategy is not "
             "supported; accepted: --data_service with one trainer process (one device or "
             "mirrored)."
         )

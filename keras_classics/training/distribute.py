@@ -7,6 +7,8 @@ import os
 import keras
 import tensorflow as tf
 
+from keras_classics.layers import GlobalBatchDropout
+
 STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
 
 
@@ -82,7 +84,6 @@ def for_replicas(model, *, sync_batchnorm=False, global_batch_dropout=True):
     replicas train the same layers with the same seeds. Returns `model` itself when nothing
     is replaced.
     """
-    from keras_classics.layers import GlobalBatchDropout
 
     def dropout(layer):
         return global_batch_dropout and type(layer) is keras.layers.Dropout

@@ -25,37 +25,45 @@ import json
 import os
 import sys
 
+import keras
 import numpy as np
+import tensorflow as tf
 
-# One model per family, as compared: (registry name, image size, include_top, dtype). float64
-# where float32 is chaotic (module docstring): the nets with BatchNorm, and AlexNet, whose
-# float32 runs at 227 agreed to 2e-6 on an AVX-512 CPU but parted by 1% on an AVX2 one with
-# oneDNN (measured 3e-8 in float64 there). GoogLeNet and VGG agree in float32 on both (under
-# 1e-6) and run in it, faster. The fixed-head nets are compared at their minimum size under a
-# pooled head (their bodies: LRN, grouped and plain convolutions): AlexNet's float64 run at
-# 227 took 6 minutes of CI on the AVX2 CPU, 24 s at 67 (3.0e-8). What their fixed heads add,
-# Flatten and fully connected layers, computes nothing per replica; their Dropout is
-# GoogLeNet's, compared with its head.
-REPRESENTATIVES = (
-    ("alexnet", 67, False, "float64"),
-    ("vgg11", 32, False, "float32"),
-    ("googlenet", 32, True, "float32"),
-    ("resnet18", 32, True, "float64"),
-    ("plainnet18", 32, True, "float64"),
-    ("resnext50_32x4d", 32, True, "float64"),
+import keras_classics
+from keras_classics.models._core import classifier_dtype
+from keras_classics.training import distribute, optim
+from keras_classics.training import plan as plan_module
+from keras_classics.training import run as run_module
+from keras_classics.training.config import RunConfig
+
+
+def _checks(pending):
+    return [
+        spec
+        for spec in map(keras_classics.get_spec, keras_classics.list_models())
+        if spec.replica_check is not None and spec.replica_check.pending == pending
+    ]
+
+
+# One model per family, as its family module names it (ModelSpec.replica_check, with the
+# reasons for its size, head and dtype): (registry name, image size, include_top, dtype).
+# float64 where float32 is chaotic (module docstring).
+REPRESENTATIVES = tuple(
+    (s.name, s.replica_check.image_size, s.replica_check.include_top, s.replica_check.dtype)
+    for s in _checks(pending=False)
 )
-# Builder options of a representative's comparison. ResNeXt is compared with one block per
-# stage (its grouped 3x3 convolutions of cardinality 32, the 3x3-strided downsampling and the
-# projection shortcuts, ResNeXt-50's widths): at full depth its float64 runs part after a few
-# steps however right the strategy (a first step agrees to 9.3e-13; README, open items), the
-# chaos this module's docstring measures; at (1, 1, 1, 1) five steps agree to 5.1e-8.
-OPTIONS = {"resnext50_32x4d": {"depths": (1, 1, 1, 1)}}
-# Models whose runs part even in float64 (README, open items), not yet explained, so not yet
-# shown equivalent (their family is, by another model). (An earlier measurement that
-# Inception-v3's gradients jump for any weight change was wrong: its Dropout drew a new mask
-# between the two gradients; gradient_change now replays the same masks, and the float64
-# gradients change smoothly.)
-PENDING = (("inception_v3", 75, True, "float64"),)
+# Builder options of a representative's comparison.
+OPTIONS = {
+    s.name: dict(s.replica_check.builder_options)
+    for s in _checks(pending=False)
+    if s.replica_check.builder_options
+}
+# Models whose runs part even in float64 (docs/roadmap.md), not yet explained, so not yet
+# shown equivalent (their family is, by another model).
+PENDING = tuple(
+    (s.name, s.replica_check.image_size, s.replica_check.include_top, s.replica_check.dtype)
+    for s in _checks(pending=True)
+)
 
 
 def train_state(
@@ -77,15 +85,7 @@ def train_state(
     global_batch_dropout=False keeps keras.layers.Dropout (what the program trained before
     for_replicas), to show what it changes. builder_options (default OPTIONS[name], if any)
     are passed to the model's builder."""
-    import keras
-    import tensorflow as tf
-
-    from keras_classics.training import distribute, optim
-    from keras_classics.training import plan as plan_module
-    from keras_classics.training import run as run_module
-    from keras_classics.training.config import RunConfig
-
-    cfg = RunConfig(
+    cfg = RunConfig.from_flags(
         model=name,
         batch_size=global_batch_size,
         max_steps=steps,
@@ -124,7 +124,7 @@ def train_state(
                         info.num_classes,
                         input_tensor=run_module.pixels_input(run.spec, plan.image_size),
                     ),
-                    sync_batchnorm=cfg.sync_batchnorm,
+                    sync_batchnorm=cfg.runtime.sync_batchnorm,
                     global_batch_dropout=global_batch_dropout,
                 )
                 _, optimizer = optim.compile_for_recipe(model, plan.resolved)
@@ -148,10 +148,6 @@ def pooled_head_model(spec, size, num_classes, input_tensor=None):
     """The body of `spec`'s model at `size` under global average pooling and a classifier
     (for a fixed-head model, below the size its fully connected head takes); on
     `input_tensor` if given (run.pixels_input)."""
-    import keras
-
-    from keras_classics.models._core import classifier_dtype
-
     body = spec.build(
         include_top=False,
         pooling="avg",
@@ -168,11 +164,6 @@ def gradient_change(name="resnet18", *, relative_change, dtype="float32", batch=
     """max over variables of |g(w') - g(w)| / max |g(w)|: how much the training loss's
     gradients at random initialisation change when every weight is multiplied by
     (1 + relative_change * N(0, 1)), on one device, in `dtype`, on random images."""
-    import keras
-    import tensorflow as tf
-
-    import keras_classics
-
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -226,10 +217,6 @@ def differences(a, b):
 def compare(name, replicas, **kwargs):
     """(one device's state, `replicas` replicas' state, their differences) for `name`; the
     process must have `replicas` devices (CPUs split by use_cpu_devices, or GPUs)."""
-    import tensorflow as tf
-
-    from keras_classics.training import distribute
-
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     devices = gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
     if len(devices) < replicas:
@@ -257,9 +244,6 @@ def main(argv=None):
     )
     parser.add_argument("--json", help="write {model: {path: difference}} here")
     args = parser.parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from keras_classics.training import distribute
-
     if args.cpu_devices:
         distribute.use_cpu_devices(args.cpu_devices)
     rows = {name: (size, top, dtype) for name, size, top, dtype in REPRESENTATIVES + PENDING}

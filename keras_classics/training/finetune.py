@@ -1,6 +1,6 @@
 """Fine-tuning: a pretrained body with a new head, frozen layers, a lower rate for the body.
 
-What the training program's fine-tuning flags do (README, Fine-tuning):
+What the training program's fine-tuning flags do (docs/finetuning.md):
 - `--weights` goes to the builder (a weight card's name or a weights file, loaded by layer name:
   keras_classics/pretrained/loading.py): the body loads, a classifier of another shape stays
   random; the run's model is the builder's model behind the uint8 input and InputNormalization,
@@ -25,8 +25,10 @@ import types
 import keras
 from keras import ops
 
+from keras_classics import pretrained
+from keras_classics.data import sources
 from keras_classics.models.features import feature_info
-from keras_classics.pretrained.loading import _is_new_head
+from keras_classics.weights.loading import _is_new_head
 
 BACKBONE = "backbone"
 
@@ -37,7 +39,7 @@ def head_layers(model):
 
 
 def accepted_freeze(model):
-    """The accepted --freeze values of `model`, in words (for messages and the README)."""
+    """The accepted --freeze values of `model`, in words (for messages and docs/finetuning.md)."""
     levels = ", ".join(f"{f.name} ({f.layer})" for f in feature_info(model))
     heads = ", ".join(head_layers(model))
     return f"{BACKBONE!r} (all but {heads}), a level {levels}, or a layer name"
@@ -165,55 +167,44 @@ RATED = types.SimpleNamespace(
 
 
 def check_config(cfg, spec):
-    """The refusals of the fine-tuning flags that need no model (config.check_config)."""
-    from keras_classics import pretrained
-    from keras_classics.data import sources
+    """The refusals of the fine-tuning flags that need the model's spec, the file system or
+    another group (config.check_config; config.FinetuneConfig checks its own values)."""
 
-    if cfg.weights is not None:
+    weights, classes, dataset = cfg.finetune.weights, cfg.finetune.classes, cfg.data.dataset
+    if weights is not None:
         if cfg.eval_only:
             raise ValueError(
-                f"weights={cfg.weights!r} with eval_only=True conflict; accepted: --checkpoint "
+                f"weights={weights!r} with eval_only=True conflict; accepted: --checkpoint "
                 "FILE for --eval_only, --weights to train from."
             )
-        if pretrained.is_card_name(cfg.weights):
-            pretrained.resolve(spec.name, cfg.weights)  # an unknown card is refused now
-        elif not os.path.isfile(cfg.weights):
+        if pretrained.is_card_name(weights):
+            pretrained.resolve(spec.name, weights)  # an unknown card is refused now
+        elif not os.path.isfile(weights):
             raise ValueError(
-                f"weights={cfg.weights!r} is neither a weight card nor a file; accepted: "
+                f"weights={weights!r} is neither a weight card nor a file; accepted: "
                 f"imagenet, a card of {spec.name} (keras-classics weights list {spec.name}) or "
                 "an existing weights file."
             )
-    m = cfg.body_lr_multiplier
-    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or not m > 0):
+    if classes is not None and dataset not in sources.CLASS_SUBSET_SOURCES:
         raise ValueError(
-            f"body_lr_multiplier={m!r} is invalid; accepted: a number > 0 (--freeze for 0)."
+            f"classes={classes!r} is not supported for dataset={dataset!r}; "
+            f"accepted: --classes with {', '.join(sources.CLASS_SUBSET_SOURCES)}."
         )
-    if m is not None and cfg.freeze == BACKBONE:
-        raise ValueError(
-            f"body_lr_multiplier={m} with freeze={BACKBONE!r} conflict: the whole body is "
-            "frozen; accepted: one of them, or --freeze up to a stage."
-        )
-    if cfg.classes is not None:
-        parse_classes(cfg.classes)
-        if cfg.dataset not in sources.CLASS_SUBSET_SOURCES:
-            raise ValueError(
-                f"classes={cfg.classes!r} is not supported for dataset={cfg.dataset!r}; "
-                f"accepted: --classes with {', '.join(sources.CLASS_SUBSET_SOURCES)}."
-            )
 
 
-def prepare(model, cfg):
-    """Freezes the layers of cfg.freeze (printing how many); returns the optimizer's
-    rate_multipliers of cfg.body_lr_multiplier, or None."""
-    if cfg.freeze is not None:
-        frozen = freeze(model, cfg.freeze)
+def prepare(model, settings):
+    """Freezes the layers of settings.freeze (a config.FinetuneConfig), printing how many;
+    returns the optimizer's rate_multipliers of settings.body_lr_multiplier, or None."""
+    if settings.freeze is not None:
+        frozen = freeze(model, settings.freeze)
         print(
-            f"frozen: {len(frozen)} layers, {frozen[0]} ... {frozen[-1]} (--freeze {cfg.freeze})",
+            f"frozen: {len(frozen)} layers, {frozen[0]} ... {frozen[-1]} "
+            f"(--freeze {settings.freeze})",
             flush=True,
         )
-    if cfg.body_lr_multiplier is None:
+    if settings.body_lr_multiplier is None:
         return None
-    return body_rate_multipliers(model, cfg.body_lr_multiplier)
+    return body_rate_multipliers(model, settings.body_lr_multiplier)
 
 
 def parse_classes(value, flag="classes"):

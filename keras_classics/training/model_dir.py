@@ -3,7 +3,7 @@
 import json
 import os
 
-from keras_classics import fileio
+from keras_classics.records import fileio
 
 
 def claim(model_dir, identity):

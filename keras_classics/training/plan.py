@@ -39,14 +39,15 @@ class RunPlan:
 
 def global_batch_size(cfg, spec):
     """--batch_size, or the dataset's default run's, or the recipe's."""
-    recipe = recipes.recipe_for(spec, recipe_kind(cfg), cfg.dataset)
-    return cfg.batch_size or defaults.for_dataset(cfg.dataset).batch_size or recipe.batch_size
+    dataset = cfg.data.dataset
+    recipe = recipes.recipe_for(spec, recipe_kind(cfg), dataset)
+    return cfg.overrides.batch_size or defaults.for_dataset(dataset).batch_size or recipe.batch_size
 
 
 def requested_image_size(cfg, spec):
     """--image_size; else a fixed head's only size; else None: the data library's choice for
     the model and source (DatasetInfo.image_size)."""
-    return cfg.image_size or (spec.input.size if spec.fixed_head else None)
+    return cfg.data.image_size or (spec.input.size if spec.fixed_head else None)
 
 
 def make_plan(cfg, spec, info, replicas):
@@ -61,26 +62,27 @@ def make_plan(cfg, spec, info, replicas):
         )
     kind = recipe_kind(cfg)
     recipe = run_recipe(cfg, spec)
-    epochs = cfg.epochs or defaults.for_dataset(cfg.dataset).epochs or recipe.epochs
-    steps = cfg.steps_per_epoch or max(1, (info.num_examples or 0) // batch)
+    dataset, overrides, runtime = cfg.data.dataset, cfg.overrides, cfg.runtime
+    epochs = overrides.epochs or defaults.for_dataset(dataset).epochs or recipe.epochs
+    steps = runtime.steps_per_epoch or max(1, (info.num_examples or 0) // batch)
     total = epochs * steps
-    if cfg.max_steps:
-        total = min(total, cfg.max_steps)
+    if runtime.max_steps:
+        total = min(total, runtime.max_steps)
         epochs = math.ceil(total / steps)
     resolved = recipes.resolve(
         spec,
         kind=kind,
-        dataset=cfg.dataset,
+        dataset=dataset,
         global_batch_size=batch,
         epochs=epochs,
         steps_per_epoch=steps,
-        learning_rate=cfg.learning_rate,
-        weight_decay=cfg.weight_decay,
+        learning_rate=overrides.learning_rate,
+        weight_decay=overrides.weight_decay,
         recipe=recipe,
     )
     return RunPlan(
         model=spec.name,
-        dataset=cfg.dataset,
+        dataset=dataset,
         recipe=kind,
         global_batch_size=batch,
         image_size=info.image_size,

@@ -6,7 +6,7 @@ The names are the logs' (keras_classics/training/optim.py): "loss" is the traini
 
 import csv
 
-from keras_classics import fileio
+from keras_classics.records import fileio
 
 PANELS = (
     ("loss", "loss (training objective)"),

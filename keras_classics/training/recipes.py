@@ -1,135 +1,26 @@
-"""The papers' training recipes, as data; `resolve` turns one into numbers for a run.
+"""Training recipes: which one a run takes (`recipe_for`) and its numbers for the run (`resolve`).
 
-Learning rates are given for `batch_size` images and scale linearly with the global batch
-(Goyal et al. 2017), with a linear warm-up when the global batch is larger than the paper's.
-When a run is shorter than the paper's (`--epochs`), epoch-based milestones shrink in
-proportion, so a 3-epoch run still sees the schedule's shape.
+The papers' recipes are records in their family modules (keras_classics/models/, a Recipe of
+keras_classics/records/recipe.py on each ModelSpec); the recipes shared by every model
+("modern", "rsb_a3", and fine-tuning's rule) are here. Learning rates are given for
+`batch_size` images and scale linearly with the global batch (Goyal et al. 2017), with a linear
+warm-up when the global batch is larger than the paper's. When a run is shorter than the
+paper's (`--epochs`), epoch-based milestones shrink in proportion, so a 3-epoch run still sees
+the schedule's shape.
 """
 
 import dataclasses
 import json
 from typing import Optional
 
+from keras_classics.records.recipe import Recipe
+
 RECIPE_KINDS = ("paper", "modern", "rsb_a3", "finetune")
 LOSSES = ("categorical", "binary")
-
-
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    source: str
-    optimizer: str  # "sgd", "rmsprop" or "lamb"
-    learning_rate: float  # for `batch_size` images
-    batch_size: int
-    epochs: int
-    schedule: str  # "plateau", "steps", "exponential", "cosine"
-    weight_decay: float
-    momentum: float = 0.9
-    milestones: tuple = ()  # epochs where "steps" divides the LR by 10
-    decay_rate: float = 0.1  # "exponential": factor per decay_epochs
-    decay_epochs: float = 1.0
-    plateau_patience: int = 3  # "plateau": epochs without val top-1 gain before LR / 10
-    decay_norm_and_bias: bool = True
-    label_smoothing: float = 0.0
-    clip_norm: Optional[float] = None
-    rmsprop_rho: float = 0.9
-    rmsprop_epsilon: float = 1.0
-    warmup_epochs: float = 0.0
-    # Modern training pieces, off in the papers' recipes; flags of the same names override
-    # them (config.py). Where each runs: keras_classics/data/ (randaugment.py, erasing.py,
-    # mixing.py), optim.py (loss, EMA).
-    randaugment: Optional[tuple] = None  # (N operations, magnitude M of 10)
-    mixup: float = 0.0  # Beta alpha; 0: off
-    cutmix: float = 0.0  # Beta alpha; 0: off
-    mix_prob: float = 1.0  # probability of mixing a batch
-    mix_switch_prob: float = 0.5  # CutMix's share of the mixed batches when both are on
-    random_erasing: float = 0.0  # probability per image
-    ema_decay: Optional[float] = None  # EMA of the weights; None: off
-    stochastic_depth: float = 0.0  # no family here has it (check_stochastic_depth)
-    loss: str = "categorical"  # "binary": one-vs-all BCE on the (mixed) targets
-
-
-PAPER_RECIPES = {
-    # Krizhevsky et al. 2012, section 5: SGD momentum 0.9, batch 128, weight decay 5e-4, LR 0.01
-    # divided by 10 when the validation error stopped improving, ~90 epochs.
-    "alexnet": Recipe("Krizhevsky et al. 2012, section 5", "sgd", 0.01, 128, 90, "plateau", 5e-4),
-    # Simonyan & Zisserman 2015, section 3.1: batch 256, momentum 0.9, weight decay 5e-4,
-    # LR 0.01 / 10 on plateau (3 times), 74 epochs.
-    "vgg": Recipe("Simonyan & Zisserman 2015, section 3.1", "sgd", 0.01, 256, 74, "plateau", 5e-4),
-    # Szegedy et al. 2015, section 6: momentum 0.9, LR decreased 4% every 8 epochs. Base LR,
-    # batch and decay are not in the paper: the BVLC Caffe solver's (0.01, 32, 2e-4).
-    "googlenet": Recipe(
-        "Szegedy et al. 2015, section 6; BVLC solver",
-        "sgd",
-        0.01,
-        32,
-        250,
-        "exponential",
-        2e-4,
-        decay_rate=0.96,
-        decay_epochs=8,
-    ),
-    # Szegedy et al. 2016 (Rethinking), section 8: RMSProp decay 0.9, epsilon 1.0, LR 0.045
-    # decayed by 0.94 every 2 epochs, gradient clipping 2.0, batch 32 per replica, 100 epochs.
-    # Weight decay 4e-5 is TF-slim's (the paper gives none). Also used for v4, Inception-ResNet
-    # (Szegedy et al. 2017 train the same way) and BN-Inception (TF-slim's defaults).
-    "inception": Recipe(
-        "Szegedy et al. 2016, section 8; TF-slim",
-        "rmsprop",
-        0.045,
-        32,
-        100,
-        "exponential",
-        4e-5,
-        decay_rate=0.94,
-        decay_epochs=2,
-        clip_norm=2.0,
-    ),
-    # He et al. 2016, section 3.4 and the tf-models/fb.resnet.torch schedule: SGD 0.9, LR 0.1 per
-    # 256 images, / 10 at epochs 30, 60, 80, weight decay 1e-4 not on BN parameters and biases,
-    # 90 epochs. Xie et al. 2017 train ResNeXt identically.
-    "resnet": Recipe(
-        "He et al. 2016, section 3.4",
-        "sgd",
-        0.1,
-        256,
-        90,
-        "steps",
-        1e-4,
-        milestones=(30, 60, 80),
-        decay_norm_and_bias=False,
-    ),
-}
-PAPER_RECIPES["resnext"] = dataclasses.replace(
-    PAPER_RECIPES["resnet"], source="Xie et al. 2017, section 4"
-)
-
-# The papers' small-image recipes, for the bundled Fashion-MNIST (28x28 images, like CIFAR's
-# 32x32 ones; trained with the same 4-pixel pad-and-crop). He et al. 2016, section 4.2: SGD 0.9,
-# batch 128, LR 0.1 / 10 at 32k and 48k of 64k iterations (~182 epochs of 45k images), weight
-# decay 1e-4. A short run keeps the milestones at 50% and 75% of its length.
-SMALL_IMAGE_RECIPES = {
-    "resnet": dataclasses.replace(
-        PAPER_RECIPES["resnet"],
-        source="He et al. 2016, section 4.2 (CIFAR-10)",
-        batch_size=128,
-        epochs=182,
-        milestones=(91, 136.5),
-    ),
-}
+# The datasets of small images (28x28 Fashion-MNIST, like CIFAR's 32x32) on which a model
+# whose paper has a small-image recipe (ModelSpec.small_image_recipe) trains with that one.
 SMALL_IMAGE_DATASETS = ("fashion_mnist",)
-# The CIFAR nets (section 4.2) train with that recipe on any dataset. ResNet-110 "use[s] 0.01
-# to warm up the training until the training error is below 80% (about 400 iterations)":
-# here a linear warm-up over the first epoch (352 iterations of 45k images at batch 128).
-CIFAR_NETS = [f"{k}{d}_cifar" for k in ("resnet", "plain") for d in (20, 32, 44, 56, 110)]
 
-# Models whose recipe differs from their family's.
-MODEL_RECIPES = {
-    "googlenet": PAPER_RECIPES["googlenet"],
-    # Rethinking section 7: label-smoothing regularisation with epsilon 0.1.
-    "inception_v3": dataclasses.replace(PAPER_RECIPES["inception"], label_smoothing=0.1),
-    **{name: SMALL_IMAGE_RECIPES["resnet"] for name in CIFAR_NETS},
-    "resnet110_cifar": dataclasses.replace(SMALL_IMAGE_RECIPES["resnet"], warmup_epochs=1.0),
-}
 
 # "modern": one recipe for every model (Goyal et al. 2017; He et al. 2019 "Bag of Tricks"):
 # SGD 0.9, LR 0.1 per 256 with 5 warm-up epochs, cosine decay, label smoothing 0.1,
@@ -222,11 +113,14 @@ def recipe_for(spec, kind="paper", dataset="imagenet"):
         return RSB_A3
     if kind == "finetune":
         return finetune_recipe(recipe_for(spec, "paper", dataset))
-    if spec.name in MODEL_RECIPES:
-        return MODEL_RECIPES[spec.name]
-    if dataset in SMALL_IMAGE_DATASETS and spec.family in SMALL_IMAGE_RECIPES:
-        return SMALL_IMAGE_RECIPES[spec.family]
-    return PAPER_RECIPES[spec.family]
+    if dataset in SMALL_IMAGE_DATASETS and spec.small_image_recipe is not None:
+        return spec.small_image_recipe
+    if spec.recipe is None:
+        raise ValueError(
+            f"recipe={kind!r} is invalid for {spec.name}: its family module gives no paper "
+            "recipe (ModelSpec.recipe); accepted: 'modern' or 'rsb_a3'."
+        )
+    return spec.recipe
 
 
 PIECES = (

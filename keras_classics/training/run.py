@@ -1,11 +1,13 @@
 """One training run: model.fit under a tf.distribute strategy with a paper's recipe.
 
 `train(cfg)` checks the config, computes the run's plan (plan.py: batch, size, epochs, steps,
-recipe) and executes it. Resumable: every epoch ends with a backup (model, optimizer, epoch,
-plateau state) through tf.train.CheckpointManager; the same command run again restores it and
-goes on. Each epoch's data is a pure function of (seed, epoch), so under --deterministic a
-resumed run ends with the weights of an uninterrupted one. Observable: progress bar, an early
-estimate of the run's duration, TensorBoard, CSV log, a PNG of the curves and results.json in
+recipe), prints it in a few lines (report.py; the whole recipe goes to recipe.json) and
+executes it, ending with a summary: the scores, the wall time, the files and the export
+command. Resumable: every epoch ends with a backup (model, optimizer, epoch, plateau state)
+through tf.train.CheckpointManager; the same command run again restores it and goes on. Each
+epoch's data is a pure function of (seed, epoch), so under --deterministic a resumed run ends
+with the weights of an uninterrupted one. Observable: progress bar, an early estimate of the
+run's duration, TensorBoard, CSV log, a PNG of the curves, results.json and class_names.txt in
 the model_dir (optim.py says what their "loss" means).
 """
 
@@ -20,9 +22,11 @@ import tensorflow as tf
 
 import keras_classics
 import keras_classics.data
-from keras_classics import fileio
+from keras_classics import export
 from keras_classics.data import service
 from keras_classics.data.mixing import Mixing
+from keras_classics.layers import InputNormalization
+from keras_classics.records import fileio
 from keras_classics.training import (
     callbacks,
     defaults,
@@ -32,6 +36,7 @@ from keras_classics.training import (
     optim,
     plot,
     precision,
+    report,
     schedules,
 )
 from keras_classics.training.config import RunConfig, check_config, model_dir_of, run_recipe
@@ -59,7 +64,7 @@ class Run:
     def dataset(self, batch, size, epoch=None):
         """The epoch's training data (seeded by seed and epoch) or, without epoch, the
         evaluation data (split "validation"; Fashion-MNIST's is its test set)."""
-        cfg, recipe = self.cfg, self.recipe
+        data, recipe = self.cfg.data, self.recipe
         training = epoch is not None
         pieces = {}
         if training:
@@ -69,21 +74,21 @@ class Run:
                 "mix": Mixing(recipe.mixup, recipe.cutmix, recipe.mix_prob, recipe.mix_switch_prob),
             }
         ds, info = keras_classics.data.get_dataset(
-            cfg.dataset,
+            data.dataset,
             "train" if training else "validation",
             model=self.spec,
             global_batch_size=batch,
             training=training,
             image_size=size,
-            data_dir=cfg.data_dir,
-            seed=cfg.seed,
+            data_dir=data.data_dir,
+            seed=self.cfg.runtime.seed,
             epoch=epoch,
-            deterministic=cfg.deterministic,
-            skip_errors=cfg.skip_errors,
-            label_offset=cfg.label_offset,
-            augmentation=cfg.augmentation or defaults.for_dataset(cfg.dataset).augmentation,
+            deterministic=self.cfg.runtime.deterministic,
+            skip_errors=data.skip_errors,
+            label_offset=data.label_offset,
+            augmentation=data.augmentation or defaults.for_dataset(data.dataset).augmentation,
             **pieces,
-            classes=finetune.parse_classes(cfg.classes),
+            classes=finetune.parse_classes(self.cfg.finetune.classes),
         )
         # Training only: its decoding and augmentation are the CPU work worth sending away.
         # Evaluation stays here: a centre crop, scored on the same batches every epoch (the
@@ -91,9 +96,9 @@ class Run:
         # No job name: each iteration (fit's, or one a strategy opens first) is then its own
         # job, the whole epoch from its start, as the local dataset's iterations are
         # (keras_classics/data/service.py).
-        if training and cfg.data_service:
+        if training and data.data_service:
             ds = service.distribute(
-                ds, cfg.data_service, policy=cfg.data_service_policy or service.DEFAULT_POLICY
+                ds, data.data_service, policy=data.data_service_policy or service.DEFAULT_POLICY
             )
         return ds, info
 
@@ -108,13 +113,13 @@ class Run:
         return make_plan(self.cfg, self.spec, info, replicas), train_ds, info
 
     def run(self):
-        cfg = self.cfg
+        cfg, runtime = self.cfg, self.cfg.runtime
         # First: MultiWorkerMirroredStrategy must configure collectives before any TF op.
-        strategy = self.strategy = distribute.make_strategy(cfg.strategy, cfg.num_gpus)
-        keras.utils.set_random_seed(cfg.seed)
-        if cfg.deterministic:
+        strategy = self.strategy = distribute.make_strategy(runtime.strategy, runtime.num_gpus)
+        keras.utils.set_random_seed(runtime.seed)
+        if runtime.deterministic:
             tf.config.experimental.enable_op_determinism()
-        if cfg.mixed_precision:
+        if runtime.mixed_precision:
             policy, why = precision.pick_policy(len(tf.config.list_logical_devices("GPU")))
             keras.mixed_precision.set_global_policy(policy)
             print(f"mixed precision: {policy} ({why})", flush=True)
@@ -124,12 +129,13 @@ class Run:
             return self.evaluate_only(plan, info, eval_ds)
         resuming = model_dir.claim(self.model_dir, plan.identity()) if self.chief else False
         print(
-            f"{plan.model} on {plan.dataset} ({info.num_classes} classes, "
-            f"{info.num_examples} training examples), {strategy.num_replicas_in_sync} "
-            f"replica(s) of {distribute.name_of(strategy)}, image {plan.image_size}, global "
-            f"batch {plan.global_batch_size}\n{plan.epochs} epoch(s) x "
-            f"{plan.steps_per_epoch} steps ({plan.total_steps} in all), augmentation "
-            f"{plan.augmentation}, recipe: {plan.resolved.to_json()}",
+            report.plan_text(
+                plan,
+                info,
+                strategy.num_replicas_in_sync,
+                distribute.name_of(strategy),
+                self.path("recipe.json"),
+            ),
             flush=True,
         )
         if self.chief:
@@ -175,7 +181,7 @@ class Run:
                 keras.callbacks.CSVLogger(self.path("history.csv"), append=True),
                 keras.callbacks.TensorBoard(self.path("logs")),
             ]
-        if cfg.skip_errors:
+        if cfg.data.skip_errors:
             run_callbacks.append(info.callback())
         targets = optim.one_hot_targets(info.num_classes, len(model.outputs))
         start, prior = time.time(), model_dir.prior_wall_seconds(self.model_dir)
@@ -190,7 +196,7 @@ class Run:
             model.fit(
                 ds.map(targets),
                 validation_data=eval_ds.map(targets),
-                validation_steps=cfg.validation_steps,
+                validation_steps=cfg.runtime.validation_steps,
                 initial_epoch=k,
                 epochs=plan.epochs,
                 steps_per_epoch=plan.steps_in(k),
@@ -209,6 +215,9 @@ class Run:
         )
         if self.chief:
             fileio.write_json(self.path("results.json"), results)
+            fileio.write_text(
+                self.path("class_names.txt"), "".join(f"{n}\n" for n in info.class_names)
+            )
             plot.training_curves(
                 self.path("history.csv"),
                 self.path("curves.png"),
@@ -216,6 +225,16 @@ class Run:
             )
         if cfg.export:
             self.export(model, plan, info)
+        if self.chief:
+            command = report.export_command(
+                plan.model,
+                self.path("best.weights.h5"),
+                info.num_classes,
+                plan.image_size,
+                info.input.crop_ratio,
+                class_names=self.path("class_names.txt"),
+            )
+            print(report.summary_text(results, report.run_files(self.model_dir), command))
         return results
 
     def results(self, plan, info, model, eval_ds, targets, epochs, wall):
@@ -223,7 +242,7 @@ class Run:
         (the same compiled model, so "loss" is the training objective, optim.py)."""
         scores = model.evaluate(
             eval_ds.map(targets),
-            steps=self.cfg.validation_steps,
+            steps=self.cfg.runtime.validation_steps,
             return_dict=True,
             verbose=0,
             callbacks=optim.ema_callbacks(model),
@@ -262,8 +281,6 @@ class Run:
         return results
 
     def export(self, model, plan, info):
-        from keras_classics import export
-
         # The pipeline's input record (its size, the source's eval crop: 1.0 for whole-frame
         # Fashion-MNIST), so that the served predictions are the evaluated ones.
         with optim.ema_weights(model):
@@ -284,7 +301,6 @@ def pixels_input(spec, image_size):
     output: a uint8 Input, then InputNormalization with the spec's preprocessing mode (as
     get_dataset's InputConfig), so that the cast and normalisation run on the model's
     device. Pass it as a builder's input_tensor."""
-    from keras_classics.layers import InputNormalization
 
     pixels = keras.Input((image_size, image_size, 3), dtype="uint8", name="pixels")
     return InputNormalization(spec.input.mode, name=INPUT_NORMALIZATION)(pixels)
@@ -319,14 +335,16 @@ def build_and_compile(cfg, spec, plan, num_classes, global_batch_dropout=True):
         spec,
         plan.image_size,
         num_classes,
-        weights=cfg.weights,
+        weights=cfg.finetune.weights,
         **({"aux_logits": True} if plan.use_aux else {}),
     )
     model = distribute.for_replicas(
-        model, sync_batchnorm=cfg.sync_batchnorm, global_batch_dropout=global_batch_dropout
+        model, sync_batchnorm=cfg.runtime.sync_batchnorm, global_batch_dropout=global_batch_dropout
     )
-    rates = finetune.prepare(model, cfg)  # --freeze, --body_lr_multiplier
-    schedule, optimizer = optim.compile_for_recipe(model, plan.resolved, cfg.jit_compile, rates)
+    rates = finetune.prepare(model, cfg.finetune)  # --freeze, --body_lr_multiplier
+    schedule, optimizer = optim.compile_for_recipe(
+        model, plan.resolved, cfg.runtime.jit_compile, rates
+    )
     return model, schedule, optimizer
 
 

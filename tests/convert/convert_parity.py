@@ -4,7 +4,7 @@ import sys
 
 import numpy as np
 
-# The parity criterion (README, Pretrained weights by conversion):
+# The parity criterion (docs/convert.md):
 # max |ours - source| <= 1e-4 * max |source logit|, float32.
 TOLERANCE = 1e-4
 TORCH_INSTALL = "pip install torch==2.14.1 torchvision==0.29.1"

@@ -1,4 +1,4 @@
-"""The whole chain of the README: a torchvision checkpoint file -> `python -m
+"""The whole chain of docs/convert.md: a torchvision checkpoint file -> `python -m
 keras_classics.convert` -> the builder's weights= -> export for TF Serving -> serving_default.
 
 The source is a random-weight torchvision resnet18 with randomised BN statistics, saved as

@@ -8,7 +8,7 @@ import pytest
 
 from convert_parity import TORCH_INSTALL, block_triton
 from keras_classics import convert
-from keras_classics.convert import core
+from keras_classics.weights import conversion as core
 
 
 @pytest.fixture(scope="module")

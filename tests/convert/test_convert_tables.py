@@ -1,4 +1,4 @@
-"""The conversion tables against the documented list (README, docs/convert.md), and the array
+"""The conversion tables against the documented list (docs/convert.md), and the array
 transforms on their own."""
 
 import inspect
@@ -9,7 +9,8 @@ import pytest
 
 import keras_classics
 from keras_classics import convert
-from keras_classics.convert import keras_applications, torch_layout
+from keras_classics.models.resnet import weights as resnet
+from keras_classics.weights import keras_layout, torch_layout
 
 # The documented list of source names (docs/convert.md).
 DOCUMENTED = {
@@ -61,7 +62,7 @@ def test_every_row_names_a_registered_model_and_real_builder_options():
             spec = keras_classics.get_spec(row.model)
             options = inspect.signature(spec.builder).parameters
             assert set(row.builder_kwargs) <= set(options), (source, name)
-            assert row.input.mode in keras_classics.preprocessing.MODES
+            assert row.input.mode in keras_classics.records.input_config.MODES
 
 
 def test_flattened_dense_kernel_reorders_nchw_to_nhwc():
@@ -91,7 +92,7 @@ def test_conv_bias_and_epsilon_fold_into_batchnorm():
         y = keras.layers.BatchNormalization(epsilon=epsilon, name="b")(y)
         return keras.Model(inputs, y)
 
-    source = net(True, keras_applications.KERAS_APPLICATIONS_BN_EPSILON)
+    source = net(True, resnet.KERAS_BN_EPSILON)
     source.get_layer("c").set_weights([kernel, bias])
     source.get_layer("b").set_weights([gamma, beta, mean, variance])
     ours = net(False, 1e-5)
@@ -100,8 +101,8 @@ def test_conv_bias_and_epsilon_fold_into_batchnorm():
         [
             gamma,
             beta,
-            keras_applications.fold_conv_bias(mean, bias),
-            keras_applications.fold_epsilon(variance),
+            resnet.fold_conv_bias(mean, bias),
+            resnet.fold_epsilon(variance),
         ]
     )
     expected = np.asarray(source(x, training=False))
@@ -165,7 +166,7 @@ def test_keras_auto_names_rank_by_creation_order():
         names = ["conv2d" if first + i == 0 else f"conv2d_{first + i}" for i in range(11)]
         state = {f"{n}/kernel": a for n, a in zip(names, arrays)}
         state["predictions/bias"] = np.zeros(2, "float32")
-        ranked = keras_applications.rank_auto_named(state)
+        ranked = keras_layout.rank_auto_named(state)
         assert set(ranked) == {f"conv2d#{i}/kernel" for i in range(11)} | {"predictions/bias"}
         assert all(ranked[f"conv2d#{i}/kernel"][0] == i for i in range(11))
 
@@ -183,7 +184,7 @@ def test_weights_info_input_is_the_source_record_and_format_1_still_reads():
     """What export builds the serving graph from: the weights' input record (preprocessing,
     size, crop, interpolation), not the registry's (which stays as it is). A file written
     before the record existed (format 1, flat fields) reads as the same record."""
-    from keras_classics.preprocessing import InputConfig
+    from keras_classics.records.input_config import InputConfig
 
     row = convert.get_conversion("timm", "inception_v3.gluon_in1k")
     assert row.input == InputConfig("torch", 299, 0.875, "bicubic")

@@ -32,7 +32,7 @@ SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2"}
 
 
 def test_every_row_has_a_case():
-    assert set(CASES) == set(convert.keras_applications.ROWS)
+    assert set(CASES) == set(convert.conversions("keras.applications"))
 
 
 def write_published_layout(model, path):

@@ -70,23 +70,21 @@ def check(row, source, seed, source_mode="torch"):
     x = preprocess_input(images, row.input.mode)
     reference = torch_forward(source, preprocess_input(images, source_mode), features=features)
     kwargs = dict(include_top=False) if features else dict(classifier_activation=None)
-    model = row_function(row)(row.name, source.state_dict(), input_shape=(size, size, 3), **kwargs)
+    model = convert.convert(
+        row.source, row.name, source.state_dict(), input_shape=(size, size, 3), **kwargs
+    )
     what = f"{row.source} {row.name} ({'features' if features else 'logits'} at {size})"
     return assert_parity(ours(model, x), reference, what)
 
 
-def row_function(row):
-    return convert.SOURCES[row.source][0]
-
-
-@pytest.mark.parametrize("name", params(convert.torchvision.ROWS, SLOW))
+@pytest.mark.parametrize("name", params(convert.conversions("torchvision"), SLOW))
 def test_torchvision_parity(name):
     torch.manual_seed(0)
     source = getattr(torchvision.models, name)(weights=None, **TORCHVISION_KWARGS.get(name, {}))
     check(convert.get_conversion("torchvision", name), randomise_torch_batchnorm(source), 1)
 
 
-@pytest.mark.parametrize("name", params(convert.timm.ROWS, TIMM_SLOW))
+@pytest.mark.parametrize("name", params(convert.conversions("timm"), TIMM_SLOW))
 def test_timm_parity(name):
     timm = pytest.importorskip("timm", reason="timm parity needs timm: pip install timm")
     torch.manual_seed(0)

@@ -15,7 +15,7 @@ import pytest
 
 from convert_parity import TORCH_INSTALL, block_triton
 from keras_classics import convert
-from keras_classics.convert.torch_pickle import read_state_dict
+from keras_classics.weights.torch_pickle import read_state_dict
 
 block_triton()
 torch = pytest.importorskip("torch", reason=f"these tests compare with torch.load: {TORCH_INSTALL}")
@@ -210,7 +210,7 @@ def test_reads_with_torch_blocked(tmp_path):
         "import sys; sys.modules['torch'] = None\n"
         "import numpy as np\n"
         "from keras_classics.convert import read_checkpoint\n"
-        "from keras_classics.convert.torch_pickle import read_state_dict\n"
+        "from keras_classics.weights.torch_pickle import read_state_dict\n"
         "for path in sys.argv[1:]:\n"
         "    np.savez(path + '.npz', **read_state_dict(path))\n"
         "    np.savez(path + '.checkpoint.npz', **read_checkpoint(path))\n"

@@ -159,13 +159,17 @@ def test_family_defaults():
     assert tp.default_augmentation(get_spec("resnext50_32x4d")) == "resnet"
     import dataclasses
 
-    assert tp.default_augmentation(dataclasses.replace(SPEC, family="googlenet")) == "inception"
-    assert tp.default_augmentation(dataclasses.replace(SPEC, family="newnet")) == "inception"
+    assert tp.default_augmentation(get_spec("googlenet")) == "inception"
+    assert tp.default_augmentation(get_spec("inception_resnet_v2")) == "inception"
+    assert tp.default_augmentation(get_spec("resnet20_cifar")) == "resnet"
+    # A model whose family names no augmentation is refused, not given another paper's.
+    with pytest.raises(ValueError, match=r"'newnet'.*names no augmentation.*'inception'"):
+        tp.default_augmentation(dataclasses.replace(SPEC, family="newnet", augmentation=None))
 
 
 @pytest.mark.parametrize("mode", ["torch", "caffe", "tf", "raw"])
 def test_fused_normalize_equals_preprocess_input(mode):
-    from keras_classics.data.normalization import normalize
+    from keras_classics.layers.normalization import normalize
 
     image = photo("chelsea", (40, 56))
     for x in (image, image.astype(np.float32) + 0.25, np.stack([image, image[::-1]])):

@@ -294,14 +294,14 @@ def test_the_pipeline_graphs_hold_no_python(small_fashion_mnist):
 )
 def test_config_refusals(settings, message):
     with pytest.raises(ValueError, match=message):
-        check_config(RunConfig(model="resnet18", **settings))
+        check_config(RunConfig.from_flags(model="resnet18", **settings))
 
 
 def test_a_cluster_of_trainers_is_refused(monkeypatch):
     cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"index": 0}}))
     with pytest.raises(ValueError, match=r"MultiWorkerMirroredStrategy is not supported"):
-        check_config(RunConfig(model="resnet18", data_service="grpc://h:1"))
+        check_config(RunConfig.from_flags(model="resnet18", data_service="grpc://h:1"))
     check_config(RunConfig(model="resnet18"))  # strategy "auto": multi_worker, without it
 
 
@@ -311,12 +311,12 @@ def test_flags_and_the_run_identity(one_worker, small_fashion_mnist):
     values(["main", "--model", "resnet18", "--data_service", "grpc://h:1"] + ["--deterministic"])
     values["data_service_policy"].parse("off")
     cfg = cli.config_from(values)
-    assert (cfg.data_service, cfg.data_service_policy) == ("grpc://h:1", "off")
+    assert (cfg.data.data_service, cfg.data.data_service_policy) == ("grpc://h:1", "off")
     check_config(cfg)
     # The same data, so the same run: a model_dir trained without the service resumes with it.
     common = dict(model="resnet18", batch_size=8, data_dir=small_fashion_mnist)
-    local = Run(RunConfig(**common)).plan(1)[0]
-    run = Run(RunConfig(**common, data_service=one_worker.address))
+    local = Run(RunConfig.from_flags(**common)).plan(1)[0]
+    run = Run(RunConfig.from_flags(**common, data_service=one_worker.address))
     remote, train_ds, _ = run.plan(1)
     assert local.identity() == remote.identity()
     # The training data come from the service; the evaluation data are made here.

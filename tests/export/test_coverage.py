@@ -121,7 +121,7 @@ def test_alexnet_export_has_paper_head_and_imagenet_names(export_root, inputs):
     out = tf.saved_model.load(r["path"]).signatures["serving_bytes"](
         image_bytes=tf.constant(list(r["bytes"][:1]))
     )
-    names = [n for _, n in keras_classics.imagenet.class_index()]
+    names = [n for _, n in keras_classics.records.imagenet.class_index()]
     top = out["top_k_classes"].numpy()[0]
     assert [n.decode() for n in out["top_k_names"].numpy()[0]] == [names[i] for i in top]
 

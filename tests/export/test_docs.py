@@ -1,6 +1,6 @@
 """docs/export.md's REST and gRPC clients, run against the exported signatures.
 
-The TF Serving binary is not installable here (README, Export). Instead the clients'
+The TF Serving binary is not installable here (docs/export.md). Instead the clients'
 network calls are answered by the loaded SavedModel: the REST body goes through TF Serving's
 row-format rules, the gRPC PredictRequest's tensors through the signature it names. What the
 test cannot cover is the server itself (HTTP routing, batching, its protobuf parsing).
@@ -120,7 +120,7 @@ def test_rest_client(served, monkeypatch):
     np.testing.assert_allclose(
         [[s for _, s in r] for r in top], [[s for _, s in r] for r in expected], rtol=1e-6
     )
-    imagenet = {n for _, n in keras_classics.imagenet.class_index()}
+    imagenet = {n for _, n in keras_classics.records.imagenet.class_index()}
     assert all(n in imagenet for row in top for n, _ in row)
 
 

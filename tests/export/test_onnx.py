@@ -25,7 +25,7 @@ from keras_classics import export
 from keras_classics.export import onnx as onnx_export
 from keras_classics.export.__main__ import main as export_main
 from keras_classics.layers import LocalResponseNormalization
-from keras_classics.preprocessing import InputConfig
+from keras_classics.records.input_config import InputConfig
 
 pytest.importorskip("onnxruntime", reason="the onnx extra: pip install -e '.[onnx]'")
 pytest.importorskip("tf2onnx", reason="the onnx extra: pip install -e '.[onnx]'")

@@ -60,7 +60,7 @@ def test_temp_and_non_integer_folders_are_not_versions(tmp_path):
     for name in (".tmp-3-abc", "latest", "007x", "4"):
         (tmp_path / name).mkdir()
     (tmp_path / "9").write_text("a file, not a folder")
-    assert saved_model.versions(str(tmp_path)) == [4]
+    assert models_config.versions(str(tmp_path)) == [4]
     assert saved_model.next_version(str(tmp_path / "absent")) == 1
 
 

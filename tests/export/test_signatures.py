@@ -41,7 +41,7 @@ def test_output_activation_is_read_from_the_model():
 
 def test_class_names():
     imagenet = class_names_for(1000)
-    assert imagenet[281] == keras_classics.imagenet.class_index()[281][1]
+    assert imagenet[281] == keras_classics.records.imagenet.class_index()[281][1]
     assert len(set(imagenet)) > 990
     assert class_names_for(3, ["a", "b", "c"]) == ["a", "b", "c"]
     assert class_names_for(3) == ["0", "1", "2"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import keras_classics
-from keras_classics.models import resnet
+from keras_classics.models.resnet import architecture as resnet
 
 PATH = re.compile(r"(?P<block>.+)_path(?P<i>\d+)_(?P<unit>[123])_(?P<kind>conv|bn)$")
 

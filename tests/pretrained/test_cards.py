@@ -14,7 +14,7 @@ import pytest
 
 import keras_classics
 from keras_classics import convert, pretrained
-from keras_classics.pretrained import download
+from keras_classics.records import download
 
 sys.modules.setdefault("triton", None)  # torchvision after TensorFlow (tests/convert)
 
@@ -26,13 +26,14 @@ def by_source(source):
 
 
 def test_every_convertible_model_has_a_card_and_every_card_a_conversion():
-    rows = {(row.source, row.name) for rows in convert.SOURCES.values() for row in rows[1].values()}
+    convertible = convert.list_convertible().items()
+    rows = {(source, name) for source, names in convertible for name in names}
     used = {(card.row.source, card.row.name) for card in CARDS}
     assert used == rows  # timm's inception_v3 row serves its tv/tf/tf_adv tags
     for card in CARDS:
         assert card.row.model == card.model
         keras_classics.get_spec(card.model)  # registered
-    models = {row.model for rows in convert.SOURCES.values() for row in rows[1].values()}
+    models = {convert.get_conversion(*row).model for row in rows}
     assert set(keras_classics.list_models(pretrained=True)) == models
     assert len(models) == 22
 
@@ -61,7 +62,7 @@ def test_every_torchvision_classifier_weight_has_a_card():
     torchvision = pytest.importorskip("torchvision")
     expected = {
         f"{row.model}:torchvision:{w.name}"
-        for row in convert.torchvision.ROWS.values()
+        for row in convert.conversions("torchvision").values()
         for w in torchvision.models.get_model_weights(row.name)
         if w.name != "IMAGENET1K_FEATURES"  # VGG-16 without a trained classifier
     }
@@ -85,7 +86,9 @@ def test_timm_cards_match_the_pretrained_cfg(card):
 def test_every_timm_tag_of_the_converted_architectures_has_a_card():
     timm = pytest.importorskip("timm")
     tags = {
-        t for arch in convert.timm.ROWS for t in timm.list_pretrained(arch.split(".")[0] + ".*")
+        t
+        for arch in convert.conversions("timm")
+        for t in timm.list_pretrained(arch.split(".")[0] + ".*")
     }
     assert {c.tag for c in CARDS if c.source == "timm"} == tags
 

@@ -1,4 +1,4 @@
-"""Other input channels from 3-channel weights (pretrained/loading.py), against timm's
+"""Other input channels from 3-channel weights (weights/loading.py), against timm's
 adapt_input_conv on the same kernels, and the property it is for: a model on c channels given
 an image repeated over them (c = 1, or a multiple of 3) gives the 3-channel model's output."""
 
@@ -7,7 +7,7 @@ import pytest
 
 import keras_classics
 from convert_parity import block_triton
-from keras_classics.pretrained.loading import adapt_input_conv
+from keras_classics.weights.loading import adapt_input_conv
 
 SIZE = 48
 

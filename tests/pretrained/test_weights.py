@@ -33,7 +33,7 @@ torchvision = pytest.importorskip("torchvision")
 
 import keras_classics  # noqa: E402
 from keras_classics import pretrained  # noqa: E402
-from keras_classics.pretrained import download  # noqa: E402
+from keras_classics.records import download  # noqa: E402
 
 RESNET18 = "resnet18:torchvision:IMAGENET1K_V1"
 SIZE = 64
@@ -278,7 +278,7 @@ def test_a_local_mirror_directory_and_offline_after_the_first_use(
 
 FETCH = """
 import sys
-from keras_classics.pretrained import download
+from keras_classics.records import download
 print(download.fetch(sys.argv[1], {{}}, progress=False))
 """
 
@@ -314,8 +314,8 @@ def test_cli_fetch_path_list_and_verify(cache, server, monkeypatch, resnet18_sou
     pytest.importorskip("skimage")
     from keras_classics.__main__ import main
     from keras_classics.data import eval_preprocess
-    from keras_classics.imagenet import class_index
     from keras_classics.pretrained import verify
+    from keras_classics.records.imagenet import class_index
 
     source, data = resnet18_source
     card = serve_card(monkeypatch, server, RESNET18, data)

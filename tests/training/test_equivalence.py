@@ -17,7 +17,7 @@ import pytest
 
 from keras_classics.training import equivalence
 
-# The bound, per tensor after five steps; the runs measure 1e-6 and below here (README).
+# The bound, per tensor after five steps; the runs measure 1e-6 and below here (docs/results.md).
 BOUND = 1e-4
 # One worker under `pytest -n 2 --dist loadgroup` runs the module's one subprocess.
 pytestmark = pytest.mark.xdist_group("equivalence")
@@ -105,7 +105,7 @@ def test_without_sync_batchnorm_each_replica_keeps_its_own_statistics(checks):
 
 def test_every_family_is_compared_or_pending():
     """A new family fails here until it gets a representative (or is named pending, which
-    the README's open items must explain)."""
+    docs/roadmap.md's open items must explain)."""
     import keras_classics
 
     def families(names):

@@ -16,10 +16,10 @@ from PIL import Image
 import keras_classics
 from keras_classics.data import get_dataset, sources
 from keras_classics.data.sources import fashion_mnist
-from keras_classics.pretrained.loading import stored_layers
 from keras_classics.training import finetune, optim, recipes, schedules
 from keras_classics.training.config import RunConfig, check_config, recipe_kind
 from keras_classics.training.run import build_on_pixels, train
+from keras_classics.weights.loading import stored_layers
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,7 +39,7 @@ RESNET18_CARD = "resnet18:torchvision:IMAGENET1K_V1"
 
 
 def run_config(tmp_path, name, **kwargs):
-    return RunConfig(
+    return RunConfig.from_flags(
         **{
             "model": "resnet18",
             "batch_size": 8,
@@ -141,9 +141,12 @@ def test_finetune_recipe_is_the_papers_at_a_tenth_cosine_and_the_default_with_we
     # On Fashion-MNIST the paper's is the CIFAR one (0.1 per 128).
     small = recipes.recipe_for(resnet, "finetune", "fashion_mnist")
     assert (small.learning_rate, small.batch_size) == (pytest.approx(0.01), 128)
-    assert recipe_kind(RunConfig(model="resnet18", weights="imagenet")) == "finetune"
-    assert recipe_kind(RunConfig(model="resnet18")) == "modern"
-    assert recipe_kind(RunConfig(model="resnet18", weights="imagenet", recipe="paper")) == "paper"
+    assert recipe_kind(RunConfig.from_flags(model="resnet18", weights="imagenet")) == "finetune"
+    assert recipe_kind(RunConfig.from_flags(model="resnet18")) == "modern"
+    assert (
+        recipe_kind(RunConfig.from_flags(model="resnet18", weights="imagenet", recipe="paper"))
+        == "paper"
+    )
 
 
 def test_bad_fine_tuning_flags_are_refused_naming_the_flag(tmp_path):
@@ -158,7 +161,7 @@ def test_bad_fine_tuning_flags_are_refused_naming_the_flag(tmp_path):
     ]
     for kwargs, message in cases:
         with pytest.raises(ValueError, match=message):
-            check_config(RunConfig(model="resnet18", **kwargs))
+            check_config(RunConfig.from_flags(model="resnet18", **kwargs))
     with pytest.raises(ValueError, match=r"classes=\(10,\) is invalid"):
         train(run_config(tmp_path, "range", classes="10"))
 

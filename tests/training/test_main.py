@@ -9,13 +9,13 @@ from train_helpers import SMOKE, run_main
 
 
 def test_import_without_nvidia_devices_prints_nothing():
-    """Without a device node (as the check sees it here) the launcher of train/main.py and
-    keras-classics-train imports TensorFlow and lists its devices writing nothing to stderr:
-    no CUDA driver or cuInit lines."""
+    """Without a device node (as the check sees it here) the environment every command line
+    applies (keras_classics/_environment.py) imports TensorFlow and lists its devices writing
+    nothing to stderr: no CUDA driver or cuInit lines."""
     code = (
-        "import keras_classics_train as main\n"
-        "main.glob.glob = lambda pattern: []\n"
-        "main.import_tensorflow()\n"
+        "from keras_classics import _environment as environment\n"
+        "environment.glob.glob = lambda pattern: []\n"
+        "environment.apply()\n"
         "import tensorflow as tf\n"
         "print(len(tf.config.list_physical_devices('CPU')))\n"
     )

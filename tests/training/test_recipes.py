@@ -53,6 +53,65 @@ def test_short_runs_compress_the_milestones():
     assert r.base_learning_rate == pytest.approx(0.05)
 
 
+# Each family's paper recipe, read from the papers (and, where they are silent, the reference
+# the family module cites): (source prefix, optimizer, LR, batch, epochs, schedule, weight
+# decay). Written here, not read from the family modules: the records there must match them.
+PAPER_NUMBERS = {
+    "alexnet": ("Krizhevsky et al. 2012, section 5", "sgd", 0.01, 128, 90, "plateau", 5e-4),
+    "vgg16": ("Simonyan & Zisserman 2015, section 3.1", "sgd", 0.01, 256, 74, "plateau", 5e-4),
+    "googlenet": ("Szegedy et al. 2015, section 6", "sgd", 0.01, 32, 250, "exponential", 2e-4),
+    "bn_inception": (
+        "Szegedy et al. 2016, section 8",
+        "rmsprop",
+        0.045,
+        32,
+        100,
+        "exponential",
+        4e-5,
+    ),
+    "inception_v4": (
+        "Szegedy et al. 2016, section 8",
+        "rmsprop",
+        0.045,
+        32,
+        100,
+        "exponential",
+        4e-5,
+    ),
+    "inception_resnet_v2": (
+        "Szegedy et al. 2016, section 8",
+        "rmsprop",
+        0.045,
+        32,
+        100,
+        "exponential",
+        4e-5,
+    ),
+    "resnet50": ("He et al. 2016, section 3.4", "sgd", 0.1, 256, 90, "steps", 1e-4),
+    "plainnet34": ("He et al. 2016, section 3.4", "sgd", 0.1, 256, 90, "steps", 1e-4),
+    "resnext50_32x4d": ("Xie et al. 2017, section 4", "sgd", 0.1, 256, 90, "steps", 1e-4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER_NUMBERS))
+def test_each_family_module_gives_its_papers_recipe(name):
+    r = recipes.recipe_for(keras_classics.get_spec(name))
+    source, *numbers = PAPER_NUMBERS[name]
+    assert r.source.startswith(source)
+    assert [r.optimizer, r.learning_rate, r.batch_size, r.epochs, r.schedule, r.weight_decay] == (
+        numbers
+    )
+
+
+def test_every_registered_model_has_a_paper_recipe_and_one_without_is_refused():
+    for spec in map(keras_classics.get_spec, keras_classics.list_models()):
+        assert spec.recipe is not None, spec.name
+    bare = dataclasses.replace(keras_classics.get_spec("resnet18"), recipe=None)
+    with pytest.raises(ValueError, match=r"recipe='paper' is invalid for resnet18.*'modern'"):
+        recipes.recipe_for(bare)
+    assert recipes.recipe_for(bare, "modern") is recipes.MODERN
+
+
 def test_small_images_get_the_cifar_recipe_of_the_resnet_paper():
     """He et al. 2016, section 4.2: LR 0.1 at batch 128, / 10 at 32k and 48k of 64k
     iterations; a 2-epoch Fashion-MNIST run keeps them at 50% and 75%."""
@@ -190,11 +249,17 @@ def test_rsb_a3_resolves_to_the_papers_numbers_and_flags_override_its_pieces():
     assert (r.loss, r.label_smoothing, r.ema_decay, r.random_erasing) == ("binary", 0.0, None, 0.0)
     assert "ResNet strikes back" in r.source and '"loss": "binary"' in r.to_json()
     assert isinstance(optim.make_optimizer(r, 1e-3), keras.optimizers.Lamb)
-    for recipe in [*recipes.PAPER_RECIPES.values(), recipes.MODERN]:
+    paper = [
+        recipes.recipe_for(spec)
+        for spec in map(keras_classics.get_spec, keras_classics.list_models())
+    ]
+    for recipe in [*paper, recipes.MODERN]:
         assert not (recipe.randaugment or recipe.mixup or recipe.cutmix or recipe.random_erasing)
         assert (recipe.ema_decay, recipe.stochastic_depth, recipe.loss) == (None, 0, "categorical")
 
-    cfg = RunConfig(model="resnet50", recipe="rsb_a3", randaugment="none", mixup=0.0, ema=0.9998)
+    cfg = RunConfig.from_flags(
+        model="resnet50", recipe="rsb_a3", randaugment="none", mixup=0.0, ema=0.9998
+    )
     mine = run_recipe(cfg, spec)
     assert (mine.randaugment, mine.mixup, mine.cutmix, mine.ema_decay) == (None, 0.0, 1.0, 0.9998)
     opt = optim.make_optimizer(recipes.resolve(spec, steps_per_epoch=1, recipe=mine), 1e-3)
@@ -207,6 +272,25 @@ def test_rsb_a3_resolves_to_the_papers_numbers_and_flags_override_its_pieces():
             steps_per_epoch=1,
             recipe=dataclasses.replace(recipes.RSB_A3, stochastic_depth=0.05),
         )
+
+
+def test_a_recipe_loss_other_than_the_accepted_ones_is_refused(monkeypatch):
+    """optim.compile_model trains anything but "binary" as categorical: the run's recipe
+    refuses any other loss instead."""
+    from keras_classics.training.config import RunConfig, run_recipe
+
+    recipe_for = recipes.recipe_for
+    monkeypatch.setattr(
+        recipes,
+        "recipe_for",
+        lambda *args: dataclasses.replace(recipe_for(*args), loss="focal"),
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"loss='focal' of the modern recipe for resnet18 is invalid; "
+        r"accepted: \('categorical', 'binary'\)",
+    ):
+        run_recipe(RunConfig(model="resnet18"), keras_classics.get_spec("resnet18"))
 
 
 def test_binary_loss_is_one_vs_all_on_soft_targets():

@@ -23,7 +23,7 @@ class SourceDefaults:
     Attributes:
       image_size: None: the model's input size (InputConfig.size); else the source's images
         are small and a run uses max(image_size, the model's min_size).
-      augmentation: None: the model family's (train_preprocessing.FAMILY_AUGMENTATION);
+      augmentation: None: the model's paper's (its ModelSpec's `augmentation`);
         else a key of train_preprocessing.AUGMENTATIONS.
       crop_ratio: None: the model's evaluation crop (InputConfig.crop_ratio); 1.0 for images
         that are whole small objects, evaluated on the whole frame.

@@ -25,7 +25,8 @@ DEBIAN_DIR = "/usr/share/datasets/fashion-mnist"
 # (upsampling the 28x28 images to a paper's 224 would cost 49x the compute for no detail), the
 # ResNet paper's CIFAR augmentation (section 4.2: padding, random crop, flip), evaluation on
 # the whole frame (the objects fill it; a centre crop would cut them; docs/data.md).
-# The training run's, a short run that finishes in minutes on a CPU (README, the default run):
+# The training run's, a short run that finishes in minutes on a CPU (docs/training.md, the
+# default run):
 # - the modern recipe: a 3-epoch run needs its warm-up and its decay to zero; the papers' step
 #   schedules leave the network underfitted after so few epochs;
 # - no augmentation: in so short a run pad-and-crop + flip costs accuracy; with more --epochs,

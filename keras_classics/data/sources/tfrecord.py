@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from keras_classics.data import decoders
 from keras_classics.data.sources.base import Source, check_dir, check_split
+from keras_classics.records.imagenet import class_index
 
 INFO_FILE = "dataset_info.json"
 # Standard ImageNet-1k shard counts -> examples (build_imagenet_data.py defaults).
@@ -71,8 +72,6 @@ def load(
     if "class_names" in info:
         class_names = list(info["class_names"])
     else:
-        from keras_classics.imagenet import class_index
-
         class_names = [wnid for wnid, _ in class_index()]
     split_info = info.get("splits", {}).get(split, {})
     num_examples = split_info.get("num_examples", IMAGENET_COUNTS.get((split, len(files))))

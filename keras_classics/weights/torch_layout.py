@@ -13,17 +13,18 @@ reads and how they are laid out:
                                               eps 1e-5, our builders' value)
 """
 
-import collections
-
 import keras
 import numpy as np
 
-from keras_classics.convert.core import Conversion, Take
-from keras_classics.models._inception import operation_at
+from keras_classics.records.input_config import InputConfig
+from keras_classics.weights.conversion import Conversion, Take
 
 ELEMENTWISE = (keras.layers.Dropout, keras.layers.ReLU, keras.layers.Activation)
 # Keys of a torch state dict that hold no weights.
 IGNORED = (".num_batches_tracked",)
+# torchvision's ImageClassification eval transform: bilinear resize to 256, centre crop 224,
+# ImageNet mean/std (its weights' default; a row or card states where it differs).
+TORCHVISION_224 = InputConfig("torch", 224)
 
 
 def conv_kernel(weight):
@@ -121,42 +122,10 @@ def sequential_names(classifier_indices):
     return names
 
 
-def unit_names(module_of):
-    """Names of a net of torch conv units (torchvision's BasicConv2d, timm's ConvNormAct: a
-    conv `.conv` and its BN `.bn`), for the Inception family.
-
-    `module_of(name, branches)` gives the torch module of our Conv2D or Dense layer `name`, or
-    None where the source has none; `branches` maps (module, branch) of our Inception naming
-    rule to that branch's `Operation`s, for sources whose names depend on a branch's length.
-    Our Conv2D `name` with a BN `name_bn` is a unit, read from `{module}.conv` and
-    `{module}.bn`; any other layer from the module itself.
-    """
-
-    def names(model):
-        layers = {layer.name for layer in model.layers}
-        branches = collections.defaultdict(list)
-        for name in layers:
-            operation = operation_at(name)
-            if operation:
-                branches[operation.module, operation.branch].append(operation)
-        found = {}
-        for layer in model.layers:
-            if not isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
-                continue
-            module = module_of(layer.name, branches)
-            if module is None:
-                continue
-            if f"{layer.name}_bn" in layers:
-                found[layer.name], found[f"{layer.name}_bn"] = f"{module}.conv", f"{module}.bn"
-            else:
-                found[layer.name] = module
-        return found
-
-    return names
-
-
 def row(source, name, model, plan, head, *, input, aux=(), **builder_kwargs):  # noqa: A002
-    """A `Conversion` row of a torch source (its state dicts count num_batches_tracked)."""
+    """A `Conversion` row of a torch source (its state dicts count num_batches_tracked):
+    torchvision's or timm's model `name` as our registry model `model` with `builder_kwargs`,
+    `head` and `aux` the key prefixes of its classifier and auxiliary classifiers."""
     return Conversion(
         source=source,
         name=name,

@@ -1,16 +1,16 @@
 """How a model's input is prepared: the `InputConfig` record and the normalisation modes.
 
+No TensorFlow here: the record is read by the registry, the weight cards and the conversion
+rows below Keras; the arithmetic that applies a mode is keras_classics/layers/normalization.py.
+
 Inputs are RGB images with values in [0, 255], channels last. One `InputConfig` (mode, size,
 centre-crop ratio, interpolation) says how a model's input is made: the registry spec holds
 the paper's, a converted weights file records its source's, and the data pipeline's
 evaluation preprocessing, training and the export all read it. This module is also the
-single place the mean/std constants live; `preprocess_input` applies a mode.
+single place the mean/std constants live.
 """
 
 import dataclasses
-
-import numpy as np
-import tensorflow as tf
 
 # mode -> (channel order, scale applied first, mean subtracted after scaling, std divided)
 MODES = {
@@ -103,41 +103,3 @@ def _mean_std(mode):
     m = tuple(v / (255 * scale) for v in mean[rgb])
     s = tuple(v / (255 * scale) for v in std[rgb])
     return m, s
-
-
-def resolve_mode(mode):
-    """A mode name, or a registry model name standing for its spec's mode."""
-    if mode in MODES:
-        return mode
-    from keras_classics.registry import get_spec, list_models
-
-    if mode in list_models():
-        return get_spec(mode).input.mode
-    raise ValueError(
-        f"mode={mode!r} is invalid; accepted: {tuple(MODES)} or a registered "
-        "model name (its spec's mode)."
-    )
-
-
-def preprocess_input(x, mode):
-    """Normalises RGB [0, 255] images `x` (..., 3) for a model.
-
-    Args:
-      x: NumPy array or tf.Tensor, channels last; integers are converted to float32.
-      mode: "torch", "caffe", "tf", "raw", or a registry name such as "resnet50".
-    Returns:
-      float32 array of the same type as `x` (NumPy in, NumPy out).
-    """
-    order, scale, mean, std = MODES[resolve_mode(mode)]
-    if isinstance(x, (tf.Tensor, tf.Variable)):
-        x = tf.cast(x, tf.float32)
-    else:
-        x = np.asarray(x, dtype=np.float32)
-    if x.shape[-1] != 3:
-        raise ValueError(
-            f"x has {x.shape[-1]} channels (shape {tuple(x.shape)}); accepted: "
-            "RGB images with 3 channels last."
-        )
-    if order == "bgr":
-        x = x[..., ::-1]
-    return (x * scale - np.float32(mean)) / np.float32(std)

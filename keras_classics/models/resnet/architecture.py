@@ -1,4 +1,4 @@
-"""ResNet, plain nets and ResNeXt: one family, one builder, rows in a table.
+"""ResNet, plain nets and ResNeXt: the tables, blocks, body and options of the family.
 
 ResNet: He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016,
 Table 1 (stages), section 3.3 (shortcut options A/B/C, plain baselines).
@@ -319,75 +319,3 @@ def summary(row):
         f"{row.depth}-layer {what} net, stages {row.depths} of {row.kind} blocks.\n\n"
         "224x224 input, global average pooling head."
     )
-
-
-RESNET = _core.Family("resnet", RESNET_PAPER, configure, body, OPTIONS, describe=summary)
-PLAIN = dataclasses.replace(RESNET, paper=RESNET_PAPER + ", plain")
-RESNEXT = dataclasses.replace(RESNET, name="resnext", paper=RESNEXT_PAPER)
-NEXT = dict(kind="bottleneck", downsample_at="3x3")
-
-# ResNet Table 1 and ResNeXt Table 1, a row each: Config(depths, block kind, ...).
-ResNet18 = RESNET.register("resnet18", "ResNet18", Config((2, 2, 2, 2), "basic"))
-ResNet34 = RESNET.register("resnet34", "ResNet34", Config((3, 4, 6, 3), "basic"))
-ResNet50 = RESNET.register("resnet50", "ResNet50", Config((3, 4, 6, 3), "bottleneck"))
-ResNet101 = RESNET.register("resnet101", "ResNet101", Config((3, 4, 23, 3), "bottleneck"))
-ResNet152 = RESNET.register("resnet152", "ResNet152", Config((3, 8, 36, 3), "bottleneck"))
-PlainNet18 = PLAIN.register(
-    "plainnet18", "PlainNet18", Config((2, 2, 2, 2), "basic", residual=False)
-)
-PlainNet34 = PLAIN.register(
-    "plainnet34", "PlainNet34", Config((3, 4, 6, 3), "basic", residual=False)
-)
-ResNeXt50 = RESNEXT.register(
-    "resnext50_32x4d", "ResNeXt50", Config((3, 4, 6, 3), groups=32, width_per_group=4, **NEXT)
-)
-ResNeXt101 = RESNEXT.register(
-    "resnext101_32x4d", "ResNeXt101", Config((3, 4, 23, 3), groups=32, width_per_group=4, **NEXT)
-)
-ResNeXt101_64x4d = RESNEXT.register(
-    "resnext101_64x4d",
-    "ResNeXt101_64x4d",
-    Config((3, 4, 23, 3), groups=64, width_per_group=4, **NEXT),
-)
-ResNeXt101_32x8d = RESNEXT.register(
-    "resnext101_32x8d",
-    "ResNeXt101_32x8d",
-    Config((3, 4, 23, 3), groups=32, width_per_group=8, **NEXT),
-)
-
-# Section 4.2 and Table 6: the CIFAR-10 nets of 6n+2 layers (n = 3, 5, 7, 9, 18), residual
-# (option A) and plain.
-CIFAR = dict(kind="basic", stem="cifar")
-RESNET_CIFAR = dataclasses.replace(RESNET, paper="He et al. 2016, section 4.2, Table 6 (CIFAR-10)")
-PLAIN_CIFAR_FAMILY = dataclasses.replace(RESNET_CIFAR, paper=RESNET_CIFAR.paper + ", plain")
-ResNet20_CIFAR = RESNET_CIFAR.register(
-    "resnet20_cifar", "ResNet20_CIFAR", Config((3, 3, 3), **CIFAR)
-)
-ResNet32_CIFAR = RESNET_CIFAR.register(
-    "resnet32_cifar", "ResNet32_CIFAR", Config((5, 5, 5), **CIFAR)
-)
-ResNet44_CIFAR = RESNET_CIFAR.register(
-    "resnet44_cifar", "ResNet44_CIFAR", Config((7, 7, 7), **CIFAR)
-)
-ResNet56_CIFAR = RESNET_CIFAR.register(
-    "resnet56_cifar", "ResNet56_CIFAR", Config((9, 9, 9), **CIFAR)
-)
-ResNet110_CIFAR = RESNET_CIFAR.register(
-    "resnet110_cifar", "ResNet110_CIFAR", Config((18, 18, 18), **CIFAR)
-)
-PLAIN_CIFAR = dict(residual=False, **CIFAR)
-PlainNet20_CIFAR = PLAIN_CIFAR_FAMILY.register(
-    "plain20_cifar", "PlainNet20_CIFAR", Config((3, 3, 3), **PLAIN_CIFAR)
-)
-PlainNet32_CIFAR = PLAIN_CIFAR_FAMILY.register(
-    "plain32_cifar", "PlainNet32_CIFAR", Config((5, 5, 5), **PLAIN_CIFAR)
-)
-PlainNet44_CIFAR = PLAIN_CIFAR_FAMILY.register(
-    "plain44_cifar", "PlainNet44_CIFAR", Config((7, 7, 7), **PLAIN_CIFAR)
-)
-PlainNet56_CIFAR = PLAIN_CIFAR_FAMILY.register(
-    "plain56_cifar", "PlainNet56_CIFAR", Config((9, 9, 9), **PLAIN_CIFAR)
-)
-PlainNet110_CIFAR = PLAIN_CIFAR_FAMILY.register(
-    "plain110_cifar", "PlainNet110_CIFAR", Config((18, 18, 18), **PLAIN_CIFAR)
-)

@@ -6,7 +6,9 @@ import os
 
 import numpy as np
 
-_INDEX = os.path.join(os.path.dirname(__file__), "resources", "imagenet_class_index.json")
+_INDEX = os.path.join(
+    os.path.dirname(os.path.dirname(__file__)), "resources", "imagenet_class_index.json"
+)
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,26 +1,32 @@
 """The conversion machinery every source shares: table rows, plans, all-or-nothing assignment.
 
-A source module (torchvision.py, timm.py, keras_applications.py) is a table of `Conversion`
-rows. A row names the source model, our registry model with the builder options that give the
+Each family module registers its `Conversion` rows (`register_conversions`), one per upstream
+model it can take weights from (torchvision, timm, keras.applications). A row names the source
+model, our registry model with the builder options that give the
 same architecture, the preprocessing the source's weights expect, and a *plan*: a function
 model -> {our layer name: (Take, ...)}, one `Take` per Keras variable of the layer, in the
 layer's variable order, saying which source arrays it is computed from and how.
 
-`convert` reads the checkpoint into a dict, builds the model, computes every variable from the
-plan, checks keys and shapes, and only then assigns: a checkpoint that does not fit raises a
-ValueError listing the first offending keys and leaves nothing half-loaded.
+`assign` computes every variable of a built model from the plan and a checkpoint read into a
+dict (weights/checkpoint.py), checks keys and shapes, and only then assigns: a checkpoint that
+does not fit raises a ValueError listing the first offending keys and leaves nothing
+half-loaded.
 """
 
 import dataclasses
+import difflib
 import json
 import os
 from collections.abc import Callable, Mapping
 
+import h5py
 import numpy as np
 
-from keras_classics.convert.checkpoint import read_checkpoint
-from keras_classics.preprocessing import InputConfig
+from keras_classics.records.input_config import InputConfig
+from keras_classics.records.registry import get_model
 
+# The upstream libraries, in the order the default weight card breaks ties in.
+SOURCES = ("torchvision", "timm", "keras.applications")
 # How many offending keys an error message lists per kind.
 SHOWN = 8
 # Root attribute of a converted .weights.h5 file holding `WeightsInfo` as JSON.
@@ -82,21 +88,38 @@ class Conversion:
         return f"{self.source} {self.name!r} (keras_classics {self.model!r}{options})"
 
 
-def table(*rows):
-    """{source name: row}, refusing duplicate names as the model registry does."""
-    by_name = {}
+_ROWS: dict = {}  # {source: {source model name: Conversion}}, in registration order
+
+
+def register_conversions(*rows):
+    """Adds `rows` to their sources' tables; a second row of a source's name is an error."""
     for row in rows:
-        if row.name in by_name:
+        if row.source not in SOURCES:
+            raise ValueError(f"source={row.source!r} is invalid; accepted: {SOURCES}.")
+        table = _ROWS.setdefault(row.source, {})
+        if row.name in table:
             raise ValueError(f"{row.source} model {row.name!r} has two conversion rows.")
-        by_name[row.name] = row
-    return by_name
+        table[row.name] = row
+    return rows
 
 
-def find(rows, source, name):
-    """The row of `name` in a source table; an unknown name lists the accepted ones."""
+def conversions(source):
+    """{source model name: Conversion} of `source`, in registration order."""
+    if source not in SOURCES:
+        raise ValueError(f"source={source!r} is invalid; accepted: {SOURCES}.")
+    return dict(_ROWS.get(source, {}))
+
+
+def find(source, name):
+    """The row of `name` in `source`'s table; an unknown name lists the accepted ones.
+
+    A pretrained tag ("resnext101_32x4d.gluon_in1k", timm's "arch.tag") picks the tag's row
+    where the table has one (a tag whose preprocessing differs), else the architecture's.
+    """
+    rows = conversions(source)
+    if isinstance(name, str) and name not in rows and "." in name:
+        name = name.split(".")[0]
     if name not in rows:
-        import difflib
-
         close = difflib.get_close_matches(str(name), list(rows), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
         raise ValueError(
@@ -118,18 +141,11 @@ def builder_kwargs(row, kwargs):
     return {**row.builder_kwargs, **kwargs}
 
 
-def convert(row, checkpoint, **kwargs):
-    """A keras.Model of `row`'s architecture with the weights of `checkpoint` loaded.
-
-    `kwargs` go to the builder (include_top, classes, input_shape, classifier_activation ...).
-    """
-    from keras_classics.registry import get_model
-
-    kwargs = builder_kwargs(row, kwargs)
-    state = read_checkpoint(checkpoint)
-    model = get_model(row.model, **kwargs)
+def assign(row, model, state):
+    """Sets every weighted layer of `model` (built with `row`'s options) from `state`, the
+    checkpoint as {key: array}; validated first, so a misfit loads nothing."""
     values = planned_values(row, model, state)
-    for layer_name, arrays in values.items():  # everything is validated: assign it all
+    for layer_name, arrays in values.items():
         model.get_layer(layer_name).set_weights(arrays)
     return model
 
@@ -235,8 +251,6 @@ class WeightsInfo:
 
     def build(self, weights=None, **kwargs):
         """Our model with these builder options (and `kwargs`), loading `weights` if given."""
-        from keras_classics.registry import get_model
-
         return get_model(self.model, **{**self.builder_kwargs, **kwargs}, weights=weights)
 
     def to_json(self):
@@ -272,8 +286,6 @@ def check_output(path):
 
 def save_weights(model, row, path, kwargs):
     """Writes `model`'s weights to `path` (.weights.h5) with a `WeightsInfo` root attribute."""
-    import h5py
-
     path = check_output(path)
     recorded = {**row.builder_kwargs, **kwargs}
     not_json = sorted(k for k, v in recorded.items() if not _is_json(v))
@@ -309,8 +321,6 @@ def read_weights_info(path):
     Its `input` gives eval_preprocess, get_dataset and export the preprocessing the weights
     were trained with; `python -m keras_classics.export --weights FILE` reads it.
     """
-    import h5py
-
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ValueError(f"weights={path!r} does not exist; accepted: the path to a weights file.")

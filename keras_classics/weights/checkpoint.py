@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from keras_classics.convert.torch_pickle import read_state_dict
+from keras_classics.weights.torch_pickle import read_state_dict
 
 TORCH_SUFFIXES = (".pth", ".pt", ".bin")
 SAFETENSORS_SUFFIXES = (".safetensors",)

@@ -26,7 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from keras_classics.fileio import write_text
+from keras_classics.records.fileio import write_text
 
 MIRROR_VARIABLE = "KERAS_CLASSICS_WEIGHTS_MIRROR"
 OFFLINE_VARIABLE = "KERAS_CLASSICS_OFFLINE"
@@ -227,10 +227,19 @@ def _download(url, location, out, progress):
 
 
 def _progress_bar(location, total):
-    """Keras' progress bar on a terminal; elsewhere (logs, CI) the one line above it only."""
+    """A one-line progress count on a terminal; elsewhere (logs, CI) the line above it only.
+    Written here rather than with Keras' Progbar: this module sits below Keras."""
     print(f"Downloading {location}", file=sys.stderr)
-    if not sys.stderr.isatty():
-        return None
-    import keras
+    return _Progress(total) if sys.stderr.isatty() else None
 
-    return keras.utils.Progbar(total, unit_name="B")
+
+class _Progress:
+    def __init__(self, total):
+        self.total = total
+
+    def update(self, received):
+        shown = f"{received / 1e6:.1f} MB"
+        if self.total:
+            shown += f" of {self.total / 1e6:.1f} MB ({100 * received / self.total:.0f}%)"
+        end = "\n" if self.total and received >= self.total else ""
+        print(f"\r  {shown}", end=end, file=sys.stderr, flush=True)

@@ -21,15 +21,15 @@ import zipfile
 
 import numpy as np
 
+from keras_classics.weights.checkpoint import read_checkpoint
+
 logger = logging.getLogger(__name__)
 
 
 def stored_layers(path):
     """{layer name: [arrays]} of a Keras weights file (.weights.h5, .h5, or the weights inside
-    a .keras archive), each layer's variables in order (as convert.read_checkpoint reads Keras 3
+    a .keras archive), each layer's variables in order (as weights/checkpoint.py reads Keras 3
     files: "layer/variable" in the file's order)."""
-    from keras_classics.convert import read_checkpoint
-
     path = os.fspath(path)
     if path.lower().endswith(".keras"):
         with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as archive:

@@ -1,7 +1,7 @@
 """The spec's input normalisation as one fused multiply-add, fast on CPU.
 
-`preprocess_input` (keras_classics.preprocessing, where the constants live) computes
-(x * scale - mean) / std with per-channel [3] constants: three passes over the float image,
+`preprocess_input` (below; its constants: keras_classics/records/input_config.py)
+computes (x * scale - mean) / std with per-channel [3] constants: three passes over the float image,
 each an Eigen broadcast over an innermost dimension of 3, which is slow on CPU (about 2.6 ms
 of a 224x224 image on the benchmark machine, more than decode-and-crop). `normalize` gives the
 same values (float32 rounding apart) with one multiply and one add: x * (scale / std) +
@@ -14,7 +14,8 @@ here, since the batched multiply allocates a fresh batch-sized float buffer.
 import numpy as np
 import tensorflow as tf
 
-from keras_classics.preprocessing import MODES, resolve_mode
+from keras_classics.records.input_config import MODES
+from keras_classics.records.registry import resolve_mode
 
 
 def affine(mode):
@@ -55,3 +56,27 @@ def normalize(x, mode):
     rows = tf.reshape(x, tf.stack([-1, width * 3]))
     out = rows * tf.tile(tf.constant(a), [width]) + tf.tile(tf.constant(b), [width])
     return tf.reshape(out, shape)
+
+
+def preprocess_input(x, mode):
+    """Normalises RGB [0, 255] images `x` (..., 3) for a model.
+
+    Args:
+      x: NumPy array or tf.Tensor, channels last; integers are converted to float32.
+      mode: "torch", "caffe", "tf", "raw", or a registry name such as "resnet50".
+    Returns:
+      float32 array of the same type as `x` (NumPy in, NumPy out).
+    """
+    order, scale, mean, std = MODES[resolve_mode(mode)]
+    if isinstance(x, (tf.Tensor, tf.Variable)):
+        x = tf.cast(x, tf.float32)
+    else:
+        x = np.asarray(x, dtype=np.float32)
+    if x.shape[-1] != 3:
+        raise ValueError(
+            f"x has {x.shape[-1]} channels (shape {tuple(x.shape)}); accepted: "
+            "RGB images with 3 channels last."
+        )
+    if order == "bgr":
+        x = x[..., ::-1]
+    return (x * scale - np.float32(mean)) / np.float32(std)
