@@ -247,6 +247,8 @@ class Family:
         trains otherwise gives its own to `register`.
       small_image_recipe: the paper's recipe for small images (CIFAR), if it has one
         (ModelSpec.small_image_recipe).
+      module: the module that assigns the public builders, where it is not the body's (a
+        family package: models/resnet/), so that `builder.__module__` names it.
     """
 
     name: str
@@ -259,6 +261,7 @@ class Family:
     augmentation: Optional[Augmentation] = None
     recipe: Optional[Recipe] = None
     small_image_recipe: Optional[Recipe] = None
+    module: Optional[str] = None
 
     def register(self, name, builder_name, row, summary=None, recipe=None, replica_check=None):
         """The public builder of table row `row`, registered as `name`.
@@ -441,7 +444,7 @@ def _builder(family, row, builder_name, default_name, options, default_classes):
     builder.__signature__ = signature
     builder.__name__ = builder.__qualname__ = builder_name
     # help() and tracebacks name the family module, where its one assignment stands.
-    builder.__module__ = family.body.__module__
+    builder.__module__ = family.module or family.body.__module__
     return builder
 
 

@@ -67,6 +67,7 @@ RESNET = _core.Family(
     augmentation=AUGMENTATION,
     recipe=RECIPE,
     small_image_recipe=CIFAR_RECIPE,
+    module=__name__,  # the rows below assign the builders; the body is architecture.py's
 )
 PLAIN = dataclasses.replace(RESNET, paper=RESNET_PAPER + ", plain")
 # Xie et al. 2017, section 4: ResNeXt trains as ResNet.
