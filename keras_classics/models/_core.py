@@ -462,7 +462,17 @@ def _load_card(model, card, stored, builder, own):
 
 
 def _finish(model, card, weights, chosen, options, aux_logits):
-    """Loads a weights file into the built `model` and records what it was built with."""
+    """Loads a weights file into the built `model` and records what it was built with:
+    `model.builder_options` (every family option, resolved) and `model.weights_card` (the
+    WeightCard, or None).
+
+    Both are attributes of this Python object, not of the Keras model: `model.save` and
+    `keras.models.load_model` drop them (Keras serialises a Functional model's layers and
+    graph only). Keeping them inside the file would take a registered Model subclass, which
+    every saved model would then need keras_classics to load, or a layer carrying them, which
+    would change the architecture's layers; docs/pretrained.md ("What a saved model keeps")
+    says how to keep them beside it instead: the model's name, `builder_options` and the card's
+    `name` rebuild it with get_model and get_weights."""
     if weights is not None:
         load_weights(model, weights)
     # What the model was built with, for `summary` and users (object.__setattr__: plain
