@@ -134,9 +134,9 @@ class Steps:
     window: Optional[Callable]  # (shape, image_size, seed) -> window; None: the eval crop
     flip: bool = True
     after_resize: tuple = ()  # (image, seed) -> image, in order
-    paper: str = ""
 
 
+# The operation of each step name a record may give (records.augmentation.STEPS).
 STEPS = {
     "pca_lighting": pca_lighting,
     "color_distortion": color_distortion,
@@ -154,9 +154,7 @@ def steps(record):
         )
     else:
         window = None
-    return Steps(
-        window, record.flip, tuple(STEPS[name] for name in record.after_resize), record.paper
-    )
+    return Steps(window, record.flip, tuple(STEPS[name] for name in record.after_resize))
 
 
 # Every registered augmentation (the family modules register their papers'; importing

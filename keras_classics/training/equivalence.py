@@ -36,33 +36,28 @@ from keras_classics.training import plan as plan_module
 from keras_classics.training import run as run_module
 from keras_classics.training.config import RunConfig
 
-
-def _checks(pending):
-    return [
-        spec
-        for spec in map(keras_classics.get_spec, keras_classics.list_models())
-        if spec.replica_check is not None and spec.replica_check.pending == pending
-    ]
-
-
-# One model per family, as its family module names it (ModelSpec.replica_check, with the
-# reasons for its size, head and dtype): (registry name, image size, include_top, dtype).
-# float64 where float32 is chaotic (module docstring).
+# The models the family modules name for this check (ModelSpec.replica_check, with the
+# reasons for each size, head and dtype), in registry order.
+_CHECKED = {
+    name: check
+    for name in keras_classics.list_models()
+    if (check := keras_classics.get_spec(name).replica_check) is not None
+}
+# One model per family: (registry name, image size, include_top, dtype). float64 where
+# float32 is chaotic (module docstring).
 REPRESENTATIVES = tuple(
-    (s.name, s.replica_check.image_size, s.replica_check.include_top, s.replica_check.dtype)
-    for s in _checks(pending=False)
+    (name, c.image_size, c.include_top, c.dtype) for name, c in _CHECKED.items() if not c.pending
 )
 # Builder options of a representative's comparison.
 OPTIONS = {
-    s.name: dict(s.replica_check.builder_options)
-    for s in _checks(pending=False)
-    if s.replica_check.builder_options
+    name: dict(c.builder_options)
+    for name, c in _CHECKED.items()
+    if c.builder_options and not c.pending
 }
 # Models whose runs part even in float64 (docs/roadmap.md), not yet explained, so not yet
 # shown equivalent (their family is, by another model).
 PENDING = tuple(
-    (s.name, s.replica_check.image_size, s.replica_check.include_top, s.replica_check.dtype)
-    for s in _checks(pending=True)
+    (name, c.image_size, c.include_top, c.dtype) for name, c in _CHECKED.items() if c.pending
 )
 
 

@@ -147,6 +147,12 @@ def test_ten_crop_layout():
         np.testing.assert_allclose(crops[i + 5], e[:, ::-1], atol=1e-4)
 
 
+def test_every_step_name_a_record_may_give_has_its_operation():
+    from keras_classics.records import augmentation
+
+    assert set(tp.STEPS) == set(augmentation.STEPS)
+
+
 def test_unknown_augmentation_names_value_and_choices():
     with pytest.raises(ValueError, match=r"augmentation='cutmix'.*'inception'"):
         tp.check_augmentation("cutmix")
