@@ -43,6 +43,11 @@ TRAINABLE_PARAMS = {
     "inception_v4": 42_679_816,  # timm
     "inception_resnet_v1": 22_756_328,  # computed by hand from Figures 14, 10, 7, 11-13
     "inception_resnet_v2": 55_843_464,  # timm
+    "densenet121": 7_978_856,  # torchvision = timm
+    "densenet169": 14_149_480,  # torchvision
+    "densenet201": 20_013_928,  # torchvision
+    "densenet264": 33_337_704,  # torchvision DenseNet(32, (6, 12, 64, 48), 64)
+    "densenet161": 28_681_000,  # torchvision
     # He et al. 2016 Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), exactly: 6n 3x3 convs
     # without bias + the 3x3 stem, BN gamma/beta, option A shortcuts (no weights), a 10-way
     # classifier with bias; plain nets alike (counted by hand from Table 6's definition).
@@ -80,6 +85,7 @@ VARIANT_PARAMS = [
     # (Inception-B), 2 x 4,553,088 (Inception-C), counted by hand from Figures 4-6 (convs
     # without bias, BN's gamma and beta).
     ("inception_v4", {"depths": (1, 1, 1)}, 15_003_208),
+    ("densenet121", {"depths": (6, 12, 32, 32)}, 14_149_480),  # torchvision densenet169
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -101,6 +107,11 @@ GMACS = {
     # (multiply-adds) for the CIFAR-10 ResNet-56 and ResNet-110.
     "resnet56_cifar": 0.125,
     "resnet110_cifar": 0.253,
+    # Huang et al. plot FLOPs (Figure 3) without a table: torchvision's Weights meta "_ops".
+    "densenet121": 2.834,
+    "densenet169": 3.36,
+    "densenet201": 4.291,
+    "densenet161": 7.728,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -146,6 +157,13 @@ FEATURE_WIDTH = {
     "inception_resnet_v1": 1792,  # Inception-ResNet-v1, Figure 15 ("1792")
     "inception_resnet_v2": 1536,  # the release's final 1x1 conv (conv_7b, 1536)
     **{n: 64 for n in CIFAR_NETS},  # He et al. section 4.2: the last stage's 64 filters
+    # Huang et al. Table 1: 2k + k * (layers of block 1), halved by each transition, plus k
+    # per later layer (keras.applications' and torchvision's classifier inputs).
+    "densenet121": 1024,
+    "densenet169": 1664,
+    "densenet201": 1920,
+    "densenet264": 2688,
+    "densenet161": 2208,
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -258,4 +276,23 @@ FEATURE_LEVELS = {
         ("P4", 1088, 17),
         ("P5", 1536, 8),
     ),
+    # Huang et al. Table 1: conv 112x112 (2k maps), then the last map at 56, 28 and 14 is a
+    # transition's 1x1 conv before its pool (half the block's maps; timm's feature_info takes
+    # the dense block's output before the transition instead), the final BN-ReLU at 7.
+    **{
+        name: (
+            ("P1", stem, 112),
+            ("P2", p2, 56),
+            ("P3", p3, 28),
+            ("P4", p4, 14),
+            ("P5", p5, 7),
+        )
+        for name, stem, p2, p3, p4, p5 in (
+            ("densenet121", 64, 128, 256, 512, 1024),
+            ("densenet169", 64, 128, 256, 640, 1664),
+            ("densenet201", 64, 128, 256, 896, 1920),
+            ("densenet264", 64, 128, 256, 1152, 2688),
+            ("densenet161", 96, 192, 384, 1056, 2208),
+        )
+    },
 }

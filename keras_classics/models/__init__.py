@@ -50,6 +50,13 @@ from keras_classics.models.resnet import (
     ResNeXt101_32x8d,
     ResNeXt101_64x4d,
 )
+from keras_classics.models.densenet import (
+    DenseNet121,
+    DenseNet161,
+    DenseNet169,
+    DenseNet201,
+    DenseNet264,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -119,6 +126,11 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
+    "DenseNet264",
+    "DenseNet161",
     "FeatureInfo",
     "feature_info",
     "inference_model",
