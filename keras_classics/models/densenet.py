@@ -49,17 +49,20 @@ class Config:
         return 2 * sum(self.depths) + len(self.depths) + 1
 
 
-def he_normal_fan_out():
-    """The release builds on fb.resnet.torch, which initialises convolutions N(0, 2 / (k*k*out))
-    (He et al. 2015, fan-out). A fresh instance per layer: a Keras 3 initializer object draws
-    the same values on every call."""
-    return keras.initializers.VarianceScaling(
-        2.0, mode="fan_out", distribution="untruncated_normal"
-    )
+def he_normal_fan_in():
+    """He et al. 2015 normal initialisation over each conv's fan-in, as torchvision's and
+    timm's DenseNets (kaiming_normal_). The release (densenet.lua, "Initialization following
+    ResNet") draws over the fan-out, N(0, 2 / (k*k*out)): a bottleneck 1x1 over up to ~1,000
+    concatenated maps then starts at about in/128 times its input's variance, and a model
+    evaluated after a few steps, its BN moving statistics still near their initial values,
+    gives logits in the hundreds (tests/training/test_train.py); fan-in keeps each conv's
+    output variance at its input's. A fresh instance per layer: a Keras 3 initializer object
+    draws the same values on every call."""
+    return keras.initializers.VarianceScaling(2.0, mode="fan_in", distribution="untruncated_normal")
 
 
 def conv(x, filters, kernel, name, stride=1):
-    """conv (no bias: BN follows, or precedes as the next layer's pre-activation).
+    """conv without bias: every conv's output reaches a BN before any nonlinearity.
     keras_classics' Conv2D: the 3x3 convs of the last block at small inputs (1x1 maps at 32
     pixels) skip the taps that only meet padding; at 224 it is keras.layers.Conv2D."""
     return Conv2D(
@@ -68,7 +71,7 @@ def conv(x, filters, kernel, name, stride=1):
         strides=stride,
         padding="same" if stride == 1 else "valid",
         use_bias=False,
-        kernel_initializer=he_normal_fan_out(),
+        kernel_initializer=he_normal_fan_in(),
         name=f"{name}_conv",
     )(x)
 
