@@ -62,6 +62,11 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
+    "DenseNet264",
+    "DenseNet161",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -768,3 +773,88 @@ def PlainNet110_CIFAR(
 ) -> keras.Model:
     """110-layer plain CIFAR net (section 4.2, Table 6: n=18), three stages of 16, 32, 64
     filters, basic blocks."""
+
+def DenseNet121(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-121 (Table 1), growth rate k=32, dense blocks of (6, 12, 24, 16) layers,
+    a 64-map stem."""
+
+def DenseNet169(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-169 (Table 1), growth rate k=32, dense blocks of (6, 12, 32, 32) layers,
+    a 64-map stem."""
+
+def DenseNet201(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-201 (Table 1), growth rate k=32, dense blocks of (6, 12, 48, 32) layers,
+    a 64-map stem."""
+
+def DenseNet264(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-265 (Table 1), growth rate k=32, dense blocks of (6, 12, 64, 48) layers,
+    a 64-map stem."""
+
+def DenseNet161(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-161 (Table 1), growth rate k=48, dense blocks of (6, 12, 36, 24) layers,
+    a 96-map stem."""
