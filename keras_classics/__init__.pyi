@@ -839,7 +839,7 @@ def DenseNet264(
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
-    """DenseNet-BC-265 (Table 1), growth rate k=32, dense blocks of (6, 12, 64, 48) layers,
+    """DenseNet-BC-264 (Table 1), growth rate k=32, dense blocks of (6, 12, 64, 48) layers,
     a 64-map stem."""
 
 def DenseNet161(
@@ -856,5 +856,5 @@ def DenseNet161(
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
-    """DenseNet-BC-161 (Table 1), growth rate k=48, dense blocks of (6, 12, 36, 24) layers,
-    a 96-map stem."""
+    """DenseNet-BC-161 (the release), growth rate k=48, dense blocks of (6, 12, 36, 24)
+    layers, a 96-map stem."""

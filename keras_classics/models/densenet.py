@@ -35,18 +35,17 @@ BN = dict(epsilon=1e-5, momentum=0.9)
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """One row of Table 1: growth rate k, the dense layers of each block, the stem's width
-    (2k in the paper's text: 64 for k = 32, 96 for DenseNet-161's k = 48)."""
+    """One row of Table 1: its name's depth L, growth rate k, the dense layers of each block,
+    the stem's width (2k in the paper's text: 64 for k = 32, 96 for DenseNet-161's k = 48).
 
+    L counts two convolutions per dense layer, the stem conv, the transitions' 1x1 convs and
+    the classifier (DenseNet-121: 2 * 58 + 5); DenseNet-264's blocks give 265 by that count,
+    but Table 1 names it 264, and so does the row."""
+
+    depth: int
     growth_rate: int
     depths: tuple
     stem_width: int = 64
-
-    @property
-    def depth(self):
-        # The paper's L: two convolutions per dense layer, the stem conv, three transitions'
-        # 1x1 convs and the classifier (DenseNet-121 = 2 * 58 + 5).
-        return 2 * sum(self.depths) + len(self.depths) + 1
 
 
 def he_normal_fan_in():
@@ -125,7 +124,7 @@ def body(x, config):
 def configure(row, *, depths):
     """The row with the caller's `depths` checked and applied."""
     depths = row.depths if depths is None else _core.check_depths(depths, row.depths)
-    # 224x224 (section 4.1's ImageNet crops); min 32 as keras.applications: a 1x1 map after
+    # 224x224 crops (section 4.1); min 32 as keras.applications: a 1x1 map after
     # the third transition's pool.
     return _core.Architecture(
         dataclasses.replace(row, depths=depths),
@@ -148,7 +147,8 @@ OPTIONS = (
 
 def summary(row):
     return (
-        f"DenseNet-BC-{row.depth} (Table 1), growth rate k={row.growth_rate}, dense blocks of "
+        f"DenseNet-BC-{row.depth} ({'Table 1' if row.growth_rate == 32 else 'the release'}), "
+        f"growth rate k={row.growth_rate}, dense blocks of "
         f"{row.depths} layers, a {row.stem_width}-map stem.\n\n"
         "224x224 input, global average pooling head."
     )
@@ -169,15 +169,16 @@ RECIPE = Recipe(
     1e-4,
     milestones=(30, 60),
 )
-# Augmentation: section 4.2 adopts "the standard data augmentation scheme" of fb.resnet.torch
-# ("the same" as its ResNet, [8]): RandomSizedCrop (8-100% of the area, aspect 3/4 to 4/3,
-# Inception's window), ColorJitter (brightness, contrast, saturation 0.4), AlexNet's PCA
-# lighting (std 0.1) and a flip. The window, lighting and flip are these steps; the colour
-# jitter has no step here yet (train_preprocessing's color_distortion is TF-slim's Inception
-# distortion, other ranges and a hue change), and is left out (docs/models/densenet.md).
+# Augmentation: section 4.1 adopts the ResNet papers' data augmentation ([8, 11, 12]), as
+# fb.resnet.torch implements it and the release trains with: RandomSizedCrop (8-100% of the
+# area, aspect 3/4 to 4/3: Inception's window), ColorJitter (brightness, contrast, saturation
+# 0.4), AlexNet's PCA lighting (std 0.1) and a flip. The window, lighting and flip are these
+# steps; the colour jitter has no step here yet (train_preprocessing's color_distortion is
+# TF-slim's Inception distortion, other ranges and a hue change), and is left out
+# (docs/models/densenet.md).
 AUGMENTATION = Augmentation(
     "densenet",
-    "Huang et al. 2017, section 4.2 (fb.resnet.torch)",
+    "Huang et al. 2017, section 4.1 (fb.resnet.torch)",
     "area",
     after_resize=("pca_lighting",),
 )
@@ -192,20 +193,24 @@ DENSENET = _core.Family(
     recipe=RECIPE,
 )
 
-# Table 1's four nets (k = 32) and DenseNet-161 (k = 48, 96-map stem: the release's fifth
-# ImageNet model, torchvision's densenet161).
+# Table 1's four nets (k = 32) and DenseNet-161 (k = 48, 96-map stem).
 # Replica equivalence (keras_classics/training/equivalence.py) in float64, as every BN net; one
 # dense layer per block keeps the check small (every dense layer is the same kind).
 DenseNet121 = DENSENET.register(
     "densenet121",
     "DenseNet121",
-    Config(32, (6, 12, 24, 16)),
+    Config(121, 32, (6, 12, 24, 16)),
     replica_check=ReplicaCheck(32, builder_options=(("depths", (1, 1, 1, 1)),)),
 )
-DenseNet169 = DENSENET.register("densenet169", "DenseNet169", Config(32, (6, 12, 32, 32)))
-DenseNet201 = DENSENET.register("densenet201", "DenseNet201", Config(32, (6, 12, 48, 32)))
-DenseNet264 = DENSENET.register("densenet264", "DenseNet264", Config(32, (6, 12, 64, 48)))
-DenseNet161 = DENSENET.register("densenet161", "DenseNet161", Config(48, (6, 12, 36, 24), 96))
+DenseNet169 = DENSENET.register("densenet169", "DenseNet169", Config(169, 32, (6, 12, 32, 32)))
+DenseNet201 = DENSENET.register("densenet201", "DenseNet201", Config(201, 32, (6, 12, 48, 32)))
+DenseNet264 = DENSENET.register("densenet264", "DenseNet264", Config(264, 32, (6, 12, 64, 48)))
+# DenseNet-161 is not in Table 1: the authors' release (its README's ImageNet models) and
+# torchvision's densenet161; it trains with the family's recipe.
+RELEASE = dataclasses.replace(
+    DENSENET, paper="Huang et al. 2017, Densely Connected Convolutional Networks, release (k=48)"
+)
+DenseNet161 = RELEASE.register("densenet161", "DenseNet161", Config(161, 48, (6, 12, 36, 24), 96))
 
 
 # --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
