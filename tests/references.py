@@ -85,7 +85,7 @@ VARIANT_PARAMS = [
     # (Inception-B), 2 x 4,553,088 (Inception-C), counted by hand from Figures 4-6 (convs
     # without bias, BN's gamma and beta).
     ("inception_v4", {"depths": (1, 1, 1)}, 15_003_208),
-    ("densenet121", {"depths": (6, 12, 32, 32)}, 14_149_480),  # torchvision densenet169
+    ("densenet121", {"depths": (2, 2, 2, 2)}, 544_296),  # torchvision DenseNet(32, (2, 2, 2, 2))
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
