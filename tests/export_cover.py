@@ -42,6 +42,7 @@ EXPORTED = (
     "plainnet18",
     "resnext50_32x4d",
     "resnet20_cifar",
+    "igc_l4m32",  # the channel shuffle (IGC's permutation); its blocks are IGC V1's
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -60,6 +61,8 @@ EXPORT_DEPTHS = {
     "inception_resnet_v2": (1, 1, 2),
     # conv2_block1 is already the identity block, conv3/conv4_block1 the zero-padded ones.
     "resnet20_cifar": (1, 1, 1),
+    # Each stage's first block holds all of its kinds (g1's is the identity block).
+    "igc_l4m32": (1, 1, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind).

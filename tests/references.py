@@ -57,6 +57,13 @@ TRAINABLE_PARAMS = {
             (110, 1_727_962),
         )
     },
+    # IGC V1 (Zhang et al. 2017): counted from the authors' released MXNet symbol files
+    # (hellozting/InterleavedGroupConvolutions models/*/*-symbol.json): conv weights, BN
+    # gamma/beta and fc_score with bias. The paper's #params column (11.205M, 11.329M, 8.61M)
+    # follows no single rule (docs/models/igc.md).
+    "igc_l4m32": 12_251_240,
+    "igc_l16m16": 13_528_296,
+    "igc_l100m2": 8_637_900,
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -101,6 +108,12 @@ GMACS = {
     # (multiply-adds) for the CIFAR-10 ResNet-56 and ResNet-110.
     "resnet56_cifar": 0.125,
     "resnet110_cifar": 0.253,
+    # IGC V1: multiply-adds of the convolutions and fc_score of the released symbol files at
+    # 224 (computed from the JSON alone); the paper's FLOPs column rounds them to 1.9, 2.2
+    # (2.266: 3.0% off) and 1.3.
+    "igc_l4m32": 1.945,
+    "igc_l16m16": 2.266,
+    "igc_l100m2": 1.265,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -146,6 +159,10 @@ FEATURE_WIDTH = {
     "inception_resnet_v1": 1792,  # Inception-ResNet-v1, Figure 15 ("1792")
     "inception_resnet_v2": 1536,  # the release's final 1x1 conv (conv_7b, 1536)
     **{n: 64 for n in CIFAR_NETS},  # He et al. section 4.2: the last stage's 64 filters
+    # IGC V1's last stage in the released symbol files (g4: 1024, 2048, 1600 channels).
+    "igc_l4m32": 1024,
+    "igc_l16m16": 2048,
+    "igc_l100m2": 1600,
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -257,5 +274,27 @@ FEATURE_LEVELS = {
         ("P3", 320, 35),
         ("P4", 1088, 17),
         ("P5", 1536, 8),
+    ),
+    # IGC V1, the released symbol files: g0 (112, the stem's width), g1 ... g4 (56 ... 7).
+    "igc_l4m32": (
+        ("P1", 128, 112),
+        ("P2", 128, 56),
+        ("P3", 256, 28),
+        ("P4", 512, 14),
+        ("P5", 1024, 7),
+    ),
+    "igc_l16m16": (
+        ("P1", 256, 112),
+        ("P2", 256, 56),
+        ("P3", 512, 28),
+        ("P4", 1024, 14),
+        ("P5", 2048, 7),
+    ),
+    "igc_l100m2": (
+        ("P1", 100, 112),
+        ("P2", 200, 56),
+        ("P3", 400, 28),
+        ("P4", 800, 14),
+        ("P5", 1600, 7),
     ),
 }
