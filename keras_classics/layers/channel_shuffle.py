@@ -17,7 +17,7 @@ class ChannelShuffle(keras.layers.Layer):
     """Interleaves `groups` equal channel groups (channels last): output channel j * groups + i
     is channel j of group i.
 
-    IGC V1 (Zhang et al. 2017, section 3.1, Fig. 1) permutes the output of the primary group
+    IGC V1 (Zhang et al. 2017) permutes the output of the primary group
     convolution (L groups of M channels) so that each of the M secondary groups takes one
     channel from every primary group, and permutes back after the secondary convolution: with
     channels = L * M, ChannelShuffle(L) then ChannelShuffle(M) is the identity. The authors'

@@ -1,5 +1,6 @@
 """IGC V1: Zhang, Qi, Xiao & Wang, "Interleaved Group Convolutions for Deep Neural Networks",
-ICCV 2017, section 3 (the IGC block), Table 5 (the 18-layer ImageNet networks "+Ident.").
+ICCV 2017: the interleaved group convolution and the paper's ImageNet table of 18-layer
+networks with identity shortcuts ("+Ident."), which the authors' README reproduces.
 
 The paper evaluates ImageNet on 18-layer nets only: ResNet-18's stem, four stages of two
 two-layer residual blocks with identity shortcuts, each 3x3 convolution replaced by an
@@ -21,7 +22,7 @@ from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ReplicaCheck
 
-PAPER = "Zhang et al. 2017, Interleaved Group Convolutions (IGC V1), Table 5"
+PAPER = "Zhang et al. 2017, Interleaved Group Convolutions (IGC V1), ImageNet table"
 
 # The release's BatchNorm: MXNet eps 2e-5, momentum 0.9 (the same convention as Keras').
 BN = dict(epsilon=2e-5, momentum=0.9)
@@ -54,7 +55,7 @@ def conv(x, filters, kernel, stride, name, groups=1):
 
 
 def igc(x, width, primary, stride, name, relu=True):
-    """An interleaved group convolution (section 3.1, Fig. 1) + BN [+ ReLU]: the primary 3x3
+    """An interleaved group convolution + BN [+ ReLU]: the primary 3x3
     convolution in L = `primary` groups of M = width / L channels, the permutation that gives
     each of the M secondary groups one channel of every primary group, the secondary 1x1
     convolution in M groups of L, the permutation back; no BN between the two (the release).
@@ -69,9 +70,9 @@ def igc(x, width, primary, stride, name, relu=True):
 
 
 def block(x, width, primary, stride, name):
-    """Two IGC layers + shortcut, then ReLU (ResNet's basic block, section 4.2 "+Ident."). The
-    shortcut is the identity where the shape holds, else a 1x1 projection in `primary` groups +
-    BN (the release's `proj`)."""
+    """Two IGC layers + shortcut, then ReLU (ResNet's basic block). The shortcut is the
+    identity where the shape holds ("+Ident."), else a 1x1 projection in `primary` groups + BN
+    (the release's `proj`)."""
     shortcut = x
     if stride != 1 or x.shape[-1] != width:
         shortcut = conv(x, width, 1, stride, f"{name}_proj_conv", groups=primary)
@@ -84,8 +85,9 @@ def block(x, width, primary, stride, name):
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """One IGC network of Table 5, as released: the stem's width, each stage's width and
-    primary partitions L (the secondary M = width / L), the blocks per stage."""
+    """One IGC network of the paper's ImageNet table, as released: the stem's width, each
+    stage's width and primary partitions L (the secondary M = width / L), the blocks per
+    stage."""
 
     stem: int
     widths: tuple
@@ -144,9 +146,9 @@ def summary(row):
 # Training: the authors' train_imagenet.py (the paper gives no ImageNet recipe of its own):
 # NAG momentum 0.9, LR 0.1 at batch 256, x 0.1 every 30 epochs, weight decay 1e-4 on every
 # weight, bias, gamma and beta (its Nesterov.set_wd_mult). The script's --num-epochs default is
-# 120; the released checkpoints behind Table 5 are those of epoch 95 (`*-0095.params`), so 95
-# epochs, decayed at 30, 60 and 90. The package's "sgd" is plain momentum: Nesterov's variant
-# is not a Recipe field (docs/models/igc.md).
+# 120; the released checkpoints behind the paper's ImageNet table are those of epoch 95
+# (`*-0095.params`), so 95 epochs, decayed at 30, 60 and 90. The package's "sgd" is plain
+# momentum: Nesterov's variant is not a Recipe field (docs/models/igc.md).
 RECIPE = Recipe(
     "Zhang et al. 2017, the authors' train_imagenet.py",
     "sgd",
@@ -181,8 +183,8 @@ IGC = _core.Family(
     recipe=RECIPE,
 )
 
-# Table 5's "+Ident." rows, as the release's symbol files: L stays while M doubles with the
-# width (L4M32, L16M16), or M stays while L doubles (L100M2).
+# The ImageNet table's "+Ident." rows, as the release's symbol files: L stays while M doubles
+# with the width (L4M32, L16M16), or M stays while L doubles (L100M2).
 # Replica equivalence (keras_classics/training/equivalence.py) in float64, as ResNet-18's: with
 # BatchNorm, float32's rounding makes the runs part whatever the strategy. One block per stage
 # (as ResNeXt-50's check) holds every layer of the family at half the graph: the secondary

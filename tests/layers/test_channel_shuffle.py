@@ -29,7 +29,7 @@ def test_matches_numpy_reshape_transpose(groups):
 
 
 def test_interleaves_one_channel_of_every_group():
-    # IGC Fig. 1: after the permutation, consecutive runs of L channels hold channel j of each
+    # IGC: after the permutation, consecutive runs of L channels hold channel j of each
     # of the L primary groups (here L = 3 groups of M = 4: channel = 10 * group + index).
     x = np.array([10 * g + j for g in range(3) for j in range(4)], "float32").reshape(1, 1, 1, 12)
     out = np.asarray(ChannelShuffle(3)(x)).reshape(-1)

@@ -64,9 +64,9 @@ def test_unit_matches_the_release_operators(width, primary):
 
 
 def test_interleaving_connects_every_input_channel_to_every_output():
-    """Section 3.1: each secondary group takes one channel of every primary group, so the
-    pair is dense across channels although each convolution is grouped; without the
-    permutation the channel map would be block-diagonal. On a 1x1 map only the 3x3 kernels'
+    """The paper's interleaving: each secondary group takes one channel of every primary
+    group, so the pair is dense across channels although each convolution is grouped; without
+    the permutation the channel map would be block-diagonal. On a 1x1 map only the 3x3 kernels'
     centre taps act, and the unit is linear: the one-hot inputs give its channel matrix."""
     width, primary = 12, 3
     unit = build_unit(width, primary, 1)
