@@ -147,8 +147,7 @@ def summary(row):
 # NAG momentum 0.9, LR 0.1 at batch 256, x 0.1 every 30 epochs, weight decay 1e-4 on every
 # weight, bias, gamma and beta (its Nesterov.set_wd_mult). The script's --num-epochs default is
 # 120; the released checkpoints behind the paper's ImageNet table are those of epoch 95
-# (`*-0095.params`), so 95 epochs, decayed at 30, 60 and 90. The package's "sgd" is plain
-# momentum: Nesterov's variant is not a Recipe field (docs/models/igc.md).
+# (`*-0095.params`), so 95 epochs, decayed at 30, 60 and 90.
 RECIPE = Recipe(
     "Zhang et al. 2017, the authors' train_imagenet.py",
     "sgd",
@@ -158,6 +157,7 @@ RECIPE = Recipe(
     "steps",
     1e-4,
     milestones=(30, 60, 90),
+    nesterov=True,  # the script's optimizer "nag"
 )
 # Augmentation, train_imagenet.py's ImageRecordIter: the image (stored at a shorter side of
 # 480) scaled by U[0.533, 1], i.e. a shorter side in [256, 480], a random 224 crop, a flip and
