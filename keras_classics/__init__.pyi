@@ -67,6 +67,9 @@ __all__ = [
     "DenseNet201",
     "DenseNet264",
     "DenseNet161",
+    "IGC_L4M32",
+    "IGC_L16M16",
+    "IGC_L100M2",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -858,3 +861,54 @@ def DenseNet161(
 ) -> keras.Model:
     """DenseNet-BC-161 (the release), growth rate k=48, dense blocks of (6, 12, 36, 24)
     layers, a 96-map stem."""
+
+def IGC_L4M32(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (128, 256, 512, 1024)
+    channels, L = (4, 4, 4, 4) primary and M = (32, 64, 128, 256) secondary partitions."""
+
+def IGC_L16M16(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (256, 512, 1024, 2048)
+    channels, L = (16, 16, 16, 16) primary and M = (16, 32, 64, 128) secondary partitions."""
+
+def IGC_L100M2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (200, 400, 800, 1600)
+    channels, L = (100, 200, 400, 800) primary and M = (2, 2, 2, 2) secondary partitions."""

@@ -62,6 +62,13 @@ TRAINABLE_PARAMS = {
             (110, 1_727_962),
         )
     },
+    # IGC V1 (Zhang et al. 2017): counted from the authors' released MXNet symbol files
+    # (hellozting/InterleavedGroupConvolutions models/*/*-symbol.json): conv weights, BN
+    # gamma/beta and fc_score with bias. The paper's #params column (11.205M, 11.329M, 8.61M)
+    # follows no single rule (docs/models/igc.md).
+    "igc_l4m32": 12_251_240,
+    "igc_l16m16": 13_528_296,
+    "igc_l100m2": 8_637_900,
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -112,6 +119,12 @@ GMACS = {
     "densenet169": 3.36,
     "densenet201": 4.291,
     "densenet161": 7.728,
+    # IGC V1: multiply-adds of the convolutions and fc_score of the released symbol files at
+    # 224 (computed from the JSON alone); the paper's FLOPs column rounds them to 1.9, 2.2
+    # (2.266: 3.0% off) and 1.3.
+    "igc_l4m32": 1.945,
+    "igc_l16m16": 2.266,
+    "igc_l100m2": 1.265,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -164,6 +177,10 @@ FEATURE_WIDTH = {
     "densenet201": 1920,
     "densenet264": 2688,
     "densenet161": 2208,
+    # IGC V1's last stage in the released symbol files (g4: 1024, 2048, 1600 channels).
+    "igc_l4m32": 1024,
+    "igc_l16m16": 2048,
+    "igc_l100m2": 1600,
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -295,4 +312,26 @@ FEATURE_LEVELS = {
             ("densenet161", 96, 192, 384, 1056, 2208),
         )
     },
+    # IGC V1, the released symbol files: g0 (112, the stem's width), g1 ... g4 (56 ... 7).
+    "igc_l4m32": (
+        ("P1", 128, 112),
+        ("P2", 128, 56),
+        ("P3", 256, 28),
+        ("P4", 512, 14),
+        ("P5", 1024, 7),
+    ),
+    "igc_l16m16": (
+        ("P1", 256, 112),
+        ("P2", 256, 56),
+        ("P3", 512, 28),
+        ("P4", 1024, 14),
+        ("P5", 2048, 7),
+    ),
+    "igc_l100m2": (
+        ("P1", 100, 112),
+        ("P2", 200, 56),
+        ("P3", 400, 28),
+        ("P4", 800, 14),
+        ("P5", 1600, 7),
+    ),
 }

@@ -57,6 +57,7 @@ from keras_classics.models.densenet import (
     DenseNet201,
     DenseNet264,
 )
+from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -131,6 +132,9 @@ __all__ = [
     "DenseNet201",
     "DenseNet264",
     "DenseNet161",
+    "IGC_L4M32",
+    "IGC_L16M16",
+    "IGC_L100M2",
     "FeatureInfo",
     "feature_info",
     "inference_model",

@@ -156,9 +156,8 @@ def summary(row):
 
 # Training: section 4.2 (ImageNet) and the release's README: SGD batch 256, 90 epochs, LR 0.1
 # / 10 at epochs 30 and 60, weight decay 1e-4, Nesterov momentum 0.9 without dampening
-# (section 4.2), no dropout. Weight decay on every parameter, BN's included: the release trains
-# with fb.resnet.torch, whose optim.sgd decays all of them. Deviation: the Recipe record has no
-# Nesterov switch yet, so this trains with plain momentum 0.9 (docs/models/densenet.md).
+# (section 4.2; Keras' SGD has no dampening), no dropout. Weight decay on every parameter, BN's
+# included: the release trains with fb.resnet.torch, whose optim.sgd decays all of them.
 RECIPE = Recipe(
     "Huang et al. 2017, section 4.2",
     "sgd",
@@ -168,6 +167,7 @@ RECIPE = Recipe(
     "steps",
     1e-4,
     milestones=(30, 60),
+    nesterov=True,
 )
 # Augmentation: section 4.1 adopts the ResNet papers' data augmentation ([8, 11, 12]), as
 # fb.resnet.torch implements it and the release trains with: RandomSizedCrop (8-100% of the
