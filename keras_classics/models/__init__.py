@@ -50,6 +50,12 @@ from keras_classics.models.resnet import (
     ResNeXt101_32x8d,
     ResNeXt101_64x4d,
 )
+from keras_classics.models.mobilenet import (
+    MobileNet,
+    MobileNetV2,
+    MobileNetV3Large,
+    MobileNetV3Small,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -119,6 +125,10 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "MobileNet",
+    "MobileNetV2",
+    "MobileNetV3Large",
+    "MobileNetV3Small",
     "FeatureInfo",
     "feature_info",
     "inference_model",
