@@ -34,8 +34,17 @@ DOCUMENTED = {
         "resnext50_32x4d",
         "resnext101_32x8d",
         "resnext101_64x4d",
+        "mobilenet_v2",
+        "mobilenet_v3_large",
+        "mobilenet_v3_small",
     },
-    "timm": {"inception_v3", "inception_v4", "inception_resnet_v2", "resnext101_32x4d"},
+    "timm": {
+        "inception_v3",
+        "inception_v4",
+        "inception_resnet_v2",
+        "resnext101_32x4d",
+        "mobilenetv1_100",
+    },
     "keras.applications": {
         "ResNet50",
         "ResNet101",
@@ -44,6 +53,10 @@ DOCUMENTED = {
         "VGG19",
         "InceptionV3",
         "InceptionResNetV2",
+        "MobileNet",
+        "MobileNetV2",
+        "MobileNetV3Large",
+        "MobileNetV3Small",
     },
 }
 # Rows beyond the documented list: a timm pretrained tag whose preprocessing differs.
