@@ -9,6 +9,7 @@ the weights' release: keras.applications "tf" (TensorFlow 'same' padding), torch
 timm "torch" (symmetric padding; their BN epsilon).
 """
 
+import dataclasses
 import re
 
 import keras
@@ -16,6 +17,7 @@ import numpy as np
 
 from keras_classics.records.input_config import InputConfig
 from keras_classics.weights import keras_layout, torch_layout
+from keras_classics.weights.cards import keras_card, register_cards, timm_card, torchvision_card
 from keras_classics.weights.conversion import Take, register_conversions
 
 TORCH = dict(convention="torch")
@@ -250,5 +252,145 @@ register_conversions(
         "mobilenet_v3_small",
         {"conv_2": "conv_2", "predictions": "logits"},
         ("conv_2/", "logits/"),
+    ),
+)
+
+# keras.applications publishes no top-5 for its MobileNetV3 weights (its source's table gives
+# top-1 only, from the TF release's README): NaN, printed "nan".
+UNPUBLISHED = float("nan")
+# keras.applications' MobileNet and MobileNetV2 weights are the TF-slim release's (Apache-2.0);
+# its source gives them no hash (empty: the first download's sha256 is recorded, then checked).
+KERAS_LICENSE = "Apache-2.0 (the TF-slim / TensorFlow models release)"
+
+
+def _no_hash(card):
+    return dataclasses.replace(card, hashes={})
+
+
+# One card per source and model: keras.applications' cards are its defaults (alpha 1.0, 224
+# pixels, not minimalistic). Its other widths, sizes and minimalistic files load through
+# `python -m keras_classics.convert` into a model built with the same options.
+register_cards(
+    torchvision_card(
+        "mobilenet_v2",
+        "IMAGENET1K_V1",
+        "mobilenet_v2-b0353104.pth",
+        71.878,
+        90.286,
+        3_504_872,
+        0.301,
+        13.555,
+        256,
+        224,
+        "tree/main/references/classification#mobilenetv2",
+    ),
+    torchvision_card(
+        "mobilenet_v2",
+        "IMAGENET1K_V2",
+        "mobilenet_v2-7ebf99e0.pth",
+        72.154,
+        90.822,
+        3_504_872,
+        0.301,
+        13.598,
+        232,
+        224,
+        "issues/3995#new-recipe-with-reg-tuning",
+    ),
+    torchvision_card(
+        "mobilenet_v3_large",
+        "IMAGENET1K_V1",
+        "mobilenet_v3_large-8738ca79.pth",
+        74.042,
+        91.34,
+        5_483_032,
+        0.217,
+        21.114,
+        256,
+        224,
+        "tree/main/references/classification#mobilenetv3-large--small",
+    ),
+    torchvision_card(
+        "mobilenet_v3_large",
+        "IMAGENET1K_V2",
+        "mobilenet_v3_large-5c1a4163.pth",
+        75.274,
+        92.566,
+        5_483_032,
+        0.217,
+        21.107,
+        232,
+        224,
+        "issues/3995#new-recipe-with-reg-tuning",
+    ),
+    torchvision_card(
+        "mobilenet_v3_small",
+        "IMAGENET1K_V1",
+        "mobilenet_v3_small-047dcff4.pth",
+        67.668,
+        87.402,
+        2_542_856,
+        0.057,
+        9.829,
+        256,
+        224,
+        "tree/main/references/classification#mobilenetv3-large--small",
+    ),
+    # timm's results-imagenet.csv at 224 (its 256 test size: 76.088 / 93.006).
+    timm_card(
+        "mobilenetv1_100.ra4_e3600_r224_in1k",
+        75.388,
+        92.310,
+        224,
+        0.875,
+        "bicubic",
+        "apache-2.0",
+        4_231_976,
+    ),
+    # keras.io's applications table (MobileNet, MobileNetV2) and keras.applications'
+    # MobileNetV3 docstring (top-1 only).
+    _no_hash(
+        keras_card(
+            "MobileNet",
+            "mobilenet/mobilenet_1_0_224_tf.h5",
+            "",
+            70.4,
+            89.5,
+            16,
+            KERAS_LICENSE,
+            4_231_976,
+        )
+    ),
+    _no_hash(
+        keras_card(
+            "MobileNetV2",
+            "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5",
+            "",
+            71.3,
+            90.1,
+            14,
+            KERAS_LICENSE,
+            3_504_872,
+        )
+    ),
+    keras_card(
+        "MobileNetV3Large",
+        "mobilenet_v3/weights_mobilenet_v3_large_224_1.0_float.h5",
+        "59e551e166be033d707958cf9e29a6a7",
+        75.6,
+        UNPUBLISHED,
+        None,
+        KERAS_LICENSE,
+        5_483_032,
+    ),
+    keras_card(
+        "MobileNetV3Small",
+        "mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float.h5",
+        "8768d4c2e7dee89b9d02b2d03d65d862",
+        68.1,
+        UNPUBLISHED,
+        None,
+        KERAS_LICENSE,
+        2_542_856,
     ),
 )
