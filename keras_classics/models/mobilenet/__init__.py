@@ -102,16 +102,21 @@ def _family(paper, module, recipe):
 
 MOBILENET_V1 = _family(MOBILENET_V1_PAPER, v1, V1_RECIPE)
 MOBILENET_V2 = _family(MOBILENET_V2_PAPER, v2, V2_RECIPE)
-MOBILENET_V3 = _family(MOBILENET_V3_PAPER, v3, V3_RECIPE)
+MOBILENET_V3_LARGE = _family(MOBILENET_V3_PAPER + ", Table 1", v3, V3_RECIPE)
+MOBILENET_V3_SMALL = _family(MOBILENET_V3_PAPER + ", Table 2", v3, V3_RECIPE)
 
 MobileNet = MOBILENET_V1.register("mobilenet_v1", "MobileNet", v1.Config())
-# Replica equivalence in float64 (BN, as ResNet-18's), on 32-pixel inputs.
+# Replica equivalence in float64 (BN, as ResNet-18's), on 32-pixel inputs: pending. The
+# linear bottlenecks make some tensors exactly zero in exact arithmetic (a project BN's beta
+# gradient, removed by the next BN; an expand BN's moving mean, over inputs of batch mean zero),
+# so the check's per-tensor relative difference compares float64 rounding noise (~1e-19) and
+# reads ~2 after one step; the tensors above 1e-8 agree to 9.4e-8 (docs/roadmap.md).
 MobileNetV2 = MOBILENET_V2.register(
-    "mobilenet_v2", "MobileNetV2", v2.Config(), replica_check=ReplicaCheck(32)
+    "mobilenet_v2", "MobileNetV2", v2.Config(), replica_check=ReplicaCheck(32, pending=True)
 )
-MobileNetV3Large = MOBILENET_V3.register(
+MobileNetV3Large = MOBILENET_V3_LARGE.register(
     "mobilenet_v3_large", "MobileNetV3Large", v3.Config(v3.LARGE, 1280)
 )
-MobileNetV3Small = MOBILENET_V3.register(
+MobileNetV3Small = MOBILENET_V3_SMALL.register(
     "mobilenet_v3_small", "MobileNetV3Small", v3.Config(v3.SMALL, 1024)
 )

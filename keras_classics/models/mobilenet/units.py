@@ -9,7 +9,7 @@ from keras_classics.layers.conv import Conv2D
 
 MOBILENET_V1_PAPER = "Howard et al. 2017, MobileNets, Table 1"
 MOBILENET_V2_PAPER = "Sandler et al. 2018, MobileNetV2, Table 2"
-MOBILENET_V3_PAPER = "Howard et al. 2019, Searching for MobileNetV3, Tables 1 and 2"
+MOBILENET_V3_PAPER = "Howard et al. 2019, Searching for MobileNetV3"
 
 
 def make_divisible(value, divisor=8, min_value=None):

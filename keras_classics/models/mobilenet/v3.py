@@ -59,9 +59,9 @@ STEM = 16
 ALPHAS = (0.75, 1.0)
 NONLINEARITY = {"RE": "relu", "HS": "hard_swish"}
 
-# keras.applications (the TF release): TF 'same' padding, BN epsilon 1e-3; momentum 0.99, the
-# paper's "batch-normalization ... with decay 0.99" (section 6.1). torchvision: symmetric
-# padding, the same epsilon and momentum.
+# keras.applications (the TF release): TF 'same' padding, BN epsilon 1e-3. Momentum 0.99 is
+# the paper's BN decay (section 6.1; keras.applications builds 0.999, torchvision 0.99).
+# torchvision: symmetric padding, the same epsilon.
 CONVENTIONS = {
     "tf": Convention("tf", False, 1e-3, 0.99),
     "torch": Convention("torch", True, 1e-3, 0.99),
