@@ -50,10 +50,20 @@ def keras_net(way):
     x = inputs
     for i, (_, channels, stride) in enumerate(LAYERS):
         if x.shape[-1] != channels:  # a pointwise expansion, as the blocks' 1x1
-            x = keras.layers.Conv2D(channels, 1, use_bias=False, name=f"pw{i}")(x)
+            x = keras.layers.Conv2D(
+                channels, 1, use_bias=False, kernel_initializer="he_normal", name=f"pw{i}"
+            )(x)
         if way == "DepthwiseConv2D":
+            # He initialisation over a depthwise filter's true fan-in, 9 (Keras' "he_normal"
+            # counts 9 C for a (3, 3, C, 1) kernel), keeps the outputs near unit scale, so the
+            # forward check below compares values, not near-zeros.
             x = keras.layers.DepthwiseConv2D(
-                3, stride, padding="same", use_bias=False, name=f"dw{i}"
+                3,
+                stride,
+                padding="same",
+                use_bias=False,
+                depthwise_initializer=keras.initializers.RandomNormal(stddev=(2 / 9) ** 0.5),
+                name=f"dw{i}",
             )(x)
         else:
             x = GroupConv2D(
