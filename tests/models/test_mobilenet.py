@@ -28,7 +28,7 @@ def _padding_layers(model):
     ],
 )
 def test_torch_convention_pads_strided_convolutions_symmetrically(builder, strided, epsilon):
-    """"torch": an explicit k // 2 on every side before each strided conv; "tf" (default):
+    """ "torch": an explicit k // 2 on every side before each strided conv; "tf" (default):
     TensorFlow's 'same' in the conv itself (the extra row and column after)."""
     build = getattr(keras_classics, builder)
     kwargs = dict(include_top=False, input_shape=(32, 32, 3))
