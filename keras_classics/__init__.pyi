@@ -62,10 +62,18 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
+    "DenseNet264",
+    "DenseNet161",
     "MobileNet",
     "MobileNetV2",
     "MobileNetV3Large",
     "MobileNetV3Small",
+    "IGC_L4M32",
+    "IGC_L16M16",
+    "IGC_L100M2",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -773,6 +781,91 @@ def PlainNet110_CIFAR(
     """110-layer plain CIFAR net (section 4.2, Table 6: n=18), three stages of 16, 32, 64
     filters, basic blocks."""
 
+def DenseNet121(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-121 (Table 1), growth rate k=32, dense blocks of (6, 12, 24, 16) layers,
+    a 64-map stem."""
+
+def DenseNet169(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-169 (Table 1), growth rate k=32, dense blocks of (6, 12, 32, 32) layers,
+    a 64-map stem."""
+
+def DenseNet201(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-201 (Table 1), growth rate k=32, dense blocks of (6, 12, 48, 32) layers,
+    a 64-map stem."""
+
+def DenseNet264(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-264 (Table 1), growth rate k=32, dense blocks of (6, 12, 64, 48) layers,
+    a 64-map stem."""
+
+def DenseNet161(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-161 (the release), growth rate k=48, dense blocks of (6, 12, 36, 24)
+    layers, a 96-map stem."""
+
 def MobileNet(
     include_top=True,
     weights=None,
@@ -851,3 +944,54 @@ def MobileNetV3Small(
 ) -> keras.Model:
     """MobileNetV3-Small: a 3x3 conv, 11 bottlenecks with SE and hard-swish (Table 2), a 1x1
     conv of 576, pooling, a 1x1 conv of 1024."""
+
+def IGC_L4M32(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (128, 256, 512, 1024)
+    channels, L = (4, 4, 4, 4) primary and M = (32, 64, 128, 256) secondary partitions."""
+
+def IGC_L16M16(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (256, 512, 1024, 2048)
+    channels, L = (16, 16, 16, 16) primary and M = (16, 32, 64, 128) secondary partitions."""
+
+def IGC_L100M2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (200, 400, 800, 1600)
+    channels, L = (100, 200, 400, 800) primary and M = (2, 2, 2, 2) secondary partitions."""

@@ -27,6 +27,9 @@ CASES = {
     "VGG19": (32, False, "published_h5", "vgg19"),
     "InceptionV3": (75, True, "published_h5", "inception_v3"),
     "InceptionResNetV2": (75, True, "weights_h5", "inception_resnet_v2"),
+    "DenseNet121": (64, True, "published_h5", "densenet"),
+    "DenseNet169": (64, True, "weights_h5", "densenet"),
+    "DenseNet201": (64, False, "model", "densenet"),
     # MobileNetV3 keeps keras.applications' default include_preprocessing=True (its Rescaling
     # layer inside the model; its preprocess_input passes images through): ours takes the
     # row's "tf" preprocessing outside instead. MobileNet's published Keras 2 layout names its
@@ -36,7 +39,7 @@ CASES = {
     "MobileNetV3Large": (64, True, "model", "mobilenet_v3"),
     "MobileNetV3Small": (64, True, "full_model_h5", "mobilenet_v3"),
 }
-SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2"}
+SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2", "DenseNet169", "DenseNet201"}
 
 
 def test_every_row_has_a_case():
