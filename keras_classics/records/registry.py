@@ -27,6 +27,8 @@ class ReplicaCheck:
       include_top: False: the body under a pooled head (a fixed-head model below its size).
       dtype: "float64" where float32's rounding makes the runs part whatever the strategy.
       builder_options: builder options of the compared model, as (name, value) pairs.
+      steps: training steps compared (fewer where rounding differences grow chaotically
+        from step to step even in float64; the family module gives the measured growth).
       pending: its runs part even in float64, not yet explained (docs/roadmap.md): not yet
         shown equivalent, so not compared by the tests.
     """
@@ -35,6 +37,7 @@ class ReplicaCheck:
     include_top: bool = True
     dtype: str = "float64"
     builder_options: tuple = ()
+    steps: int = 5
     pending: bool = False
 
 

@@ -119,7 +119,15 @@ def test_every_family_is_compared_or_pending():
 def test_differences_are_relative_to_each_tensor():
     a = {"w": np.array([2.0, -4.0]), "z": np.zeros(3)}
     b = {"w": np.array([2.0, -3.0]), "z": np.array([0.0, 1e-3, 0.0])}
-    assert equivalence.differences(a, b) == {"w": 0.25, "z": 1e-3}
+    assert equivalence.differences(a, b) == {"w": 0.25, "z": pytest.approx(1e-3 / 4e-8)}
+    # a tensor that is zero up to rounding (1e-19 against a largest value of 4) is measured
+    # against the floor, 4e-8, not against its own noise
+    noise = {"w": a["w"], "z": np.array([1e-19, 0.0, 0.0])}
+    assert equivalence.differences(noise, {"w": a["w"], "z": np.array([-1e-19, 0, 0])}) == {
+        "w": 0.0,
+        "z": pytest.approx(2e-19 / 4e-8),
+    }
+    assert equivalence.differences({"z": np.zeros(2)}, {"z": np.array([0.0, 1e-3])}) == {"z": 1e-3}
     with pytest.raises(ValueError, match="other variables"):
         equivalence.differences(a, {"w": a["w"]})
 
