@@ -110,8 +110,9 @@ MobileNet = MOBILENET_V1.register("mobilenet_v1", "MobileNet", v1.Config())
 # the worst relative difference of two replicas from one device grows about tenfold a step
 # (9.4e-8, 3.8e-7, 3.6e-6 after one, two, three steps; 1.2 after five; measured on a 2-core
 # Xeon), as float32's rounding differences grow in the other nets (equivalence's docstring);
-# why MobileNetV2 amplifies float64's so is not yet known (docs/roadmap.md). Its linear bottlenecks also make some tensors exactly zero in exact arithmetic, which the
-# check compares against a floor (equivalence.ROUNDING_ZERO), not their rounding noise.
+# why MobileNetV2 amplifies float64's so is not yet known (docs/roadmap.md). Its linear
+# bottlenecks also make some tensors exactly zero in exact arithmetic, which the check
+# compares against a floor (equivalence.ROUNDING_ZERO), not their rounding noise.
 MobileNetV2 = MOBILENET_V2.register(
     "mobilenet_v2", "MobileNetV2", v2.Config(), replica_check=ReplicaCheck(32, steps=3)
 )
