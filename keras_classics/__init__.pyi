@@ -62,6 +62,11 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "DPN68",
+    "DPN92",
+    "DPN98",
+    "DPN107",
+    "DPN131",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -768,3 +773,88 @@ def PlainNet110_CIFAR(
 ) -> keras.Model:
     """110-layer plain CIFAR net (section 4.2, Table 6: n=18), three stages of 16, 32, 64
     filters, basic blocks."""
+
+def DPN68(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-68: dual path blocks (3, 4, 12, 3), dense increments (16, 32, 32, 64), k_R=128,
+    G=32."""
+
+def DPN92(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-92: dual path blocks (3, 4, 20, 3), dense increments (16, 32, 24, 128), k_R=96,
+    G=32."""
+
+def DPN98(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-98: dual path blocks (3, 6, 20, 3), dense increments (16, 32, 32, 128), k_R=160,
+    G=40."""
+
+def DPN107(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-107: dual path blocks (4, 8, 20, 3), dense increments (20, 64, 64, 128), k_R=200,
+    G=50."""
+
+def DPN131(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-131: dual path blocks (4, 8, 28, 3), dense increments (16, 32, 32, 128), k_R=160,
+    G=40."""

@@ -42,6 +42,7 @@ EXPORTED = (
     "plainnet18",
     "resnext50_32x4d",
     "resnet20_cifar",
+    "dpn68",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -60,6 +61,9 @@ EXPORT_DEPTHS = {
     "inception_resnet_v2": (1, 1, 2),
     # conv2_block1 is already the identity block, conv3/conv4_block1 the zero-padded ones.
     "resnet20_cifar": (1, 1, 1),
+    # conv2_1 is the stride-1 projection block, conv2_2 the only plain dual path block,
+    # conv3_1 ... conv5_1 the strided projection blocks.
+    "dpn68": (2, 1, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind).

@@ -43,6 +43,11 @@ TRAINABLE_PARAMS = {
     "inception_v4": 42_679_816,  # timm
     "inception_resnet_v1": 22_756_328,  # computed by hand from Figures 14, 10, 7, 11-13
     "inception_resnet_v2": 55_843_464,  # timm
+    "dpn68": 12_611_602,  # timm (dpn68b the same)
+    "dpn92": 37_668_392,  # timm
+    "dpn98": 61_570_728,
+    "dpn107": 86_917_800,
+    "dpn131": 79_254_504,
     # He et al. 2016 Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), exactly: 6n 3x3 convs
     # without bias + the 3x3 stem, BN gamma/beta, option A shortcuts (no weights), a 10-way
     # classifier with bias; plain nets alike (counted by hand from Table 6's definition).
@@ -101,6 +106,13 @@ GMACS = {
     # (multiply-adds) for the CIFAR-10 ResNet-56 and ResNet-110.
     "resnet56_cifar": 0.125,
     "resnet110_cifar": 0.253,
+    # Chen et al. 2017 Table 2 and the cypw/DPNs README: "GFLOPs" 6.5, 11.7, 18.3 and 16.0,
+    # multiply-adds of the convs and the classifier (timm's counts agree). DPN-68's 2.5 is
+    # left out: its convs and classifier make 2.33 G (timm's count too), 7% less.
+    "dpn92": 6.5,
+    "dpn98": 11.7,
+    "dpn107": 18.3,
+    "dpn131": 16.0,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -146,6 +158,10 @@ FEATURE_WIDTH = {
     "inception_resnet_v1": 1792,  # Inception-ResNet-v1, Figure 15 ("1792")
     "inception_resnet_v2": 1536,  # the release's final 1x1 conv (conv_7b, 1536)
     **{n: 64 for n in CIFAR_NETS},  # He et al. section 4.2: the last stage's 64 filters
+    # Chen et al. Table 1 (and the release for DPN-68/107): conv5's residual path (2048; DPN-68
+    # 512) plus its dense path (3 x 128 + 2 x 128; DPN-68 3 x 64 + 2 x 64); timm's num_features.
+    "dpn68": 832,
+    **{n: 2688 for n in ("dpn92", "dpn98", "dpn107", "dpn131")},
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -258,4 +274,18 @@ FEATURE_LEVELS = {
         ("P4", 1088, 17),
         ("P5", 1536, 8),
     ),
+    # timm's DPN feature_info (conv1_1, then the last block of conv2 ... conv5; the paths'
+    # channels of Table 1: residual + dense), at 112, 56, 28, 14 and 7.
+    **{
+        name: tuple(
+            (f"P{level}", channels, 224 >> level) for level, channels in enumerate(widths, start=1)
+        )
+        for name, widths in (
+            ("dpn68", (10, 144, 320, 704, 832)),
+            ("dpn92", (64, 336, 704, 1552, 2688)),
+            ("dpn98", (96, 336, 768, 1728, 2688)),
+            ("dpn107", (128, 376, 1152, 2432, 2688)),
+            ("dpn131", (128, 352, 832, 1984, 2688)),
+        )
+    },
 }

@@ -15,6 +15,10 @@ LARGE = {
     "resnext101_32x8d",
     "inception_v4",
     "inception_resnet_v2",
+    "dpn92",
+    "dpn98",
+    "dpn107",
+    "dpn131",
 }
 
 

@@ -1,6 +1,7 @@
 """Custom layers, one per module, each registered for serialization under "keras_classics"."""
 
 from keras_classics.layers.channel_pad import ChannelZeroPad
+from keras_classics.layers.channel_split import ChannelSplit
 from keras_classics.layers.conv import Conv2D
 from keras_classics.layers.dropout import GlobalBatchDropout
 from keras_classics.layers.group_conv import GroupConv2D
@@ -9,6 +10,7 @@ from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.scaled_residual import ScaledResidual
 
 __all__ = [
+    "ChannelSplit",
     "ChannelZeroPad",
     "Conv2D",
     "GlobalBatchDropout",

@@ -50,6 +50,7 @@ from keras_classics.models.resnet import (
     ResNeXt101_32x8d,
     ResNeXt101_64x4d,
 )
+from keras_classics.models.dpn import DPN68, DPN92, DPN98, DPN107, DPN131
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -119,6 +120,11 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "DPN68",
+    "DPN92",
+    "DPN98",
+    "DPN107",
+    "DPN131",
     "FeatureInfo",
     "feature_info",
     "inference_model",

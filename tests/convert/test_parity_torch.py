@@ -52,7 +52,15 @@ HEAD_AT_224 = {"alexnet", "vgg11_bn"}
 # Build or run long on 2 CPU cores (the registry's largest models, registry_params.LARGE, and
 # the 224 VGG head): left out of the quick loop; CI still runs them.
 SLOW = {"resnet101", "resnet152", "resnext101_32x8d", "resnext101_64x4d", "vgg11_bn"}
-TIMM_SLOW = {"resnext101_32x4d", "inception_v4", "inception_resnet_v2"}
+TIMM_SLOW = {
+    "resnext101_32x4d",
+    "inception_v4",
+    "inception_resnet_v2",
+    "dpn92",
+    "dpn98",
+    "dpn107",
+    "dpn131",
+}
 
 
 def params(names, slow):
@@ -102,6 +110,8 @@ def timm_mode(config):
     from timm.data import (
         IMAGENET_DEFAULT_MEAN,
         IMAGENET_DEFAULT_STD,
+        IMAGENET_DPN_MEAN,
+        IMAGENET_DPN_STD,
         IMAGENET_INCEPTION_MEAN,
         IMAGENET_INCEPTION_STD,
     )
@@ -109,6 +119,7 @@ def timm_mode(config):
     modes = {
         (IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD): "torch",
         (IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD): "tf",
+        (IMAGENET_DPN_MEAN, IMAGENET_DPN_STD): "dpn",
     }
     return modes[tuple(config["mean"]), tuple(config["std"])]
 
