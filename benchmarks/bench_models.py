@@ -108,13 +108,74 @@ ROWS = {
         299,
         lambda: keras_classics.InceptionResNetV2(bn_scale=False),
     ),
+    # The series' part 2 anchors (issue 24: our step <= the fastest Keras peer's).
+    "keras.applications.DenseNet121": (
+        None,
+        224,
+        lambda: keras.applications.DenseNet121(weights=None),
+    ),
+    "keras.applications.MobileNetV2": (
+        None,
+        224,
+        lambda: keras.applications.MobileNetV2(weights=None),
+    ),
+    "keras.applications.MobileNetV3Large": (
+        None,
+        224,
+        lambda: keras.applications.MobileNetV3Large(weights=None),
+    ),
 }
 
+
+def keras_hub_classifier(timm_architecture, num_features=None):
+    """keras-hub's backbone + ImageClassifier of a timm architecture, built from the backbone
+    config keras-hub's own timm converter derives (no preset is downloaded); the counts equal
+    torchvision's (densenet121 7,978,856; mobilenetv3_large_100 5,483,032)."""
+
+    def build():
+        import keras_hub
+        from keras_hub.src.utils.timm import convert_densenet, convert_mobilenet
+
+        family = "DenseNet" if timm_architecture.startswith("densenet") else "MobileNet"
+        converter = convert_densenet if family == "DenseNet" else convert_mobilenet
+        config = converter.convert_backbone_config({"architecture": timm_architecture})
+        backbone = getattr(keras_hub.models, f"{family}Backbone")(
+            **config, image_shape=(224, 224, 3)
+        )
+        extra = {"num_features": num_features} if num_features else {}
+        return getattr(keras_hub.models, f"{family}ImageClassifier")(
+            backbone, num_classes=1000, **extra
+        )
+
+    return build
+
+
+# keras-hub rows (keras-hub 0.32 in the benchmark's own environment, not a dependency of the
+# package: docs/dependencies.md): name -> (row compared with, size, factory).
+KERAS_HUB_ROWS = {
+    "keras-hub DenseNet-121": (
+        "keras.applications.DenseNet121",
+        224,
+        keras_hub_classifier("densenet121"),
+    ),
+    "keras-hub MobileNetV3Large": (
+        "keras.applications.MobileNetV3Large",
+        224,
+        keras_hub_classifier("mobilenetv3_large_100", num_features=1280),
+    ),
+}
 
 # torchvision rows: name -> (our row it is compared with, input size, torchvision builder).
 TORCHVISION_ROWS = {
     "torchvision resnet50": ("resnet50", 224, "resnet50"),
     "torchvision resnext50_32x4d": ("resnext50_32x4d", 224, "resnext50_32x4d"),
+    "torchvision densenet121": ("keras.applications.DenseNet121", 224, "densenet121"),
+    "torchvision mobilenet_v2": ("keras.applications.MobileNetV2", 224, "mobilenet_v2"),
+    "torchvision mobilenet_v3_large": (
+        "keras.applications.MobileNetV3Large",
+        224,
+        "mobilenet_v3_large",
+    ),
 }
 
 
@@ -161,10 +222,17 @@ class TorchBench:
                 self.infer.append(time.perf_counter() - start)
 
 
-def torchvision_available():
+def available(*modules):
     import importlib.util
 
-    return all(importlib.util.find_spec(m) for m in ("torch", "torchvision"))
+    return all(importlib.util.find_spec(m) for m in modules)
+
+
+def cpu_model():
+    """The CPU's model name, as lscpu prints it (figures are compared within one CPU only)."""
+    with open("/proc/cpuinfo") as info:
+        names = [line.split(":", 1)[1].strip() for line in info if line.startswith("model name")]
+    return names[0] if names else "unknown CPU"
 
 
 class StepTimer(keras.callbacks.Callback):
@@ -213,7 +281,11 @@ class Bench:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    rows = {**ROWS, **(TORCHVISION_ROWS if torchvision_available() else {})}
+    rows = {
+        **ROWS,
+        **(KERAS_HUB_ROWS if available("keras_hub") else {}),
+        **(TORCHVISION_ROWS if available("torch", "torchvision") else {}),
+    }
     parser.add_argument(
         "--rows",
         nargs="+",
@@ -245,7 +317,7 @@ def main():
     infer = {n: args.batch / statistics.median(b.infer) for n, b in benches.items()}
     print(
         f"\nbatch {args.batch}, {args.rounds} rounds x {args.steps} steps, "
-        f"keras {keras.__version__}, {os.cpu_count()} CPUs\n"
+        f"keras {keras.__version__}, {os.cpu_count()} CPUs, {cpu_model()}\n"
     )
     print("| model | input | train step (s, median) | vs | ratio | inference (img/s) |")
     print("|---|---|---|---|---|---|")

@@ -127,6 +127,48 @@ def pad_and_crop(image, seed):
     return tf.image.stateless_random_crop(padded, tf.shape(image), seed)
 
 
+def hls_shift(image, offsets):
+    """Adds (hue, saturation, lightness) `offsets` in OpenCV's 8-bit HLS units (hue in degrees
+    / 2, 0-180; saturation and lightness 0-255) to every pixel of an RGB image in [0, 255],
+    clipping each to its range, and returns the RGB image.
+
+    The HLS conversions are OpenCV's (and Python colorsys'): L = (max + min) / 2, S = chroma
+    / (1 - |2L - 1|), H the HSV hue; back with H, S, L -> L - a * clip(min(k - 3, 9 - k), -1,
+    1), k = (n + H / 30) mod 12 for n = 0, 8, 4 (R, G, B), a = S * min(L, 1 - L). MXNet works
+    on uint8 HLS pixels; here they stay float (no rounding to 8 bits).
+    """
+    dh, ds, dl = tf.unstack(tf.cast(offsets, tf.float32))
+    x = image / 255.0
+    hue = tf.image.rgb_to_hsv(x)[..., 0] * 180.0
+    high, low = tf.reduce_max(x, -1), tf.reduce_min(x, -1)
+    lightness = (high + low) / 2.0
+    saturation = tf.math.divide_no_nan(high - low, 1.0 - tf.abs(2.0 * lightness - 1.0))
+    hue = tf.clip_by_value(hue + dh, 0.0, 180.0)
+    saturation = tf.clip_by_value(saturation + ds / 255.0, 0.0, 1.0)
+    lightness = tf.clip_by_value(lightness + dl / 255.0, 0.0, 1.0)
+    a = saturation * tf.minimum(lightness, 1.0 - lightness)
+    k = tf.math.floormod(tf.constant([0.0, 8.0, 4.0]) + hue[..., None] / 15.0, 12.0)
+    rgb = lightness[..., None] - a[..., None] * tf.clip_by_value(
+        tf.minimum(k - 3.0, 9.0 - k), -1.0, 1.0
+    )
+    return tf.clip_by_value(rgb, 0.0, 1.0) * 255.0
+
+
+def hsl_offsets(seed, limits):
+    """One (hue, saturation, lightness) offset per image, each int(u * 2 * limit - limit) for u ~
+    U[0, 1): MXNet's ImageRecordIter random_h, random_s, random_l (src/io/image_aug_default.cc;
+    C++'s int() truncates toward zero, as tf.cast does)."""
+    limits = tf.constant(limits, tf.float32)
+    return tf.cast(tf.random.stateless_uniform([3], seed) * 2.0 * limits - limits, tf.int32)
+
+
+def hsl_jitter(image, seed, limits):
+    """The colour augmentation DPN's and IGC's MXNet releases train with (random_h/s/l; SERIES
+    figures in their family modules): one HLS offset per image (`hsl_offsets`) added to every
+    pixel (`hls_shift`)."""
+    return hls_shift(image, hsl_offsets(seed, limits))
+
+
 @dataclasses.dataclass(frozen=True)
 class Steps:
     """An Augmentation record (keras_classics/records/augmentation.py) as operations."""
@@ -141,6 +183,7 @@ STEPS = {
     "pca_lighting": pca_lighting,
     "color_distortion": color_distortion,
     "pad_and_crop": pad_and_crop,
+    "hsl_jitter": hsl_jitter,
 }
 
 
@@ -154,7 +197,12 @@ def steps(record):
         )
     else:
         window = None
-    return Steps(window, record.flip, tuple(STEPS[name] for name in record.after_resize))
+    # hsl_jitter's limits are the record's (hsl); the other steps take none.
+    after_resize = tuple(
+        functools.partial(STEPS[name], limits=record.hsl) if name == "hsl_jitter" else STEPS[name]
+        for name in record.after_resize
+    )
+    return Steps(window, record.flip, after_resize)
 
 
 # Every registered augmentation (the family modules register their papers'; importing

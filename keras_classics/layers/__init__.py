@@ -8,6 +8,7 @@ from keras_classics.layers.group_conv import GroupConv2D
 from keras_classics.layers.input_normalization import InputNormalization
 from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.scaled_residual import ScaledResidual
+from keras_classics.layers.squeeze_excite import SqueezeExcite
 
 __all__ = [
     "ChannelSplit",
@@ -18,4 +19,5 @@ __all__ = [
     "InputNormalization",
     "LocalResponseNormalization",
     "ScaledResidual",
+    "SqueezeExcite",
 ]

@@ -9,7 +9,7 @@ records; `--augmentation NAME` and get_dataset(augmentation=) take any registere
 import dataclasses
 
 WINDOWS = ("area", "scale", "eval")
-STEPS = ("pca_lighting", "color_distortion", "pad_and_crop")
+STEPS = ("pca_lighting", "color_distortion", "pad_and_crop", "hsl_jitter")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +30,9 @@ class Augmentation:
       area, aspect: "area": the window's share of the image and its aspect ratio range.
       flip: a random horizontal flip.
       after_resize: names of the steps after the resize, in order (STEPS).
+      hsl: "hsl_jitter": the largest offsets of hue, saturation and lightness, in OpenCV's
+        8-bit HLS units (hue 0-180, saturation and lightness 0-255), as MXNet's
+        ImageRecordIter takes them (random_h, random_s, random_l).
     """
 
     name: str
@@ -41,6 +44,7 @@ class Augmentation:
     aspect: tuple = (3 / 4, 4 / 3)
     flip: bool = True
     after_resize: tuple = ()
+    hsl: tuple = ()
 
     def __post_init__(self):
         if self.window not in WINDOWS:
@@ -53,6 +57,15 @@ class Augmentation:
         unknown = [s for s in self.after_resize if s not in STEPS]
         if unknown:
             raise ValueError(f"after_resize={unknown!r} is invalid; accepted: {STEPS}.")
+        jitters = "hsl_jitter" in self.after_resize
+        valid = len(self.hsl) == 3 and all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in self.hsl
+        )
+        if (jitters and not valid) or (self.hsl and not jitters):
+            raise ValueError(
+                f"hsl={self.hsl!r} is invalid with after_resize={self.after_resize!r}; accepted: "
+                "three non-negative integers (hue, saturation, lightness) with 'hsl_jitter' only."
+            )
 
 
 _AUGMENTATIONS: dict = {}

@@ -29,6 +29,21 @@ def variables(layer, source_layer):
     return tuple(Take((f"{source_layer}/{variable.name}",)) for variable in layer.weights)
 
 
+def _matrix(kernel):
+    """A keras.applications 1x1 Conv2D kernel (1, 1, in, out) -> the (in, out) matrix."""
+    return kernel.reshape(kernel.shape[-2:])
+
+
+def squeeze_excite_takes(reduce_layer, expand_layer):
+    """The Takes of a SqueezeExcite layer from keras.applications' two 1x1 Conv2D layers
+    (its MobileNetV3 and EfficientNet squeeze-and-excitation)."""
+    return tuple(
+        Take((f"{layer}/{name}",), _matrix if name == "kernel" else None)
+        for layer in (reduce_layer, expand_layer)
+        for name in ("kernel", "bias")
+    )
+
+
 def rank_auto_named(state):
     """`state` with the automatically named layers renamed by creation order: the k-th conv2d
     (by the number Keras appended) becomes "conv2d#k", likewise "batch_normalization#k"."""

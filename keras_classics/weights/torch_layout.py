@@ -11,11 +11,15 @@ reads and how they are laid out:
   BatchNorm2d weight, bias, running_mean, running_var -> gamma, beta, moving_mean,
                                               moving_variance (torchvision and timm both use
                                               eps 1e-5, our builders' value)
+  SqueezeExcite from two modules, "fc1" and "fc2" under the prefix (torchvision's
+  SqueezeExcitation, timm's SEModule and legacy SENet) or a (reduce, expand) pair of
+  prefixes: each 1x1 Conv2d (out, in, 1, 1) or Linear (out, in) weight -> a (in, out) matrix
 """
 
 import keras
 import numpy as np
 
+from keras_classics.layers.squeeze_excite import SqueezeExcite
 from keras_classics.records.input_config import InputConfig
 from keras_classics.weights.conversion import Conversion, Take
 
@@ -47,8 +51,26 @@ def flattened_dense_kernel(grid):
     return fn
 
 
+def pointwise_matrix(weight):
+    """A 1x1 Conv2d (out, in, 1, 1) or Linear (out, in) weight -> the (in, out) matrix."""
+    return np.transpose(weight.reshape(weight.shape[:2]))
+
+
+def squeeze_excite_takes(reduce_prefix, expand_prefix):
+    """The Takes of a SqueezeExcite layer from its two torch modules."""
+    return tuple(
+        Take((f"{prefix}.{name}",), pointwise_matrix if name == "weight" else None)
+        for prefix in (reduce_prefix, expand_prefix)
+        for name in ("weight", "bias")
+    )
+
+
 def takes(layer, prefix):
-    """The Takes of one Keras layer from the torch module at `prefix`."""
+    """The Takes of one Keras layer from the torch module at `prefix` (for a SqueezeExcite,
+    also a (reduce, expand) pair of module prefixes)."""
+    if isinstance(layer, SqueezeExcite):
+        pair = (f"{prefix}.fc1", f"{prefix}.fc2") if isinstance(prefix, str) else prefix
+        return squeeze_excite_takes(*pair)
     if isinstance(layer, keras.layers.BatchNormalization):
         return tuple(
             Take((f"{prefix}.{p}",)) for p in ("weight", "bias", "running_mean", "running_var")
@@ -61,7 +83,7 @@ def takes(layer, prefix):
     else:
         raise TypeError(
             f"Layer {layer.name!r} ({type(layer).__name__}) has no torch "
-            "layout; accepted: Conv2D, Dense, BatchNormalization."
+            "layout; accepted: Conv2D, Dense, BatchNormalization, SqueezeExcite."
         )
     bias = (Take((f"{prefix}.bias",)),) if layer.use_bias else ()
     return (kernel, *bias)

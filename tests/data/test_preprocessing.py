@@ -1,5 +1,7 @@
 """Augmentation invariants and eval crops against NumPy crops of the decoded image."""
 
+import colorsys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,6 +10,7 @@ from keras_classics import get_spec, preprocess_input
 from keras_classics.data import decoders, eval_preprocess, eval_preprocess_jpeg
 from keras_classics.data import train_preprocessing as tp
 from keras_classics.data.eval_preprocessing import ten_crop
+from keras_classics.records.augmentation import Augmentation
 from photos import photo
 
 SPEC = get_spec("resnet18")
@@ -109,6 +112,43 @@ def test_pca_lighting_adds_one_rgb_shift_along_the_eigenvectors():
     assert np.abs(alpha).max() < 0.6 and np.abs(alpha).max() > 1e-4
 
 
+def colorsys_hls_shift(image, offsets):
+    """MXNet's HLS jitter per pixel through Python's colorsys (OpenCV's HLS definition), offsets
+    in OpenCV 8-bit units (hue 0-180, saturation and lightness 0-255), each clipped."""
+    dh, ds, dl = offsets
+    out = np.empty(image.shape, np.float64)
+    for index in np.ndindex(image.shape[:2]):
+        hue, light, sat = colorsys.rgb_to_hls(*(image[index] / 255.0))
+        hue = min(max(hue * 180.0 + dh, 0.0), 180.0) / 180.0
+        light, sat = (min(max(v + d / 255.0, 0.0), 1.0) for v, d in ((light, dl), (sat, ds)))
+        out[index] = np.array(colorsys.hls_to_rgb(hue % 1.0, light, sat)) * 255.0
+    return out
+
+
+@pytest.mark.parametrize("offsets", [(0, 0, 0), (20, -40, 50), (-36, 50, -50), (170, 0, 0)])
+def test_hls_shift_matches_colorsys(offsets):
+    image = photo("coffee", (12, 16)).astype(np.float32)
+    image[0, :3] = [[0, 0, 0], [255, 255, 255], [90, 90, 90]]  # black, white, grey
+    out = tp.hls_shift(tf.constant(image), tf.constant(offsets)).numpy()
+    np.testing.assert_allclose(out, colorsys_hls_shift(image, offsets), atol=2e-3)
+    if offsets == (0, 0, 0):
+        np.testing.assert_allclose(out, image, atol=2e-3)
+    else:
+        assert np.abs(out - image).max() > 10.0
+
+
+def test_hsl_offsets_are_mxnet_integers_within_the_limits():
+    limits = (20, 40, 50)
+    drawn = np.array([tp.hsl_offsets(seed(i), limits).numpy() for i in range(2000)])
+    assert drawn.dtype == np.int32
+    assert (np.abs(drawn) <= limits).all()
+    # int() of a uniform in (-limit, limit) truncates toward zero: every integer in the open
+    # range is drawn, and zero twice as often as its neighbours.
+    for column, limit in zip(drawn.T, limits):
+        assert set(column) == set(range(-limit + 1, limit))
+    assert (drawn[:, 2] == 0).mean() > 1.3 * (drawn[:, 2] == 1).mean()
+
+
 def test_eval_crop_is_exactly_the_numpy_centre_crop_when_no_resize_is_needed():
     # shorter side 256 = 224 / 0.875: resize is the identity, the crop is [16:240].
     image = photo("rocket", (256, 320))
@@ -190,3 +230,19 @@ def test_flip_before_resize_equals_flip_after_resize():
     before = tf.image.resize(crop[:, ::-1], [64, 64]).numpy()
     after = tf.image.resize(crop, [64, 64]).numpy()[:, ::-1]
     np.testing.assert_allclose(before, after, atol=1e-3)
+
+
+def test_an_hsl_record_runs_its_limits_and_bad_limits_are_named():
+    record = Augmentation("t", "test", "eval", after_resize=("hsl_jitter",), hsl=(0, 0, 50))
+    (step,) = tp.steps(record).after_resize
+    grey = tf.fill([4, 4, 3], 100.0)
+    shifted = [step(grey, seed(i)).numpy() for i in range(20)]
+    # lightness only: grey stays grey, shifted by at most 50 levels, not always by 0
+    assert all(np.ptp(s, axis=-1).max() < 1e-3 for s in shifted)
+    assert max(np.abs(s - 100.0).max() for s in shifted) > 5.0
+    assert all(np.abs(s - 100.0).max() <= 50.0 + 1e-3 for s in shifted)
+    for bad in [dict(hsl=(20, 40)), dict(hsl=(20, -1, 5)), dict(hsl=(1.5, 2, 3))]:
+        with pytest.raises(ValueError, match=r"hsl=.* is invalid"):
+            Augmentation("t", "test", "eval", after_resize=("hsl_jitter",), **bad)
+    with pytest.raises(ValueError, match=r"hsl=\(1, 2, 3\) is invalid"):
+        Augmentation("t", "test", "eval", hsl=(1, 2, 3))
