@@ -21,7 +21,10 @@ import numpy as np
 from keras_classics.layers import ChannelSplit
 from keras_classics.layers.group_conv import conv2d
 from keras_classics.models import _core
+from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.input_config import InputConfig
+from keras_classics.records.recipe import Recipe
+from keras_classics.records.registry import ReplicaCheck
 from keras_classics.weights import cards, conversion, torch_layout
 from keras_classics.weights.conversion import Take
 
@@ -110,7 +113,8 @@ def dual_path_block(x, block):
     """Fig. 2(e): the input [residual, dense] (projected by c1x1_w in a stage's first block),
     the bottleneck c1x1_a -> c3x3_b (grouped, strided in the first block of conv3 ... conv5)
     -> c1x1_c, whose first `residual` channels are added to the residual path and whose other
-    `increment` channels are appended to the dense path. Returns [residual, dense]."""
+    `increment` channels are appended to the dense path. Returns the paths concatenated,
+    [residual, dense]."""
     name = block.name
     if block.project:
         # The projection gives the residual path and a dense path of 2 x increment channels.
@@ -190,6 +194,38 @@ def summary(row):
     )
 
 
+# Training. The release's README gives the augmentation and the hardware, not the optimiser;
+# the paper's section 5.1 was not checked here. timm's model index (its DPN page) records SGD
+# with momentum and weight decay, LR 0.316 (sqrt 0.1) at batch 1280 (960 for DPN-131), 40 K80s
+# (the README's 32 images per GPU for DPN-92/98, 24 for DPN-131/107). What neither gives
+# (momentum 0.9, LR / 10 at epochs 30, 60, 80 of 90, weight decay 1e-4 not on BN parameters) is
+# ResNeXt's (Xie et al. 2017, section 4), the block DPN's extends.
+RECIPE = Recipe(
+    "Chen et al. 2017, cypw/DPNs README; timm's model index (LR, batch); ResNeXt's schedule",
+    "sgd",
+    0.316,
+    1280,
+    90,
+    "steps",
+    1e-4,
+    milestones=(30, 60, 80),
+    decay_norm_and_bias=False,
+)
+# timm's model index: DPN-131 (and the README's DPN-107, 24 images per GPU) at batch 960.
+BATCH_960 = dataclasses.replace(RECIPE, batch_size=960)
+# The release's README, "Augmentation": a random crop of 8%-100% of the image at an aspect of
+# 3/4-4/3, mirrored, a random HSL shift of at most [20, 40, 50] (MXNet ImageRecordIter's
+# random_h/s/l), no PCA lighting. Its resize is bicubic; the training resize here stays
+# bilinear (keras_classics/data/train_preprocessing.py).
+AUGMENTATION = Augmentation(
+    "dpn",
+    "Chen et al. 2017, cypw/DPNs README (Augmentation)",
+    "area",
+    area=(0.08, 1.0),
+    aspect=(3 / 4, 4 / 3),
+    after_resize=("hsl_jitter",),
+    hsl=(20, 40, 50),
+)
 FAMILY = _core.Family(
     "dpn",
     PAPER,
@@ -198,6 +234,8 @@ FAMILY = _core.Family(
     OPTIONS,
     mode="dpn",
     describe=summary,
+    augmentation=AUGMENTATION,
+    recipe=RECIPE,
 )
 
 # DPN-68 and DPN-107 are not in Table 1: the release's settings/symbol_dpn-68.py and -107.py.
@@ -208,15 +246,28 @@ RELEASE = dataclasses.replace(
 # Table 1 (DPN-92, DPN-98, DPN-131) and the release (DPN-68, DPN-107):
 # Config(k_sec, inc_sec, k_R, G, stem filters, stem kernel).
 DPN68 = RELEASE.register(
-    "dpn68", "DPN68", Config((3, 4, 12, 3), (16, 32, 32, 64), 128, 32, 10, 3, small=True)
+    "dpn68",
+    "DPN68",
+    Config((3, 4, 12, 3), (16, 32, 32, 64), 128, 32, 10, 3, small=True),
+    # Replica equivalence in float64 (float32's rounding parts BN runs whatever the strategy;
+    # training/equivalence.py) at the smallest input, at the export depth (2, 1, 1, 1): every
+    # block kind (the stride-1 and strided projections, a plain dual path block), at a cost
+    # the CI bears (the full depth ran over 15 minutes on a shared 2-core CPU).
+    replica_check=ReplicaCheck(32, builder_options=(("depths", (2, 1, 1, 1)),)),
 )
 DPN92 = FAMILY.register("dpn92", "DPN92", Config((3, 4, 20, 3), (16, 32, 24, 128), 96, 32, 64, 7))
 DPN98 = FAMILY.register("dpn98", "DPN98", Config((3, 6, 20, 3), (16, 32, 32, 128), 160, 40, 96, 7))
 DPN107 = RELEASE.register(
-    "dpn107", "DPN107", Config((4, 8, 20, 3), (20, 64, 64, 128), 200, 50, 128, 7)
+    "dpn107",
+    "DPN107",
+    Config((4, 8, 20, 3), (20, 64, 64, 128), 200, 50, 128, 7),
+    recipe=BATCH_960,
 )
 DPN131 = FAMILY.register(
-    "dpn131", "DPN131", Config((4, 8, 28, 3), (16, 32, 32, 128), 160, 40, 128, 7)
+    "dpn131",
+    "DPN131",
+    Config((4, 8, 28, 3), (16, 32, 32, 128), 160, 40, 128, 7),
+    recipe=BATCH_960,
 )
 
 # --- pretrained weights: timm's ports of the MXNet release (keras_classics/weights) ----------

@@ -90,6 +90,8 @@ PAPER_NUMBERS = {
     "resnet50": ("He et al. 2016, section 3.4", "sgd", 0.1, 256, 90, "steps", 1e-4),
     "plainnet34": ("He et al. 2016, section 3.4", "sgd", 0.1, 256, 90, "steps", 1e-4),
     "resnext50_32x4d": ("Xie et al. 2017, section 4", "sgd", 0.1, 256, 90, "steps", 1e-4),
+    "dpn92": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 1280, 90, "steps", 1e-4),
+    "dpn131": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 960, 90, "steps", 1e-4),
 }
 
 
