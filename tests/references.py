@@ -85,6 +85,9 @@ VARIANT_PARAMS = [
     # (Inception-B), 2 x 4,553,088 (Inception-C), counted by hand from Figures 4-6 (convs
     # without bias, BN's gamma and beta).
     ("inception_v4", {"depths": (1, 1, 1)}, 15_003_208),
+    # timm's DPN(small=True, num_init_features=10, k_r=128, groups=32, k_sec=(1, 1, 1, 1),
+    # inc_sec=(16, 32, 32, 64)): DPN-68 with one (projection) block per stage.
+    ("dpn68", {"depths": (1, 1, 1, 1)}, 2_721_842),
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
