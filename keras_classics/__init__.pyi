@@ -62,11 +62,23 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
+    "DenseNet264",
+    "DenseNet161",
+    "MobileNet",
+    "MobileNetV2",
+    "MobileNetV3Large",
+    "MobileNetV3Small",
     "DPN68",
     "DPN92",
     "DPN98",
     "DPN107",
     "DPN131",
+    "IGC_L4M32",
+    "IGC_L16M16",
+    "IGC_L100M2",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -774,6 +786,170 @@ def PlainNet110_CIFAR(
     """110-layer plain CIFAR net (section 4.2, Table 6: n=18), three stages of 16, 32, 64
     filters, basic blocks."""
 
+def DenseNet121(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-121 (Table 1), growth rate k=32, dense blocks of (6, 12, 24, 16) layers,
+    a 64-map stem."""
+
+def DenseNet169(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-169 (Table 1), growth rate k=32, dense blocks of (6, 12, 32, 32) layers,
+    a 64-map stem."""
+
+def DenseNet201(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-201 (Table 1), growth rate k=32, dense blocks of (6, 12, 48, 32) layers,
+    a 64-map stem."""
+
+def DenseNet264(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-264 (Table 1), growth rate k=32, dense blocks of (6, 12, 64, 48) layers,
+    a 64-map stem."""
+
+def DenseNet161(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-161 (the release), growth rate k=48, dense blocks of (6, 12, 36, 24)
+    layers, a 96-map stem."""
+
+def MobileNet(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    depth_multiplier=1,
+    dropout=0.001,
+    convention="tf",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MobileNet v1: a 3x3 conv and 13 depthwise separable layers (Table 1), width
+    multiplier alpha."""
+
+def MobileNetV2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    dropout=0.2,
+    convention="tf",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MobileNetV2: a 3x3 conv, 17 inverted residual bottlenecks with linear projections
+    (Table 2) and a 1x1 conv of 1280, width multiplier alpha."""
+
+def MobileNetV3Large(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    minimalistic=False,
+    dropout=0.2,
+    convention="tf",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MobileNetV3-Large: a 3x3 conv, 15 bottlenecks with SE and hard-swish (Table 1), a 1x1
+    conv of 960, pooling, a 1x1 conv of 1280."""
+
+def MobileNetV3Small(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    minimalistic=False,
+    dropout=0.2,
+    convention="tf",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MobileNetV3-Small: a 3x3 conv, 11 bottlenecks with SE and hard-swish (Table 2), a 1x1
+    conv of 576, pooling, a 1x1 conv of 1024."""
+
 def DPN68(
     include_top=True,
     weights=None,
@@ -858,3 +1034,54 @@ def DPN131(
 ) -> keras.Model:
     """DPN-131: dual path blocks (4, 8, 28, 3), dense increments (16, 32, 32, 128), k_R=160,
     G=40."""
+
+def IGC_L4M32(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (128, 256, 512, 1024)
+    channels, L = (4, 4, 4, 4) primary and M = (32, 64, 128, 256) secondary partitions."""
+
+def IGC_L16M16(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (256, 512, 1024, 2048)
+    channels, L = (16, 16, 16, 16) primary and M = (16, 32, 64, 128) secondary partitions."""
+
+def IGC_L100M2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (200, 400, 800, 1600)
+    channels, L = (100, 200, 400, 800) primary and M = (2, 2, 2, 2) secondary partitions."""

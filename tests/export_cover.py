@@ -42,6 +42,15 @@ EXPORTED = (
     "plainnet18",
     "resnext50_32x4d",
     "resnet20_cifar",
+    "densenet121",
+    "igc_l4m32",  # the channel shuffle (IGC's permutation); its blocks are IGC V1's
+    # Each MobileNet holds a block or head kind of its own: v1's separable layers, v2's
+    # inverted residuals, v3-Large's and v3-Small's SE and hard-swish blocks (their depthwise
+    # kernels and strides differ) and v3's hard-swish head.
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
     "dpn68",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
@@ -61,6 +70,10 @@ EXPORT_DEPTHS = {
     "inception_resnet_v2": (1, 1, 2),
     # conv2_block1 is already the identity block, conv3/conv4_block1 the zero-padded ones.
     "resnet20_cifar": (1, 1, 1),
+    # Every dense layer is one kind, every transition another: one layer per dense block.
+    "densenet121": (1, 1, 1, 1),
+    # Each stage's first block holds all of its kinds (g1's is the identity block).
+    "igc_l4m32": (1, 1, 1, 1),
     # conv2_1 is the stride-1 projection block, conv2_2 the only plain dual path block,
     # conv3_1 ... conv5_1 the strided projection blocks.
     "dpn68": (2, 1, 1, 1),

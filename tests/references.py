@@ -43,6 +43,11 @@ TRAINABLE_PARAMS = {
     "inception_v4": 42_679_816,  # timm
     "inception_resnet_v1": 22_756_328,  # computed by hand from Figures 14, 10, 7, 11-13
     "inception_resnet_v2": 55_843_464,  # timm
+    "densenet121": 7_978_856,  # torchvision = timm
+    "densenet169": 14_149_480,  # torchvision
+    "densenet201": 20_013_928,  # torchvision
+    "densenet264": 33_337_704,  # torchvision DenseNet(32, (6, 12, 64, 48), 64)
+    "densenet161": 28_681_000,  # torchvision
     "dpn68": 12_611_602,  # timm (dpn68b the same)
     "dpn92": 37_668_392,  # timm
     "dpn98": 61_570_728,
@@ -62,6 +67,17 @@ TRAINABLE_PARAMS = {
             (110, 1_727_962),
         )
     },
+    # IGC V1 (Zhang et al. 2017): counted from the authors' released MXNet symbol files
+    # (hellozting/InterleavedGroupConvolutions models/*/*-symbol.json): conv weights, BN
+    # gamma/beta and fc_score with bias. The paper's #params column (11.205M, 11.329M, 8.61M)
+    # follows no single rule (docs/models/igc.md).
+    "igc_l4m32": 12_251_240,
+    "igc_l16m16": 13_528_296,
+    "igc_l100m2": 8_637_900,
+    "mobilenet_v1": 4_231_976,  # keras.applications MobileNet, timm mobilenetv1_100
+    "mobilenet_v2": 3_504_872,  # torchvision mobilenet_v2 = timm = keras.applications
+    "mobilenet_v3_large": 5_483_032,  # torchvision mobilenet_v3_large = timm
+    "mobilenet_v3_small": 2_542_856,  # torchvision mobilenet_v3_small
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -85,6 +101,22 @@ VARIANT_PARAMS = [
     # (Inception-B), 2 x 4,553,088 (Inception-C), counted by hand from Figures 4-6 (convs
     # without bias, BN's gamma and beta).
     ("inception_v4", {"depths": (1, 1, 1)}, 15_003_208),
+    ("densenet121", {"depths": (2, 2, 2, 2)}, 544_296),  # torchvision DenseNet(32, (2, 2, 2, 2))
+    # keras.applications MobileNet(alpha), MobileNetV2(alpha), MobileNetV3*(alpha,
+    # minimalistic) trainable counts; timm mobilenetv2_140, mobilenetv3_large_075 and
+    # mobilenetv3_small_075 agree.
+    ("mobilenet_v1", {"alpha": 0.75}, 2_585_560),
+    ("mobilenet_v1", {"alpha": 0.5}, 1_331_592),
+    ("mobilenet_v1", {"alpha": 0.25}, 470_072),
+    ("mobilenet_v2", {"alpha": 0.35}, 1_677_128),
+    ("mobilenet_v2", {"alpha": 0.5}, 1_968_680),
+    ("mobilenet_v2", {"alpha": 0.75}, 2_636_424),
+    ("mobilenet_v2", {"alpha": 1.3}, 5_386_792),
+    ("mobilenet_v2", {"alpha": 1.4}, 6_108_776),
+    ("mobilenet_v3_large", {"alpha": 0.75}, 3_993_528),
+    ("mobilenet_v3_small", {"alpha": 0.75}, 2_041_872),
+    ("mobilenet_v3_large", {"minimalistic": True}, 3_924_288),
+    ("mobilenet_v3_small", {"minimalistic": True}, 2_044_736),
     # timm's DPN(small=True, num_init_features=10, k_r=128, groups=32, k_sec=(1, 1, 1, 1),
     # inc_sec=(16, 32, 32, 64)): DPN-68 with one (projection) block per stage.
     ("dpn68", {"depths": (1, 1, 1, 1)}, 2_721_842),
@@ -109,6 +141,23 @@ GMACS = {
     # (multiply-adds) for the CIFAR-10 ResNet-56 and ResNet-110.
     "resnet56_cifar": 0.125,
     "resnet110_cifar": 0.253,
+    # Huang et al. plot FLOPs (Figure 3) without a table: torchvision's Weights meta "_ops".
+    "densenet121": 2.834,
+    "densenet169": 3.36,
+    "densenet201": 4.291,
+    "densenet161": 7.728,
+    # IGC V1: multiply-adds of the convolutions and fc_score of the released symbol files at
+    # 224 (computed from the JSON alone); the paper's FLOPs column rounds them to 1.9, 2.2
+    # (2.266: 3.0% off) and 1.3.
+    "igc_l4m32": 1.945,
+    "igc_l16m16": 2.266,
+    "igc_l100m2": 1.265,
+    # MobileNet v1 Table 1/6 (569M mult-adds), v2 Table 4 (300M), v3 Tables 3 and 4 (Large
+    # 219M, Small 56M).
+    "mobilenet_v1": 0.569,
+    "mobilenet_v2": 0.300,
+    "mobilenet_v3_large": 0.219,
+    "mobilenet_v3_small": 0.056,
     # Chen et al. 2017 Table 2 and the cypw/DPNs README: "GFLOPs" 6.5, 11.7, 18.3 and 16.0,
     # multiply-adds of the convs and the classifier (timm's counts agree). DPN-68's 2.5 is
     # left out: its convs and classifier make 2.33 G (timm's count too), 7% less.
@@ -161,6 +210,21 @@ FEATURE_WIDTH = {
     "inception_resnet_v1": 1792,  # Inception-ResNet-v1, Figure 15 ("1792")
     "inception_resnet_v2": 1536,  # the release's final 1x1 conv (conv_7b, 1536)
     **{n: 64 for n in CIFAR_NETS},  # He et al. section 4.2: the last stage's 64 filters
+    # Huang et al. Table 1: 2k + k * (layers of block 1), halved by each transition, plus k
+    # per later layer (keras.applications' and torchvision's classifier inputs).
+    "densenet121": 1024,
+    "densenet169": 1664,
+    "densenet201": 1920,
+    "densenet264": 2688,
+    "densenet161": 2208,
+    # IGC V1's last stage in the released symbol files (g4: 1024, 2048, 1600 channels).
+    "igc_l4m32": 1024,
+    "igc_l16m16": 2048,
+    "igc_l100m2": 1600,
+    "mobilenet_v1": 1024,  # MobileNet Table 1, the last pointwise conv
+    "mobilenet_v2": 1280,  # MobileNetV2 Table 2, conv2d 1x1 of 1280
+    "mobilenet_v3_large": 960,  # MobileNetV3 Table 1, the conv2d 1x1 before the pool
+    "mobilenet_v3_small": 576,  # Table 2
     # Chen et al. Table 1 (and the release for DPN-68/107): conv5's residual path (2048; DPN-68
     # 512) plus its dense path (3 x 128 + 2 x 128; DPN-68 3 x 64 + 2 x 64); timm's num_features.
     "dpn68": 832,
@@ -276,6 +340,84 @@ FEATURE_LEVELS = {
         ("P3", 320, 35),
         ("P4", 1088, 17),
         ("P5", 1536, 8),
+    ),
+    # Huang et al. Table 1: conv 112x112 (2k maps), then the last map at 56, 28 and 14 is a
+    # transition's 1x1 conv before its pool (half the block's maps; timm's feature_info takes
+    # the dense block's output before the transition instead), the final BN-ReLU at 7.
+    **{
+        name: (
+            ("P1", stem, 112),
+            ("P2", p2, 56),
+            ("P3", p3, 28),
+            ("P4", p4, 14),
+            ("P5", p5, 7),
+        )
+        for name, stem, p2, p3, p4, p5 in (
+            ("densenet121", 64, 128, 256, 512, 1024),
+            ("densenet169", 64, 128, 256, 640, 1664),
+            ("densenet201", 64, 128, 256, 896, 1920),
+            ("densenet264", 64, 128, 256, 1152, 2688),
+            ("densenet161", 96, 192, 384, 1056, 2208),
+        )
+    },
+    # IGC V1, the released symbol files: g0 (112, the stem's width), g1 ... g4 (56 ... 7).
+    "igc_l4m32": (
+        ("P1", 128, 112),
+        ("P2", 128, 56),
+        ("P3", 256, 28),
+        ("P4", 512, 14),
+        ("P5", 1024, 7),
+    ),
+    "igc_l16m16": (
+        ("P1", 256, 112),
+        ("P2", 256, 56),
+        ("P3", 512, 28),
+        ("P4", 1024, 14),
+        ("P5", 2048, 7),
+    ),
+    "igc_l100m2": (
+        ("P1", 100, 112),
+        ("P2", 200, 56),
+        ("P3", 400, 28),
+        ("P4", 800, 14),
+        ("P5", 1600, 7),
+    ),
+    # MobileNet Table 1: conv_pw_1 112x112x64, then the last pointwise conv at 56 (128), 28
+    # (256), 14 (512) and 7 (1024).
+    "mobilenet_v1": (
+        ("P1", 64, 112),
+        ("P2", 128, 56),
+        ("P3", 256, 28),
+        ("P4", 512, 14),
+        ("P5", 1024, 7),
+    ),
+    # MobileNetV2 Table 2 (and v3 Tables 1-2): a strided bottleneck expands at its input's
+    # size, so the last map at a reduction is that expansion (t x c of the block before):
+    # 6 x 16, 6 x 24, 6 x 32, 6 x 96 (timm's feature_location="expansion"), then the
+    # 1x1 conv of 1280 at 7.
+    "mobilenet_v2": (
+        ("P1", 96, 112),
+        ("P2", 144, 56),
+        ("P3", 192, 28),
+        ("P4", 576, 14),
+        ("P5", 1280, 7),
+    ),
+    # Table 1: exp size 64 (112), 72 (56), 240 (28), 672 (14); the 1x1 conv of 960 at 7.
+    "mobilenet_v3_large": (
+        ("P1", 64, 112),
+        ("P2", 72, 56),
+        ("P3", 240, 28),
+        ("P4", 672, 14),
+        ("P5", 960, 7),
+    ),
+    # Table 2: the stem's 16 (112; the first bneck strides without expanding), exp size 72
+    # (56), 96 (28), 288 (14); the 1x1 conv of 576 at 7.
+    "mobilenet_v3_small": (
+        ("P1", 16, 112),
+        ("P2", 72, 56),
+        ("P3", 96, 28),
+        ("P4", 288, 14),
+        ("P5", 576, 7),
     ),
     # timm's DPN feature_info (conv1_1, then the last block of conv2 ... conv5; the paths'
     # channels of Table 1: residual + dense), at 112, 56, 28, 14 and 7.

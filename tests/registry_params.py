@@ -15,6 +15,8 @@ LARGE = {
     "resnext101_32x8d",
     "inception_v4",
     "inception_resnet_v2",
+    "densenet264",
+    "densenet161",
     "dpn92",
     "dpn98",
     "dpn107",

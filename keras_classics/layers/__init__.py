@@ -1,6 +1,7 @@
 """Custom layers, one per module, each registered for serialization under "keras_classics"."""
 
 from keras_classics.layers.channel_pad import ChannelZeroPad
+from keras_classics.layers.channel_shuffle import ChannelShuffle
 from keras_classics.layers.channel_split import ChannelSplit
 from keras_classics.layers.conv import Conv2D
 from keras_classics.layers.dropout import GlobalBatchDropout
@@ -11,6 +12,7 @@ from keras_classics.layers.scaled_residual import ScaledResidual
 from keras_classics.layers.squeeze_excite import SqueezeExcite
 
 __all__ = [
+    "ChannelShuffle",
     "ChannelSplit",
     "ChannelZeroPad",
     "Conv2D",

@@ -50,7 +50,21 @@ from keras_classics.models.resnet import (
     ResNeXt101_32x8d,
     ResNeXt101_64x4d,
 )
+from keras_classics.models.densenet import (
+    DenseNet121,
+    DenseNet161,
+    DenseNet169,
+    DenseNet201,
+    DenseNet264,
+)
+from keras_classics.models.mobilenet import (
+    MobileNet,
+    MobileNetV2,
+    MobileNetV3Large,
+    MobileNetV3Small,
+)
 from keras_classics.models.dpn import DPN68, DPN92, DPN98, DPN107, DPN131
+from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -120,11 +134,23 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
+    "DenseNet264",
+    "DenseNet161",
+    "MobileNet",
+    "MobileNetV2",
+    "MobileNetV3Large",
+    "MobileNetV3Small",
     "DPN68",
     "DPN92",
     "DPN98",
     "DPN107",
     "DPN131",
+    "IGC_L4M32",
+    "IGC_L16M16",
+    "IGC_L100M2",
     "FeatureInfo",
     "feature_info",
     "inference_model",

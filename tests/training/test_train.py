@@ -402,6 +402,9 @@ ONE_PER_FAMILY = [
     "resnet18",
     "plainnet18",
     "resnext50_32x4d",
+    "densenet121",
+    "igc_l4m32",
+    "mobilenet_v2",
     "dpn68",
 ]
 # The replica-equivalence checks (tests/training/test_equivalence.py) already train these
