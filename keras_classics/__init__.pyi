@@ -71,6 +71,11 @@ __all__ = [
     "MobileNetV2",
     "MobileNetV3Large",
     "MobileNetV3Small",
+    "DPN68",
+    "DPN92",
+    "DPN98",
+    "DPN107",
+    "DPN131",
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
@@ -944,6 +949,91 @@ def MobileNetV3Small(
 ) -> keras.Model:
     """MobileNetV3-Small: a 3x3 conv, 11 bottlenecks with SE and hard-swish (Table 2), a 1x1
     conv of 576, pooling, a 1x1 conv of 1024."""
+
+def DPN68(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-68: dual path blocks (3, 4, 12, 3), dense increments (16, 32, 32, 64), k_R=128,
+    G=32."""
+
+def DPN92(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-92: dual path blocks (3, 4, 20, 3), dense increments (16, 32, 24, 128), k_R=96,
+    G=32."""
+
+def DPN98(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-98: dual path blocks (3, 6, 20, 3), dense increments (16, 32, 32, 128), k_R=160,
+    G=40."""
+
+def DPN107(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-107: dual path blocks (4, 8, 20, 3), dense increments (20, 64, 64, 128), k_R=200,
+    G=50."""
+
+def DPN131(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DPN-131: dual path blocks (4, 8, 28, 3), dense increments (16, 32, 32, 128), k_R=160,
+    G=40."""
 
 def IGC_L4M32(
     include_top=True,

@@ -51,6 +51,7 @@ EXPORTED = (
     "mobilenet_v2",
     "mobilenet_v3_large",
     "mobilenet_v3_small",
+    "dpn68",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -73,6 +74,9 @@ EXPORT_DEPTHS = {
     "densenet121": (1, 1, 1, 1),
     # Each stage's first block holds all of its kinds (g1's is the identity block).
     "igc_l4m32": (1, 1, 1, 1),
+    # conv2_1 is the stride-1 projection block, conv2_2 the only plain dual path block,
+    # conv3_1 ... conv5_1 the strided projection blocks.
+    "dpn68": (2, 1, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind).

@@ -48,6 +48,11 @@ TRAINABLE_PARAMS = {
     "densenet201": 20_013_928,  # torchvision
     "densenet264": 33_337_704,  # torchvision DenseNet(32, (6, 12, 64, 48), 64)
     "densenet161": 28_681_000,  # torchvision
+    "dpn68": 12_611_602,  # timm (dpn68b the same)
+    "dpn92": 37_668_392,  # timm
+    "dpn98": 61_570_728,
+    "dpn107": 86_917_800,
+    "dpn131": 79_254_504,
     # He et al. 2016 Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), exactly: 6n 3x3 convs
     # without bias + the 3x3 stem, BN gamma/beta, option A shortcuts (no weights), a 10-way
     # classifier with bias; plain nets alike (counted by hand from Table 6's definition).
@@ -112,6 +117,9 @@ VARIANT_PARAMS = [
     ("mobilenet_v3_small", {"alpha": 0.75}, 2_041_872),
     ("mobilenet_v3_large", {"minimalistic": True}, 3_924_288),
     ("mobilenet_v3_small", {"minimalistic": True}, 2_044_736),
+    # timm's DPN(small=True, num_init_features=10, k_r=128, groups=32, k_sec=(1, 1, 1, 1),
+    # inc_sec=(16, 32, 32, 64)): DPN-68 with one (projection) block per stage.
+    ("dpn68", {"depths": (1, 1, 1, 1)}, 2_721_842),
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -150,6 +158,13 @@ GMACS = {
     "mobilenet_v2": 0.300,
     "mobilenet_v3_large": 0.219,
     "mobilenet_v3_small": 0.056,
+    # Chen et al. 2017 Table 2 and the cypw/DPNs README: "GFLOPs" 6.5, 11.7, 18.3 and 16.0,
+    # multiply-adds of the convs and the classifier (timm's counts agree). DPN-68's 2.5 is
+    # left out: its convs and classifier make 2.33 G (timm's count too), 7% less.
+    "dpn92": 6.5,
+    "dpn98": 11.7,
+    "dpn107": 18.3,
+    "dpn131": 16.0,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -210,6 +225,10 @@ FEATURE_WIDTH = {
     "mobilenet_v2": 1280,  # MobileNetV2 Table 2, conv2d 1x1 of 1280
     "mobilenet_v3_large": 960,  # MobileNetV3 Table 1, the conv2d 1x1 before the pool
     "mobilenet_v3_small": 576,  # Table 2
+    # Chen et al. Table 1 (and the release for DPN-68/107): conv5's residual path (2048; DPN-68
+    # 512) plus its dense path (3 x 128 + 2 x 128; DPN-68 3 x 64 + 2 x 64); timm's num_features.
+    "dpn68": 832,
+    **{n: 2688 for n in ("dpn92", "dpn98", "dpn107", "dpn131")},
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -400,4 +419,18 @@ FEATURE_LEVELS = {
         ("P4", 288, 14),
         ("P5", 576, 7),
     ),
+    # timm's DPN feature_info (conv1_1, then the last block of conv2 ... conv5; the paths'
+    # channels of Table 1: residual + dense), at 112, 56, 28, 14 and 7.
+    **{
+        name: tuple(
+            (f"P{level}", channels, 224 >> level) for level, channels in enumerate(widths, start=1)
+        )
+        for name, widths in (
+            ("dpn68", (10, 144, 320, 704, 832)),
+            ("dpn92", (64, 336, 704, 1552, 2688)),
+            ("dpn98", (96, 336, 768, 1728, 2688)),
+            ("dpn107", (128, 376, 1152, 2432, 2688)),
+            ("dpn131", (128, 352, 832, 1984, 2688)),
+        )
+    },
 }

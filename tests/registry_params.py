@@ -17,6 +17,10 @@ LARGE = {
     "inception_resnet_v2",
     "densenet264",
     "densenet161",
+    "dpn92",
+    "dpn98",
+    "dpn107",
+    "dpn131",
 }
 
 

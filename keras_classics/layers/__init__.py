@@ -2,6 +2,7 @@
 
 from keras_classics.layers.channel_pad import ChannelZeroPad
 from keras_classics.layers.channel_shuffle import ChannelShuffle
+from keras_classics.layers.channel_split import ChannelSplit
 from keras_classics.layers.conv import Conv2D
 from keras_classics.layers.dropout import GlobalBatchDropout
 from keras_classics.layers.group_conv import GroupConv2D
@@ -12,6 +13,7 @@ from keras_classics.layers.squeeze_excite import SqueezeExcite
 
 __all__ = [
     "ChannelShuffle",
+    "ChannelSplit",
     "ChannelZeroPad",
     "Conv2D",
     "GlobalBatchDropout",

@@ -63,6 +63,7 @@ from keras_classics.models.mobilenet import (
     MobileNetV3Large,
     MobileNetV3Small,
 )
+from keras_classics.models.dpn import DPN68, DPN92, DPN98, DPN107, DPN131
 from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
@@ -142,6 +143,11 @@ __all__ = [
     "MobileNetV2",
     "MobileNetV3Large",
     "MobileNetV3Small",
+    "DPN68",
+    "DPN92",
+    "DPN98",
+    "DPN107",
+    "DPN131",
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",

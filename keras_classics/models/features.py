@@ -31,12 +31,13 @@ class FeatureInfo:
 
 
 def _nodes(model):
-    """(layer, input tensors, output tensor) in topological order, the model's only call of
-    each layer (the builders call each layer once)."""
+    """(layer, input tensors, output tensors) in topological order, the model's only call of
+    each layer (the builders call each layer once); a layer may return several tensors
+    (ChannelSplit's parts)."""
     nodes = []
     for layer in model.layers:
         node = layer._inbound_nodes[0]
-        nodes.append((layer, list(node.input_tensors), node.output_tensors[0]))
+        nodes.append((layer, list(node.input_tensors), list(node.output_tensors)))
     return nodes
 
 
@@ -52,7 +53,7 @@ def levels(model):
     branches and do not count as paths.
     """
     nodes = _nodes(model)
-    position = {id(t): i for i, (_, _, t) in enumerate(nodes)}
+    position = {id(t): i for i, (_, _, outputs) in enumerate(nodes) for t in outputs}
     position.update({id(t): -1 for t in model.inputs})
     # The layers the main output depends on: walking back from it.
     needed, stack = set(), [model.outputs[0]]
@@ -67,17 +68,21 @@ def levels(model):
     # is read after i.
     reads_after = [-1] * len(nodes)
     for j in sorted(needed):
-        layer, inputs, output = nodes[j]
-        reduction[id(output)] = _stride(layer) * max(reduction[id(t)] for t in inputs)
+        layer, inputs, outputs = nodes[j]
+        for output in outputs:
+            reduction[id(output)] = _stride(layer) * max(reduction[id(t)] for t in inputs)
         for t in inputs:
             k = position[id(t)]
             if k >= 0:
                 reads_after[k] = max(reads_after[k], j)
     best, jump = {}, -1
     for i in sorted(needed):
-        layer, _, output = nodes[i]
+        layer, _, outputs = nodes[i]
+        output = outputs[0]
         r = reduction[id(output)]
-        if jump <= i and len(output.shape) == 4 and not isinstance(layer, _PADDING):
+        # A layer of several outputs splits the map: its parts are no level.
+        single = len(outputs) == 1 and len(output.shape) == 4
+        if jump <= i and single and not isinstance(layer, _PADDING):
             if r in _REDUCTIONS:  # the last one at each reduction wins
                 best[r] = FeatureInfo(f"P{_REDUCTIONS[r]}", layer.name, int(output.shape[-1]), r)
         jump = max(jump, reads_after[i])

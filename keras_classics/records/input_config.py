@@ -20,6 +20,9 @@ MODES = {
     "caffe": ("bgr", 1.0, (103.939, 116.779, 123.68), (1.0, 1.0, 1.0)),
     # TF-slim Inception: [-1, 1].
     "tf": ("rgb", 1 / 127.5, (1.0, 1.0, 1.0), (1.0, 1.0, 1.0)),
+    # MXNet Dual Path Networks release (cypw/DPNs README, "Normalization"): RGB mean
+    # [124, 117, 104] subtracted, then multiplied by 0.0167 (timm's IMAGENET_DPN_MEAN/STD).
+    "dpn": ("rgb", 1.0, (124.0, 117.0, 104.0), (1 / 0.0167,) * 3),
     # Pixels as they are (for models trained on raw [0, 255] inputs).
     "raw": ("rgb", 1.0, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)),
 }
@@ -35,7 +38,7 @@ class InputConfig:
     """How a model's input is prepared, the record every reader shares.
 
     Attributes:
-      mode: the `preprocess_input` mode ("torch", "caffe", "tf", "raw").
+      mode: the `preprocess_input` mode ("torch", "caffe", "tf", "dpn", "raw").
       size: the input side (height = width) the model is evaluated at.
       crop_ratio: the evaluation centre crop: the central crop_ratio x shorter side, resized
         to size (= resize the shorter side to size / crop_ratio, crop size x size); 1.0 is

@@ -48,6 +48,12 @@ DOCUMENTED = {
         "inception_resnet_v2",
         "resnext101_32x4d",
         "mobilenetv1_100",
+        "dpn68",
+        "dpn68b",
+        "dpn92",
+        "dpn98",
+        "dpn107",
+        "dpn131",
     },
     "keras.applications": {
         "ResNet50",
@@ -67,7 +73,7 @@ DOCUMENTED = {
     },
 }
 # Rows beyond the documented list: a timm pretrained tag whose preprocessing differs.
-TAGGED = {"timm": {"inception_v3.gluon_in1k"}}
+TAGGED = {"timm": {"inception_v3.gluon_in1k", "dpn68b.mx_in1k"}}
 
 
 def test_tables_cover_the_documented_list():

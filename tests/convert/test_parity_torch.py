@@ -60,7 +60,15 @@ SLOW = {
     "densenet161",
     "densenet201",
 }
-TIMM_SLOW = {"resnext101_32x4d", "inception_v4", "inception_resnet_v2"}
+TIMM_SLOW = {
+    "resnext101_32x4d",
+    "inception_v4",
+    "inception_resnet_v2",
+    "dpn92",
+    "dpn98",
+    "dpn107",
+    "dpn131",
+}
 
 
 def params(names, slow):
@@ -110,6 +118,8 @@ def timm_mode(config):
     from timm.data import (
         IMAGENET_DEFAULT_MEAN,
         IMAGENET_DEFAULT_STD,
+        IMAGENET_DPN_MEAN,
+        IMAGENET_DPN_STD,
         IMAGENET_INCEPTION_MEAN,
         IMAGENET_INCEPTION_STD,
     )
@@ -117,6 +127,7 @@ def timm_mode(config):
     modes = {
         (IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD): "torch",
         (IMAGENET_INCEPTION_MEAN, IMAGENET_INCEPTION_STD): "tf",
+        (IMAGENET_DPN_MEAN, IMAGENET_DPN_STD): "dpn",
     }
     return modes[tuple(config["mean"]), tuple(config["std"])]
 

@@ -134,6 +134,8 @@ CUSTOM_OPS = [
     pytest.param("resnext50_32x4d", {"SPLIT", "CONV_2D", "CONCATENATION"}, marks=pytest.mark.slow),
     # ChannelShuffle's constant gather (no 5-D transpose) and IGC's grouped convolutions
     pytest.param("igc_l4m32", {"GATHER", "SPLIT", "CONV_2D"}, marks=pytest.mark.slow),
+    # DPN's ChannelSplit of the dual paths (unequal parts) and its cardinality-32 GroupConv2D.
+    pytest.param("dpn68", {"SPLIT_V", "SPLIT", "CONV_2D", "CONCATENATION"}, marks=pytest.mark.slow),
 ]
 
 

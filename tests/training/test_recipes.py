@@ -129,6 +129,8 @@ PAPER_NUMBERS = {
         "exponential",
         1e-5,
     ),
+    "dpn92": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 1280, 90, "steps", 1e-4),
+    "dpn131": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 960, 90, "steps", 1e-4),
 }
 
 
