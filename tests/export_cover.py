@@ -42,6 +42,11 @@ EXPORTED = (
     "plainnet18",
     "resnext50_32x4d",
     "resnet20_cifar",
+    # Squeeze-excitation blocks: SE-ResNet's (strided 1x1), SE-ResNeXt's (grouped, strided 3x3)
+    # and SENet-154's (3-conv stem, 3x3 strided projections, dropout head) each hold their own.
+    "seresnet50",
+    "seresnext50_32x4d",
+    "senet154",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -60,6 +65,9 @@ EXPORT_DEPTHS = {
     "inception_resnet_v2": (1, 1, 2),
     # conv2_block1 is already the identity block, conv3/conv4_block1 the zero-padded ones.
     "resnet20_cifar": (1, 1, 1),
+    "seresnet50": (2, 1, 1, 1),
+    "seresnext50_32x4d": (2, 1, 1, 1),
+    "senet154": (2, 1, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind).

@@ -15,6 +15,10 @@ LARGE = {
     "resnext101_32x8d",
     "inception_v4",
     "inception_resnet_v2",
+    "seresnet101",
+    "seresnet152",
+    "seresnext101_32x4d",
+    "senet154",
 }
 
 

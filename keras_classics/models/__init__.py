@@ -49,6 +49,12 @@ from keras_classics.models.resnet import (
     ResNeXt101,
     ResNeXt101_32x8d,
     ResNeXt101_64x4d,
+    SENet154,
+    SEResNet50,
+    SEResNet101,
+    SEResNet152,
+    SEResNeXt50,
+    SEResNeXt101,
 )
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
@@ -119,6 +125,12 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "SEResNet50",
+    "SEResNet101",
+    "SEResNet152",
+    "SEResNeXt50",
+    "SEResNeXt101",
+    "SENet154",
     "FeatureInfo",
     "feature_info",
     "inference_model",

@@ -402,6 +402,7 @@ ONE_PER_FAMILY = [
     "resnet18",
     "plainnet18",
     "resnext50_32x4d",
+    "seresnet50",
 ]
 # The replica-equivalence checks (tests/training/test_equivalence.py) already train these
 # through the program's own plan, recipe, build_and_compile and model.fit at the program's
