@@ -62,6 +62,12 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "SEResNet50",
+    "SEResNet101",
+    "SEResNet152",
+    "SEResNeXt50",
+    "SEResNeXt101",
+    "SENet154",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -374,6 +380,7 @@ def PlainNet18(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -393,6 +400,7 @@ def PlainNet34(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -412,6 +420,7 @@ def ResNet18(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -431,6 +440,7 @@ def ResNet34(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -450,6 +460,7 @@ def ResNet50(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -469,6 +480,7 @@ def ResNet101(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -488,6 +500,7 @@ def ResNet152(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -507,6 +520,7 @@ def ResNeXt50(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -526,6 +540,7 @@ def ResNeXt101(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -545,6 +560,7 @@ def ResNeXt101_32x8d(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -564,6 +580,7 @@ def ResNeXt101_64x4d(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -583,6 +600,7 @@ def ResNet20_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -603,6 +621,7 @@ def ResNet32_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -623,6 +642,7 @@ def ResNet44_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -643,6 +663,7 @@ def ResNet56_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -663,6 +684,7 @@ def ResNet110_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -683,6 +705,7 @@ def PlainNet20_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -703,6 +726,7 @@ def PlainNet32_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -723,6 +747,7 @@ def PlainNet44_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -743,6 +768,7 @@ def PlainNet56_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -763,8 +789,136 @@ def PlainNet110_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
     """110-layer plain CIFAR net (section 4.2, Table 6: n=18), three stages of 16, 32, 64
     filters, basic blocks."""
+
+def SEResNet50(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """50-layer squeeze-excitation (r=16) residual net, stages (3, 4, 6, 3) of bottleneck
+    blocks."""
+
+def SEResNet101(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """101-layer squeeze-excitation (r=16) residual net, stages (3, 4, 23, 3) of bottleneck
+    blocks."""
+
+def SEResNet152(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """152-layer squeeze-excitation (r=16) residual net, stages (3, 8, 36, 3) of bottleneck
+    blocks."""
+
+def SEResNeXt50(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """50-layer squeeze-excitation (r=16) 32x4d ResNeXt net, stages (3, 4, 6, 3) of
+    bottleneck blocks."""
+
+def SEResNeXt101(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """101-layer squeeze-excitation (r=16) 32x4d ResNeXt net, stages (3, 4, 23, 3) of
+    bottleneck blocks."""
+
+def SENet154(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """SENet-154: 154-layer squeeze-excitation (r=16) 64x4d ResNeXt net, stages (3, 8, 36,
+    3) of bottleneck blocks with a halved first 1x1, a 3-conv stem (64, 64, 128) and 3x3
+    downsampling projections (appendix)."""

@@ -35,7 +35,27 @@ DOCUMENTED = {
         "resnext101_32x8d",
         "resnext101_64x4d",
     },
-    "timm": {"inception_v3", "inception_v4", "inception_resnet_v2", "resnext101_32x4d"},
+    "timm": {
+        "inception_v3",
+        "inception_v4",
+        "inception_resnet_v2",
+        "resnext101_32x4d",
+        "seresnet50",
+        "seresnext50_32x4d",
+        "seresnext101_32x4d",
+        "senet154",
+        *(
+            f"legacy_{name}"
+            for name in (
+                "seresnet50",
+                "seresnet101",
+                "seresnet152",
+                "seresnext50_32x4d",
+                "seresnext101_32x4d",
+                "senet154",
+            )
+        ),
+    },
     "keras.applications": {
         "ResNet50",
         "ResNet101",
