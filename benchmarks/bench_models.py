@@ -114,6 +114,7 @@ ROWS = {
         224,
         lambda: keras.applications.DenseNet121(weights=None),
     ),
+    "densenet121": ("keras.applications.DenseNet121", 224, keras_classics.DenseNet121),
     "keras.applications.MobileNetV2": (
         None,
         224,

@@ -68,6 +68,14 @@ __all__ = [
     "SEResNeXt50",
     "SEResNeXt101",
     "SENet154",
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
+    "DenseNet264",
+    "DenseNet161",
+    "IGC_L4M32",
+    "IGC_L16M16",
+    "IGC_L100M2",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -922,3 +930,139 @@ def SENet154(
     """SENet-154: 154-layer squeeze-excitation (r=16) 64x4d ResNeXt net, stages (3, 8, 36,
     3) of bottleneck blocks with a halved first 1x1, a 3-conv stem (64, 64, 128) and 3x3
     downsampling projections (appendix)."""
+
+def DenseNet121(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-121 (Table 1), growth rate k=32, dense blocks of (6, 12, 24, 16) layers,
+    a 64-map stem."""
+
+def DenseNet169(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-169 (Table 1), growth rate k=32, dense blocks of (6, 12, 32, 32) layers,
+    a 64-map stem."""
+
+def DenseNet201(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-201 (Table 1), growth rate k=32, dense blocks of (6, 12, 48, 32) layers,
+    a 64-map stem."""
+
+def DenseNet264(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-264 (Table 1), growth rate k=32, dense blocks of (6, 12, 64, 48) layers,
+    a 64-map stem."""
+
+def DenseNet161(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """DenseNet-BC-161 (the release), growth rate k=48, dense blocks of (6, 12, 36, 24)
+    layers, a 96-map stem."""
+
+def IGC_L4M32(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (128, 256, 512, 1024)
+    channels, L = (4, 4, 4, 4) primary and M = (32, 64, 128, 256) secondary partitions."""
+
+def IGC_L16M16(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (256, 512, 1024, 2048)
+    channels, L = (16, 16, 16, 16) primary and M = (16, 32, 64, 128) secondary partitions."""
+
+def IGC_L100M2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """IGC V1 18-layer network with identity shortcuts: stages of (200, 400, 800, 1600)
+    channels, L = (100, 200, 400, 800) primary and M = (2, 2, 2, 2) secondary partitions."""

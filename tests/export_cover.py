@@ -47,6 +47,8 @@ EXPORTED = (
     "seresnet50",
     "seresnext50_32x4d",
     "senet154",
+    "densenet121",
+    "igc_l4m32",  # the channel shuffle (IGC's permutation); its blocks are IGC V1's
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -68,6 +70,10 @@ EXPORT_DEPTHS = {
     "seresnet50": (2, 1, 1, 1),
     "seresnext50_32x4d": (2, 1, 1, 1),
     "senet154": (2, 1, 1, 1),
+    # Every dense layer is one kind, every transition another: one layer per dense block.
+    "densenet121": (1, 1, 1, 1),
+    # Each stage's first block holds all of its kinds (g1's is the identity block).
+    "igc_l4m32": (1, 1, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind).

@@ -50,6 +50,11 @@ TRAINABLE_PARAMS = {
     "inception_v4": 42_679_816,  # timm
     "inception_resnet_v1": 22_756_328,  # computed by hand from Figures 14, 10, 7, 11-13
     "inception_resnet_v2": 55_843_464,  # timm
+    "densenet121": 7_978_856,  # torchvision = timm
+    "densenet169": 14_149_480,  # torchvision
+    "densenet201": 20_013_928,  # torchvision
+    "densenet264": 33_337_704,  # torchvision DenseNet(32, (6, 12, 64, 48), 64)
+    "densenet161": 28_681_000,  # torchvision
     # He et al. 2016 Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), exactly: 6n 3x3 convs
     # without bias + the 3x3 stem, BN gamma/beta, option A shortcuts (no weights), a 10-way
     # classifier with bias; plain nets alike (counted by hand from Table 6's definition).
@@ -64,6 +69,13 @@ TRAINABLE_PARAMS = {
             (110, 1_727_962),
         )
     },
+    # IGC V1 (Zhang et al. 2017): counted from the authors' released MXNet symbol files
+    # (hellozting/InterleavedGroupConvolutions models/*/*-symbol.json): conv weights, BN
+    # gamma/beta and fc_score with bias. The paper's #params column (11.205M, 11.329M, 8.61M)
+    # follows no single rule (docs/models/igc.md).
+    "igc_l4m32": 12_251_240,
+    "igc_l16m16": 13_528_296,
+    "igc_l100m2": 8_637_900,
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -87,6 +99,7 @@ VARIANT_PARAMS = [
     # (Inception-B), 2 x 4,553,088 (Inception-C), counted by hand from Figures 4-6 (convs
     # without bias, BN's gamma and beta).
     ("inception_v4", {"depths": (1, 1, 1)}, 15_003_208),
+    ("densenet121", {"depths": (2, 2, 2, 2)}, 544_296),  # torchvision DenseNet(32, (2, 2, 2, 2))
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -114,6 +127,17 @@ GMACS = {
     "seresnet152": 11.32,
     "seresnext50_32x4d": 4.25,
     "seresnext101_32x4d": 8.00,
+    # Huang et al. plot FLOPs (Figure 3) without a table: torchvision's Weights meta "_ops".
+    "densenet121": 2.834,
+    "densenet169": 3.36,
+    "densenet201": 4.291,
+    "densenet161": 7.728,
+    # IGC V1: multiply-adds of the convolutions and fc_score of the released symbol files at
+    # 224 (computed from the JSON alone); the paper's FLOPs column rounds them to 1.9, 2.2
+    # (2.266: 3.0% off) and 1.3.
+    "igc_l4m32": 1.945,
+    "igc_l16m16": 2.266,
+    "igc_l100m2": 1.265,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -165,6 +189,17 @@ FEATURE_WIDTH = {
     "inception_resnet_v1": 1792,  # Inception-ResNet-v1, Figure 15 ("1792")
     "inception_resnet_v2": 1536,  # the release's final 1x1 conv (conv_7b, 1536)
     **{n: 64 for n in CIFAR_NETS},  # He et al. section 4.2: the last stage's 64 filters
+    # Huang et al. Table 1: 2k + k * (layers of block 1), halved by each transition, plus k
+    # per later layer (keras.applications' and torchvision's classifier inputs).
+    "densenet121": 1024,
+    "densenet169": 1664,
+    "densenet201": 1920,
+    "densenet264": 2688,
+    "densenet161": 2208,
+    # IGC V1's last stage in the released symbol files (g4: 1024, 2048, 1600 channels).
+    "igc_l4m32": 1024,
+    "igc_l16m16": 2048,
+    "igc_l100m2": 1600,
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -284,5 +319,46 @@ FEATURE_LEVELS = {
         ("P3", 320, 35),
         ("P4", 1088, 17),
         ("P5", 1536, 8),
+    ),
+    # Huang et al. Table 1: conv 112x112 (2k maps), then the last map at 56, 28 and 14 is a
+    # transition's 1x1 conv before its pool (half the block's maps; timm's feature_info takes
+    # the dense block's output before the transition instead), the final BN-ReLU at 7.
+    **{
+        name: (
+            ("P1", stem, 112),
+            ("P2", p2, 56),
+            ("P3", p3, 28),
+            ("P4", p4, 14),
+            ("P5", p5, 7),
+        )
+        for name, stem, p2, p3, p4, p5 in (
+            ("densenet121", 64, 128, 256, 512, 1024),
+            ("densenet169", 64, 128, 256, 640, 1664),
+            ("densenet201", 64, 128, 256, 896, 1920),
+            ("densenet264", 64, 128, 256, 1152, 2688),
+            ("densenet161", 96, 192, 384, 1056, 2208),
+        )
+    },
+    # IGC V1, the released symbol files: g0 (112, the stem's width), g1 ... g4 (56 ... 7).
+    "igc_l4m32": (
+        ("P1", 128, 112),
+        ("P2", 128, 56),
+        ("P3", 256, 28),
+        ("P4", 512, 14),
+        ("P5", 1024, 7),
+    ),
+    "igc_l16m16": (
+        ("P1", 256, 112),
+        ("P2", 256, 56),
+        ("P3", 512, 28),
+        ("P4", 1024, 14),
+        ("P5", 2048, 7),
+    ),
+    "igc_l100m2": (
+        ("P1", 100, 112),
+        ("P2", 200, 56),
+        ("P3", 400, 28),
+        ("P4", 800, 14),
+        ("P5", 1600, 7),
     ),
 }

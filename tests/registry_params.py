@@ -19,6 +19,8 @@ LARGE = {
     "seresnet152",
     "seresnext101_32x4d",
     "senet154",
+    "densenet264",
+    "densenet161",
 }
 
 

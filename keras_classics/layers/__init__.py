@@ -1,6 +1,7 @@
 """Custom layers, one per module, each registered for serialization under "keras_classics"."""
 
 from keras_classics.layers.channel_pad import ChannelZeroPad
+from keras_classics.layers.channel_shuffle import ChannelShuffle
 from keras_classics.layers.conv import Conv2D
 from keras_classics.layers.dropout import GlobalBatchDropout
 from keras_classics.layers.group_conv import GroupConv2D
@@ -10,6 +11,7 @@ from keras_classics.layers.scaled_residual import ScaledResidual
 from keras_classics.layers.squeeze_excite import SqueezeExcite
 
 __all__ = [
+    "ChannelShuffle",
     "ChannelZeroPad",
     "Conv2D",
     "GlobalBatchDropout",

@@ -56,6 +56,14 @@ from keras_classics.models.resnet import (
     SEResNeXt50,
     SEResNeXt101,
 )
+from keras_classics.models.densenet import (
+    DenseNet121,
+    DenseNet161,
+    DenseNet169,
+    DenseNet201,
+    DenseNet264,
+)
+from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -131,6 +139,14 @@ __all__ = [
     "SEResNeXt50",
     "SEResNeXt101",
     "SENet154",
+    "DenseNet121",
+    "DenseNet169",
+    "DenseNet201",
+    "DenseNet264",
+    "DenseNet161",
+    "IGC_L4M32",
+    "IGC_L16M16",
+    "IGC_L100M2",
     "FeatureInfo",
     "feature_info",
     "inference_model",

@@ -20,6 +20,7 @@ class Recipe:
     schedule: str  # "plateau", "steps", "exponential", "cosine"
     weight_decay: float
     momentum: float = 0.9
+    nesterov: bool = False  # "sgd": Nesterov's momentum (DenseNet, IGC's release)
     milestones: tuple = ()  # epochs where "steps" divides the LR by 10
     decay_rate: float = 0.1  # "exponential": factor per decay_epochs
     decay_epochs: float = 1.0

@@ -45,6 +45,7 @@ def make_optimizer(r, schedule, rate_multipliers=None):
         opt = optimizers.SGD(
             schedule,
             momentum=r.momentum,
+            nesterov=r.nesterov,
             weight_decay=r.weight_decay,
             global_clipnorm=r.clip_norm,
             **ema,

@@ -157,6 +157,7 @@ class Resolved:
     weight_decay: float
     decay_norm_and_bias: bool
     momentum: float
+    nesterov: bool
     label_smoothing: float
     clip_norm: Optional[float]
     rmsprop_rho: float
@@ -228,6 +229,7 @@ def resolve(
         weight_decay=recipe.weight_decay if weight_decay is None else weight_decay,
         decay_norm_and_bias=recipe.decay_norm_and_bias,
         momentum=recipe.momentum,
+        nesterov=recipe.nesterov,
         label_smoothing=(recipe.label_smoothing if label_smoothing is None else label_smoothing),
         clip_norm=recipe.clip_norm,
         rmsprop_rho=recipe.rmsprop_rho,

@@ -34,6 +34,10 @@ DOCUMENTED = {
         "resnext50_32x4d",
         "resnext101_32x8d",
         "resnext101_64x4d",
+        "densenet121",
+        "densenet161",
+        "densenet169",
+        "densenet201",
     },
     "timm": {
         "inception_v3",
@@ -64,6 +68,9 @@ DOCUMENTED = {
         "VGG19",
         "InceptionV3",
         "InceptionResNetV2",
+        "DenseNet121",
+        "DenseNet169",
+        "DenseNet201",
     },
 }
 # Rows beyond the documented list: a timm pretrained tag whose preprocessing differs.

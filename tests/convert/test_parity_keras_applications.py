@@ -27,8 +27,11 @@ CASES = {
     "VGG19": (32, False, "published_h5", "vgg19"),
     "InceptionV3": (75, True, "published_h5", "inception_v3"),
     "InceptionResNetV2": (75, True, "weights_h5", "inception_resnet_v2"),
+    "DenseNet121": (64, True, "published_h5", "densenet"),
+    "DenseNet169": (64, True, "weights_h5", "densenet"),
+    "DenseNet201": (64, False, "model", "densenet"),
 }
-SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2"}
+SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2", "DenseNet169", "DenseNet201"}
 
 
 def test_every_row_has_a_case():

@@ -51,7 +51,15 @@ TORCHVISION_KWARGS = {
 HEAD_AT_224 = {"alexnet", "vgg11_bn"}
 # Build or run long on 2 CPU cores (the registry's largest models, registry_params.LARGE, and
 # the 224 VGG head): left out of the quick loop; CI still runs them.
-SLOW = {"resnet101", "resnet152", "resnext101_32x8d", "resnext101_64x4d", "vgg11_bn"}
+SLOW = {
+    "resnet101",
+    "resnet152",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+    "vgg11_bn",
+    "densenet161",
+    "densenet201",
+}
 TIMM_SLOW = {
     "resnext101_32x4d",
     "inception_v4",

@@ -132,6 +132,8 @@ CUSTOM_OPS = [
     ("alexnet", {"LOCAL_RESPONSE_NORMALIZATION", "SPLIT", "CONV_2D", "CONCATENATION"}),
     ("googlenet", {"LOCAL_RESPONSE_NORMALIZATION"}),
     pytest.param("resnext50_32x4d", {"SPLIT", "CONV_2D", "CONCATENATION"}, marks=pytest.mark.slow),
+    # ChannelShuffle's constant gather (no 5-D transpose) and IGC's grouped convolutions
+    pytest.param("igc_l4m32", {"GATHER", "SPLIT", "CONV_2D"}, marks=pytest.mark.slow),
 ]
 
 

@@ -35,7 +35,7 @@ def test_every_convertible_model_has_a_card_and_every_card_a_conversion():
         keras_classics.get_spec(card.model)  # registered
     models = {convert.get_conversion(*row).model for row in rows}
     assert set(keras_classics.list_models(pretrained=True)) == models
-    assert len(models) == 28
+    assert len(models) == 32
 
 
 @pytest.mark.parametrize("card", by_source("torchvision"))
@@ -107,6 +107,9 @@ def _keras_source(card):
         "VGG19": "vgg19",
         "InceptionV3": "inception_v3",
         "InceptionResNetV2": "inception_resnet_v2",
+        "DenseNet121": "densenet",
+        "DenseNet169": "densenet",
+        "DenseNet201": "densenet",
     }[card.conversion]
     source = inspect.getsource(
         getattr(__import__(applications.__name__, fromlist=[module]), module)
@@ -116,6 +119,11 @@ def _keras_source(card):
         md5 = re.search(rf'"{key}": \(\s*"([0-9a-f]+)"', source)[1]
         base = re.search(r'BASE_WEIGHTS_PATH = \(\s*"([^"]+)"', source)[1]
         return f"{base}{key}_weights_tf_dim_ordering_tf_kernels.h5", md5
+    if module == "densenet":  # one file per depth, each named where it is downloaded
+        file = f"{card.conversion.lower()}_weights_tf_dim_ordering_tf_kernels.h5"
+        md5 = re.search(rf'"{file}",.*?file_hash="([0-9a-f]+)"', source, re.DOTALL)[1]
+        base = re.search(r'BASE_WEIGHTS_PATH = \(\s*"([^"]+)"', source)[1]
+        return base + file, md5
     md5 = re.search(r'file_hash="([0-9a-f]+)"', source)[1]  # the include_top file comes first
     if module == "inception_resnet_v2":
         base = "".join(

@@ -92,6 +92,16 @@ PAPER_NUMBERS = {
     "resnext50_32x4d": ("Xie et al. 2017, section 4", "sgd", 0.1, 256, 90, "steps", 1e-4),
     "seresnet50": ("Hu et al. 2018, section 5.1", "sgd", 0.6, 1024, 100, "steps", 1e-4),
     "senet154": ("Hu et al. 2018, section 5.1", "sgd", 0.6, 1024, 100, "steps", 1e-4),
+    "densenet121": ("Huang et al. 2017, section 4.2", "sgd", 0.1, 256, 90, "steps", 1e-4),
+    "igc_l4m32": (
+        "Zhang et al. 2017, the authors' train_imagenet.py",
+        "sgd",
+        0.1,
+        256,
+        95,
+        "steps",
+        1e-4,
+    ),
 }
 
 
@@ -251,6 +261,10 @@ def test_rsb_a3_resolves_to_the_papers_numbers_and_flags_override_its_pieces():
     assert (r.loss, r.label_smoothing, r.ema_decay, r.random_erasing) == ("binary", 0.0, None, 0.0)
     assert "ResNet strikes back" in r.source and '"loss": "binary"' in r.to_json()
     assert isinstance(optim.make_optimizer(r, 1e-3), keras.optimizers.Lamb)
+    igc = recipes.resolve(keras_classics.get_spec("igc_l4m32"), steps_per_epoch=1)
+    sgd = optim.make_optimizer(igc, 1e-3)
+    assert (type(sgd), sgd.nesterov, igc.nesterov) == (keras.optimizers.SGD, True, True)
+    assert not optim.make_optimizer(recipes.resolve(spec, steps_per_epoch=1), 1e-3).nesterov
     paper = [
         recipes.recipe_for(spec)
         for spec in map(keras_classics.get_spec, keras_classics.list_models())

@@ -403,6 +403,8 @@ ONE_PER_FAMILY = [
     "plainnet18",
     "resnext50_32x4d",
     "seresnet50",
+    "densenet121",
+    "igc_l4m32",
 ]
 # The replica-equivalence checks (tests/training/test_equivalence.py) already train these
 # through the program's own plan, recipe, build_and_compile and model.fit at the program's
