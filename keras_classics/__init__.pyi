@@ -73,6 +73,10 @@ __all__ = [
     "DenseNet201",
     "DenseNet264",
     "DenseNet161",
+    "MobileNet",
+    "MobileNetV2",
+    "MobileNetV3Large",
+    "MobileNetV3Small",
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
@@ -1015,6 +1019,85 @@ def DenseNet161(
 ) -> keras.Model:
     """DenseNet-BC-161 (the release), growth rate k=48, dense blocks of (6, 12, 36, 24)
     layers, a 96-map stem."""
+
+def MobileNet(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    depth_multiplier=1,
+    dropout=0.001,
+    convention="tf",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MobileNet v1: a 3x3 conv and 13 depthwise separable layers (Table 1), width
+    multiplier alpha."""
+
+def MobileNetV2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    dropout=0.2,
+    convention="tf",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MobileNetV2: a 3x3 conv, 17 inverted residual bottlenecks with linear projections
+    (Table 2) and a 1x1 conv of 1280, width multiplier alpha."""
+
+def MobileNetV3Large(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    minimalistic=False,
+    dropout=0.2,
+    convention="tf",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MobileNetV3-Large: a 3x3 conv, 15 bottlenecks with SE and hard-swish (Table 1), a 1x1
+    conv of 960, pooling, a 1x1 conv of 1280."""
+
+def MobileNetV3Small(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    minimalistic=False,
+    dropout=0.2,
+    convention="tf",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MobileNetV3-Small: a 3x3 conv, 11 bottlenecks with SE and hard-swish (Table 2), a 1x1
+    conv of 576, pooling, a 1x1 conv of 1024."""
 
 def IGC_L4M32(
     include_top=True,

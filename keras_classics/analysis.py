@@ -3,8 +3,8 @@
 Multiply-adds follow the papers' convention (ResNet Table 1 "FLOPs", VGG, Inception): those of
 convolutions and fully connected layers only; BN, pooling, additions and activations are left
 out. Every conv or dense layer holds a `kernel` whose shape already accounts for groups
-((kh, kw, cin / groups, cout) or (din, dout)), so one rule counts them all: kernel elements
-times output positions.
+((kh, kw, cin / groups, cout), a depthwise (kh, kw, cin, multiplier), or (din, dout)), so one
+rule counts them all: kernel elements times output positions.
 """
 
 import math
@@ -29,7 +29,8 @@ def _output_shape(layer):
 def layer_macs(layer):
     """Multiply-adds of one forward pass of `layer` for one example."""
     kernel = getattr(layer, "kernel", None)
-    if kernel is None or not isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+    counted = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
+    if kernel is None or not isinstance(layer, counted):
         return 0
     positions = math.prod(d for d in _output_shape(layer)[1:-1])
     return math.prod(kernel.shape) * positions

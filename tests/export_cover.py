@@ -49,6 +49,13 @@ EXPORTED = (
     "senet154",
     "densenet121",
     "igc_l4m32",  # the channel shuffle (IGC's permutation); its blocks are IGC V1's
+    # Each MobileNet holds a block or head kind of its own: v1's separable layers, v2's
+    # inverted residuals, v3-Large's and v3-Small's SE and hard-swish blocks (their depthwise
+    # kernels and strides differ) and v3's hard-swish head.
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every

@@ -76,6 +76,10 @@ TRAINABLE_PARAMS = {
     "igc_l4m32": 12_251_240,
     "igc_l16m16": 13_528_296,
     "igc_l100m2": 8_637_900,
+    "mobilenet_v1": 4_231_976,  # keras.applications MobileNet, timm mobilenetv1_100
+    "mobilenet_v2": 3_504_872,  # torchvision mobilenet_v2 = timm = keras.applications
+    "mobilenet_v3_large": 5_483_032,  # torchvision mobilenet_v3_large = timm
+    "mobilenet_v3_small": 2_542_856,  # torchvision mobilenet_v3_small
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -100,6 +104,21 @@ VARIANT_PARAMS = [
     # without bias, BN's gamma and beta).
     ("inception_v4", {"depths": (1, 1, 1)}, 15_003_208),
     ("densenet121", {"depths": (2, 2, 2, 2)}, 544_296),  # torchvision DenseNet(32, (2, 2, 2, 2))
+    # keras.applications MobileNet(alpha), MobileNetV2(alpha), MobileNetV3*(alpha,
+    # minimalistic) trainable counts; timm mobilenetv2_140, mobilenetv3_large_075 and
+    # mobilenetv3_small_075 agree.
+    ("mobilenet_v1", {"alpha": 0.75}, 2_585_560),
+    ("mobilenet_v1", {"alpha": 0.5}, 1_331_592),
+    ("mobilenet_v1", {"alpha": 0.25}, 470_072),
+    ("mobilenet_v2", {"alpha": 0.35}, 1_677_128),
+    ("mobilenet_v2", {"alpha": 0.5}, 1_968_680),
+    ("mobilenet_v2", {"alpha": 0.75}, 2_636_424),
+    ("mobilenet_v2", {"alpha": 1.3}, 5_386_792),
+    ("mobilenet_v2", {"alpha": 1.4}, 6_108_776),
+    ("mobilenet_v3_large", {"alpha": 0.75}, 3_993_528),
+    ("mobilenet_v3_small", {"alpha": 0.75}, 2_041_872),
+    ("mobilenet_v3_large", {"minimalistic": True}, 3_924_288),
+    ("mobilenet_v3_small", {"minimalistic": True}, 2_044_736),
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -138,6 +157,12 @@ GMACS = {
     "igc_l4m32": 1.945,
     "igc_l16m16": 2.266,
     "igc_l100m2": 1.265,
+    # MobileNet v1 Table 1/6 (569M mult-adds), v2 Table 4 (300M), v3 Tables 3 and 4 (Large
+    # 219M, Small 56M).
+    "mobilenet_v1": 0.569,
+    "mobilenet_v2": 0.300,
+    "mobilenet_v3_large": 0.219,
+    "mobilenet_v3_small": 0.056,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -200,6 +225,10 @@ FEATURE_WIDTH = {
     "igc_l4m32": 1024,
     "igc_l16m16": 2048,
     "igc_l100m2": 1600,
+    "mobilenet_v1": 1024,  # MobileNet Table 1, the last pointwise conv
+    "mobilenet_v2": 1280,  # MobileNetV2 Table 2, conv2d 1x1 of 1280
+    "mobilenet_v3_large": 960,  # MobileNetV3 Table 1, the conv2d 1x1 before the pool
+    "mobilenet_v3_small": 576,  # Table 2
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -360,5 +389,42 @@ FEATURE_LEVELS = {
         ("P3", 400, 28),
         ("P4", 800, 14),
         ("P5", 1600, 7),
+    ),
+    # MobileNet Table 1: conv_pw_1 112x112x64, then the last pointwise conv at 56 (128), 28
+    # (256), 14 (512) and 7 (1024).
+    "mobilenet_v1": (
+        ("P1", 64, 112),
+        ("P2", 128, 56),
+        ("P3", 256, 28),
+        ("P4", 512, 14),
+        ("P5", 1024, 7),
+    ),
+    # MobileNetV2 Table 2 (and v3 Tables 1-2): a strided bottleneck expands at its input's
+    # size, so the last map at a reduction is that expansion (t x c of the block before):
+    # 6 x 16, 6 x 24, 6 x 32, 6 x 96 (timm's feature_location="expansion"), then the
+    # 1x1 conv of 1280 at 7.
+    "mobilenet_v2": (
+        ("P1", 96, 112),
+        ("P2", 144, 56),
+        ("P3", 192, 28),
+        ("P4", 576, 14),
+        ("P5", 1280, 7),
+    ),
+    # Table 1: exp size 64 (112), 72 (56), 240 (28), 672 (14); the 1x1 conv of 960 at 7.
+    "mobilenet_v3_large": (
+        ("P1", 64, 112),
+        ("P2", 72, 56),
+        ("P3", 240, 28),
+        ("P4", 672, 14),
+        ("P5", 960, 7),
+    ),
+    # Table 2: the stem's 16 (112; the first bneck strides without expanding), exp size 72
+    # (56), 96 (28), 288 (14); the 1x1 conv of 576 at 7.
+    "mobilenet_v3_small": (
+        ("P1", 16, 112),
+        ("P2", 72, 56),
+        ("P3", 96, 28),
+        ("P4", 288, 14),
+        ("P5", 576, 7),
     ),
 }

@@ -118,6 +118,38 @@ def color_distortion(image, seed):
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
 
 
+# fb.resnet.torch's ColorJitter (datasets/imagenet.lua): brightness, contrast and saturation,
+# each a blend with factor 1 + U[-0.4, 0.4].
+JITTER = 0.4
+_GREY = (0.299, 0.587, 0.114)  # its grayscale weights (datasets/transforms.lua)
+
+
+def color_jitter_factors(seed):
+    """The blend factors (brightness, contrast, saturation) of one image."""
+    return 1.0 + tf.random.stateless_uniform([3], seed, -JITTER, JITTER)
+
+
+def color_jitter(image, seed):
+    """fb.resnet.torch's ColorJitter (brightness, contrast, saturation 0.4), as DenseNet trains
+    (Huang et al. 2017, section 4.1, with fb.resnet.torch's augmentation): each a blend
+    a * img + (1 - a) * other with black, the grey image's mean or the grey image.
+
+    fb.resnet.torch applies the three in a random order; they commute (each is linear, and the
+    grey of a blend with grey is the grey: the weights sum to 1), so one order gives the same
+    pixels (tests/data/test_preprocessing.py). The torch code leaves values outside [0, 1];
+    here they are clipped to [0, 255] once at the end, as the other colour steps do.
+    """
+    brightness, contrast, saturation = tf.unstack(color_jitter_factors(seed))
+    x = brightness * image
+    x = contrast * x + (1.0 - contrast) * tf.reduce_mean(_grey(x))
+    x = saturation * x + (1.0 - saturation) * _grey(x)
+    return tf.clip_by_value(x, 0.0, 255.0)
+
+
+def _grey(image):
+    return tf.tensordot(image, tf.constant(_GREY), 1)[..., None]
+
+
 def pad_and_crop(image, seed):
     """Zero-pad by 1/8 of the side and take a random crop of the original size (the CIFAR
     recipe of the ResNet paper, section 4.2), for small whole-object images."""
@@ -184,6 +216,7 @@ STEPS = {
     "color_distortion": color_distortion,
     "pad_and_crop": pad_and_crop,
     "hsl_jitter": hsl_jitter,
+    "color_jitter": color_jitter,
 }
 
 

@@ -63,6 +63,12 @@ from keras_classics.models.densenet import (
     DenseNet201,
     DenseNet264,
 )
+from keras_classics.models.mobilenet import (
+    MobileNet,
+    MobileNetV2,
+    MobileNetV3Large,
+    MobileNetV3Small,
+)
 from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
@@ -144,6 +150,10 @@ __all__ = [
     "DenseNet201",
     "DenseNet264",
     "DenseNet161",
+    "MobileNet",
+    "MobileNetV2",
+    "MobileNetV3Large",
+    "MobileNetV3Small",
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",

@@ -92,10 +92,12 @@ class Dropout:
 
 @dataclasses.dataclass(frozen=True)
 class FC:
-    """A fully connected layer with ReLU."""
+    """A fully connected layer with ReLU (or `activation`, a Keras activation name:
+    MobileNetV3's hard-swish)."""
 
     units: int
     name: str
+    activation: str = "relu"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,7 +150,7 @@ def apply_head(x, head, *, classes, classifier_activation, default_size, input_s
         elif isinstance(step, Dropout):
             x = keras.layers.Dropout(step.rate, name=step.name)(x)
         else:
-            x = keras.layers.Dense(step.units, activation="relu", name=step.name)(x)
+            x = keras.layers.Dense(step.units, activation=step.activation, name=step.name)(x)
     return keras.layers.Dense(
         classes, activation=classifier_activation, name=head.classifier, dtype=classifier_dtype()
     )(x)

@@ -172,15 +172,12 @@ RECIPE = Recipe(
 # Augmentation: section 4.1 adopts the ResNet papers' data augmentation ([8, 11, 12]), as
 # fb.resnet.torch implements it and the release trains with: RandomSizedCrop (8-100% of the
 # area, aspect 3/4 to 4/3: Inception's window), ColorJitter (brightness, contrast, saturation
-# 0.4), AlexNet's PCA lighting (std 0.1) and a flip. The window, lighting and flip are these
-# steps; the colour jitter has no step here yet (train_preprocessing's color_distortion is
-# TF-slim's Inception distortion, other ranges and a hue change), and is left out
-# (docs/models/densenet.md).
+# 0.4, random order), then AlexNet's PCA lighting (std 0.1), and a flip.
 AUGMENTATION = Augmentation(
     "densenet",
     "Huang et al. 2017, section 4.1 (fb.resnet.torch)",
     "area",
-    after_resize=("pca_lighting",),
+    after_resize=("color_jitter", "pca_lighting"),
 )
 DENSENET = _core.Family(
     "densenet",

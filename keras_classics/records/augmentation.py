@@ -9,7 +9,7 @@ records; `--augmentation NAME` and get_dataset(augmentation=) take any registere
 import dataclasses
 
 WINDOWS = ("area", "scale", "eval")
-STEPS = ("pca_lighting", "color_distortion", "pad_and_crop", "hsl_jitter")
+STEPS = ("pca_lighting", "color_distortion", "pad_and_crop", "hsl_jitter", "color_jitter")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -38,12 +38,16 @@ DOCUMENTED = {
         "densenet161",
         "densenet169",
         "densenet201",
+        "mobilenet_v2",
+        "mobilenet_v3_large",
+        "mobilenet_v3_small",
     },
     "timm": {
         "inception_v3",
         "inception_v4",
         "inception_resnet_v2",
         "resnext101_32x4d",
+        "mobilenetv1_100",
         "seresnet50",
         "seresnext50_32x4d",
         "seresnext101_32x4d",
@@ -71,6 +75,10 @@ DOCUMENTED = {
         "DenseNet121",
         "DenseNet169",
         "DenseNet201",
+        "MobileNet",
+        "MobileNetV2",
+        "MobileNetV3Large",
+        "MobileNetV3Small",
     },
 }
 # Rows beyond the documented list: a timm pretrained tag whose preprocessing differs.

@@ -30,6 +30,14 @@ CASES = {
     "DenseNet121": (64, True, "published_h5", "densenet"),
     "DenseNet169": (64, True, "weights_h5", "densenet"),
     "DenseNet201": (64, False, "model", "densenet"),
+    # MobileNetV3 keeps keras.applications' default include_preprocessing=True (its Rescaling
+    # layer inside the model; its preprocess_input passes images through): ours takes the
+    # row's "tf" preprocessing outside instead. MobileNet's published Keras 2 layout names its
+    # depthwise kernels "depthwise_kernel".
+    "MobileNet": (64, True, "published_h5", "mobilenet"),
+    "MobileNetV2": (64, True, "weights_h5", "mobilenet_v2"),
+    "MobileNetV3Large": (64, True, "model", "mobilenet_v3"),
+    "MobileNetV3Small": (64, True, "full_model_h5", "mobilenet_v3"),
 }
 SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2", "DenseNet169", "DenseNet201"}
 
@@ -47,7 +55,13 @@ def write_published_layout(model, path):
         f.attrs["backend"] = b"tensorflow"
         for layer in layers:
             group = f.create_group(layer.name)
-            names = [f"{layer.name}/{v.name}:0" for v in layer.weights]
+            # Keras 2 named a depthwise kernel "depthwise_kernel" (Keras 3: "kernel").
+            kernel = (
+                "depthwise_kernel" if isinstance(layer, keras.layers.DepthwiseConv2D) else "kernel"
+            )
+            names = [
+                f"{layer.name}/{kernel if v.name == 'kernel' else v.name}:0" for v in layer.weights
+            ]
             group.attrs["weight_names"] = [n.encode("utf8") for n in names]
             for name, variable in zip(names, layer.weights):
                 group.create_dataset(name, data=variable.numpy())

@@ -1,6 +1,7 @@
 """Augmentation invariants and eval crops against NumPy crops of the decoded image."""
 
 import colorsys
+import itertools
 
 import numpy as np
 import pytest
@@ -246,3 +247,28 @@ def test_an_hsl_record_runs_its_limits_and_bad_limits_are_named():
             Augmentation("t", "test", "eval", after_resize=("hsl_jitter",), **bad)
     with pytest.raises(ValueError, match=r"hsl=\(1, 2, 3\) is invalid"):
         Augmentation("t", "test", "eval", hsl=(1, 2, 3))
+
+
+def torch_color_jitter(image, factors, order):
+    """fb.resnet.torch's ColorJitter (datasets/transforms.lua) in NumPy: blend(img, other, a) =
+    a * img + (1 - a) * other, other black (brightness), the grey mean (contrast) or the grey
+    image (saturation), grey = 0.299 R + 0.587 G + 0.114 B, in `order`."""
+    x = image.astype(np.float64)
+    for op in order:
+        grey = (x @ np.array([0.299, 0.587, 0.114]))[..., None]
+        other = [np.zeros_like(x), np.full_like(x, grey.mean()), np.broadcast_to(grey, x.shape)]
+        x = factors[op] * x + (1.0 - factors[op]) * other[op]
+    return x
+
+
+def test_color_jitter_is_fb_resnet_torch_in_any_order():
+    image = photo("astronaut", (10, 12)).astype(np.float32) * 0.8 + 20.0  # not clipped
+    for i in range(5):
+        factors = tp.color_jitter_factors(seed(i)).numpy()
+        assert (np.abs(factors - 1.0) <= tp.JITTER).all() and np.ptp(factors) > 0.0
+        out = tp.color_jitter(tf.constant(image), seed(i)).numpy()
+        # fb.resnet.torch draws the order at random; every order gives these pixels
+        for order in itertools.permutations(range(3)):
+            expected = np.clip(torch_color_jitter(image, factors, order), 0.0, 255.0)
+            np.testing.assert_allclose(out, expected, atol=1e-3)
+        assert np.abs(out - image).max() > 1.0

@@ -102,6 +102,35 @@ PAPER_NUMBERS = {
         "steps",
         1e-4,
     ),
+    # v1 gives no numbers ("RMSprop ... similar to Inception V3"): Inception V3's; v2 and v3
+    # give no epoch count (the family module's choice and its reason).
+    "mobilenet_v1": (
+        "Howard et al. 2017, section 3.4",
+        "rmsprop",
+        0.045,
+        32,
+        100,
+        "exponential",
+        4e-5,
+    ),
+    "mobilenet_v2": (
+        "Sandler et al. 2018, section 6.1",
+        "rmsprop",
+        0.045,
+        96,
+        300,
+        "exponential",
+        4e-5,
+    ),
+    "mobilenet_v3_large": (
+        "Howard et al. 2019, section 6.1",
+        "rmsprop",
+        0.1,
+        4096,
+        350,
+        "exponential",
+        1e-5,
+    ),
 }
 
 
