@@ -62,6 +62,12 @@ __all__ = [
     "PlainNet44_CIFAR",
     "PlainNet56_CIFAR",
     "PlainNet110_CIFAR",
+    "SEResNet50",
+    "SEResNet101",
+    "SEResNet152",
+    "SEResNeXt50",
+    "SEResNeXt101",
+    "SENet154",
     "DenseNet121",
     "DenseNet169",
     "DenseNet201",
@@ -391,6 +397,7 @@ def PlainNet18(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -410,6 +417,7 @@ def PlainNet34(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -429,6 +437,7 @@ def ResNet18(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -448,6 +457,7 @@ def ResNet34(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -467,6 +477,7 @@ def ResNet50(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -486,6 +497,7 @@ def ResNet101(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -505,6 +517,7 @@ def ResNet152(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -524,6 +537,7 @@ def ResNeXt50(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -543,6 +557,7 @@ def ResNeXt101(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -562,6 +577,7 @@ def ResNeXt101_32x8d(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -581,6 +597,7 @@ def ResNeXt101_64x4d(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -600,6 +617,7 @@ def ResNet20_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -620,6 +638,7 @@ def ResNet32_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -640,6 +659,7 @@ def ResNet44_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -660,6 +680,7 @@ def ResNet56_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -680,6 +701,7 @@ def ResNet110_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -700,6 +722,7 @@ def PlainNet20_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -720,6 +743,7 @@ def PlainNet32_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -740,6 +764,7 @@ def PlainNet44_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -760,6 +785,7 @@ def PlainNet56_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
@@ -780,11 +806,139 @@ def PlainNet110_CIFAR(
     shortcut=None,
     downsample_at=None,
     block_form="c",
+    pool1="padded",
     features_only=False,
     out_indices=None,
 ) -> keras.Model:
     """110-layer plain CIFAR net (section 4.2, Table 6: n=18), three stages of 16, 32, 64
     filters, basic blocks."""
+
+def SEResNet50(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """50-layer squeeze-excitation (r=16) residual net, stages (3, 4, 6, 3) of bottleneck
+    blocks."""
+
+def SEResNet101(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """101-layer squeeze-excitation (r=16) residual net, stages (3, 4, 23, 3) of bottleneck
+    blocks."""
+
+def SEResNet152(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """152-layer squeeze-excitation (r=16) residual net, stages (3, 8, 36, 3) of bottleneck
+    blocks."""
+
+def SEResNeXt50(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """50-layer squeeze-excitation (r=16) 32x4d ResNeXt net, stages (3, 4, 6, 3) of
+    bottleneck blocks."""
+
+def SEResNeXt101(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """101-layer squeeze-excitation (r=16) 32x4d ResNeXt net, stages (3, 4, 23, 3) of
+    bottleneck blocks."""
+
+def SENet154(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    shortcut=None,
+    downsample_at=None,
+    block_form="c",
+    pool1="padded",
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """SENet-154: 154-layer squeeze-excitation (r=16) 64x4d ResNeXt net, stages (3, 8, 36,
+    3) of bottleneck blocks with a halved first 1x1, a 3-conv stem (64, 64, 128) and 3x3
+    downsampling projections (appendix)."""
 
 def DenseNet121(
     include_top=True,

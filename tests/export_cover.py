@@ -42,6 +42,11 @@ EXPORTED = (
     "plainnet18",
     "resnext50_32x4d",
     "resnet20_cifar",
+    # Squeeze-excitation blocks: SE-ResNet's (strided 1x1), SE-ResNeXt's (grouped, strided 3x3)
+    # and SENet-154's (3-conv stem, 3x3 strided projections, dropout head) each hold their own.
+    "seresnet50",
+    "seresnext50_32x4d",
+    "senet154",
     "densenet121",
     "igc_l4m32",  # the channel shuffle (IGC's permutation); its blocks are IGC V1's
     # Each MobileNet holds a block or head kind of its own: v1's separable layers, v2's
@@ -70,6 +75,9 @@ EXPORT_DEPTHS = {
     "inception_resnet_v2": (1, 1, 2),
     # conv2_block1 is already the identity block, conv3/conv4_block1 the zero-padded ones.
     "resnet20_cifar": (1, 1, 1),
+    "seresnet50": (2, 1, 1, 1),
+    "seresnext50_32x4d": (2, 1, 1, 1),
+    "senet154": (2, 1, 1, 1),
     # Every dense layer is one kind, every transition another: one layer per dense block.
     "densenet121": (1, 1, 1, 1),
     # Each stage's first block holds all of its kinds (g1's is the identity block).

@@ -34,6 +34,13 @@ TRAINABLE_PARAMS = {
     "resnext101_32x4d": 44_177_704,  # timm
     "resnext101_64x4d": 83_455_272,  # torchvision
     "resnext101_32x8d": 88_791_336,  # torchvision
+    # timm seresnet*, seresnext*_32x4d and senet154 (= legacy_seresnet50 ... legacy_senet154)
+    "seresnet50": 28_088_024,
+    "seresnet101": 49_326_872,
+    "seresnet152": 66_821_848,
+    "seresnext50_32x4d": 27_559_896,
+    "seresnext101_32x4d": 48_955_416,
+    "senet154": 115_088_984,
     "googlenet": 6_998_552,  # computed from the paper (true 5x5, conv biases, no BN)
     "bn_inception": 11_194_984,  # computed by hand from the BN paper's Figure 5 table
     # (TF-slim widths, BN with scale, plain 7x7 conv1)
@@ -141,6 +148,12 @@ GMACS = {
     # (multiply-adds) for the CIFAR-10 ResNet-56 and ResNet-110.
     "resnet56_cifar": 0.125,
     "resnet110_cifar": 0.253,
+    # Hu et al. 2018 Table 2 (GFLOPs, i.e. multiply-adds, as the ResNet figures it compares).
+    "seresnet50": 3.87,
+    "seresnet101": 7.60,
+    "seresnet152": 11.32,
+    "seresnext50_32x4d": 4.25,
+    "seresnext101_32x4d": 8.00,
     # Huang et al. plot FLOPs (Figure 3) without a table: torchvision's Weights meta "_ops".
     "densenet121": 2.834,
     "densenet169": 3.36,
@@ -200,6 +213,12 @@ FEATURE_WIDTH = {
             "resnext101_32x4d",
             "resnext101_64x4d",
             "resnext101_32x8d",
+            "seresnet50",
+            "seresnet101",
+            "seresnet152",
+            "seresnext50_32x4d",
+            "seresnext101_32x4d",
+            "senet154",
         )
     },
     "googlenet": 1024,  # GoogLeNet Table 1, inception (5b)
@@ -277,8 +296,16 @@ FEATURE_LEVELS = {
             "resnext101_32x4d",
             "resnext101_64x4d",
             "resnext101_32x8d",
+            "seresnet50",
+            "seresnet101",
+            "seresnet152",
+            "seresnext50_32x4d",
+            "seresnext101_32x4d",
         )
     },
+    # Hu et al. appendix: SENet-154's 3-conv stem ends at 112x112x128 (timm's feature_info:
+    # 128 channels at reduction 2), then SE-ResNeXt's stages.
+    "senet154": (("P1", 128, 112),) + _RESNET_LEVELS["bottleneck"][1:],
     # Szegedy et al. 2015 Table 1: conv1 112x112x64, conv2 56x56x192, inception (3b) 28x28x480,
     # (4e) 14x14x832, (5b) 7x7x1024.
     "googlenet": (

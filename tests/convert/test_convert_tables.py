@@ -54,6 +54,21 @@ DOCUMENTED = {
         "dpn98",
         "dpn107",
         "dpn131",
+        "seresnet50",
+        "seresnext50_32x4d",
+        "seresnext101_32x4d",
+        "senet154",
+        *(
+            f"legacy_{name}"
+            for name in (
+                "seresnet50",
+                "seresnet101",
+                "seresnet152",
+                "seresnext50_32x4d",
+                "seresnext101_32x4d",
+                "senet154",
+            )
+        ),
     },
     "keras.applications": {
         "ResNet50",

@@ -35,7 +35,7 @@ def test_every_convertible_model_has_a_card_and_every_card_a_conversion():
         keras_classics.get_spec(card.model)  # registered
     models = {convert.get_conversion(*row).model for row in rows}
     assert set(keras_classics.list_models(pretrained=True)) == models
-    assert len(models) == 35
+    assert len(models) == 41
 
 
 @pytest.mark.parametrize("card", by_source("torchvision"))
@@ -73,7 +73,9 @@ def test_every_torchvision_classifier_weight_has_a_card():
 def test_timm_cards_match_the_pretrained_cfg(card):
     timm = pytest.importorskip("timm")
     cfg = timm.models.get_pretrained_cfg(card.tag)
-    assert card.url == f"https://huggingface.co/{cfg.hf_hub_id}/resolve/main/model.safetensors"
+    # The hub's file, or the release URL where the pretrained_cfg has no hub id (legacy_*).
+    hub = f"https://huggingface.co/{cfg.hf_hub_id}/resolve/main/model.safetensors"
+    assert card.url == (hub if cfg.hf_hub_id else cfg.url)
     assert (card.input.size, card.input.size) == tuple(cfg.input_size[1:])
     assert card.input.crop_ratio == cfg.crop_pct
     assert card.input.interpolation == cfg.interpolation

@@ -90,6 +90,8 @@ PAPER_NUMBERS = {
     "resnet50": ("He et al. 2016, section 3.4", "sgd", 0.1, 256, 90, "steps", 1e-4),
     "plainnet34": ("He et al. 2016, section 3.4", "sgd", 0.1, 256, 90, "steps", 1e-4),
     "resnext50_32x4d": ("Xie et al. 2017, section 4", "sgd", 0.1, 256, 90, "steps", 1e-4),
+    "seresnet50": ("Hu et al. 2018, section 5.1", "sgd", 0.6, 1024, 100, "steps", 1e-4),
+    "senet154": ("Hu et al. 2018, section 5.1", "sgd", 0.6, 1024, 100, "steps", 1e-4),
     "densenet121": ("Huang et al. 2017, section 4.2", "sgd", 0.1, 256, 90, "steps", 1e-4),
     "igc_l4m32": (
         "Zhang et al. 2017, the authors' train_imagenet.py",

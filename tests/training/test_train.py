@@ -402,6 +402,7 @@ ONE_PER_FAMILY = [
     "resnet18",
     "plainnet18",
     "resnext50_32x4d",
+    "seresnet50",
     "densenet121",
     "igc_l4m32",
     "mobilenet_v2",

@@ -1,4 +1,4 @@
-"""ResNet, plain nets and ResNeXt: one family, one builder, rows in a table.
+"""ResNet, plain nets, ResNeXt and SENet: one family, one builder, rows in a table.
 
 The family's package, a module per concern: architecture.py (the papers' tables, the blocks,
 the body and the options), this module (the training records and the registered rows, one
@@ -14,6 +14,7 @@ from keras_classics.models.resnet.architecture import (
     OPTIONS,
     RESNET_PAPER,
     RESNEXT_PAPER,
+    SENET_PAPER,
     Config,
     body,
     configure,
@@ -78,6 +79,32 @@ RESNEXT = dataclasses.replace(
     recipe=dataclasses.replace(RECIPE, source="Xie et al. 2017, section 4"),
 )
 NEXT = dict(kind="bottleneck", downsample_at="3x3")
+# Hu et al. 2018, section 5.1 (ImageNet): synchronous SGD, momentum 0.9, a minibatch of 1024,
+# LR 0.6 divided by 10 every 30 epochs, 100 epochs, He initialisation (ResNet's). The paper
+# gives no weight decay: ResNet's 1e-4, as the base nets it modifies (its Caffe release's
+# solver is not in the paper).
+SENET_RECIPE = dataclasses.replace(
+    RECIPE,
+    source="Hu et al. 2018, section 5.1",
+    learning_rate=0.6,
+    batch_size=1024,
+    epochs=100,
+    milestones=(30, 60, 90),
+)
+# Section 5.1: "random-size cropping [Szegedy et al. 2015] to 224x224 pixels ... and random
+# horizontal flipping", then mean RGB subtraction (the input record's). The authors' README
+# adds rotation (+-10 degrees) and pixel jitter (+-20) to its re-trained models: not the
+# paper's, not here.
+SENET_AUGMENTATION = Augmentation("senet", "Hu et al. 2018, section 5.1", "area")
+SENET = dataclasses.replace(
+    RESNET,
+    name="senet",
+    paper=SENET_PAPER,
+    recipe=SENET_RECIPE,
+    small_image_recipe=None,
+    augmentation=SENET_AUGMENTATION,
+)
+SE = dict(se_reduction=16)  # Table 1: r = 16 in every SENet
 
 # ResNet Table 1 and ResNeXt Table 1, a row each: Config(depths, block kind, ...).
 # Replica equivalence (keras_classics/training/equivalence.py) in float64: with BatchNorm,
@@ -181,4 +208,54 @@ register_augmentation(
         "eval",
         after_resize=("pad_and_crop",),
     )
+)
+
+# Hu et al. 2018 Table 1 (SE-ResNet-50, SE-ResNeXt-50) and section 5.1 (101, 152): the
+# ResNet and ResNeXt rows with a squeeze-excitation in every block; SE-ResNets stride their
+# first 1x1 as the ResNet rows (the authors' Caffe release), SE-ResNeXts their 3x3.
+SEResNet50 = SENET.register(
+    "seresnet50",
+    "SEResNet50",
+    Config((3, 4, 6, 3), "bottleneck", **SE),
+    # Replica equivalence in float64 with one block per stage: the squeeze-excitation's
+    # global mean, dense maps and gate in every block, at SE-ResNet-50's widths.
+    replica_check=ReplicaCheck(32, builder_options=(("depths", (1, 1, 1, 1)),)),
+)
+SEResNet101 = SENET.register(
+    "seresnet101", "SEResNet101", Config((3, 4, 23, 3), "bottleneck", **SE)
+)
+SEResNet152 = SENET.register(
+    "seresnet152", "SEResNet152", Config((3, 8, 36, 3), "bottleneck", **SE)
+)
+SEResNeXt50 = SENET.register(
+    "seresnext50_32x4d",
+    "SEResNeXt50",
+    Config((3, 4, 6, 3), groups=32, width_per_group=4, **NEXT, **SE),
+)
+SEResNeXt101 = SENET.register(
+    "seresnext101_32x4d",
+    "SEResNeXt101",
+    Config((3, 4, 23, 3), groups=32, width_per_group=4, **NEXT, **SE),
+)
+# Appendix: SENet-154 is SE-ResNeXt-152 (64x4d) with a halved first 1x1 in every bottleneck,
+# a stem of three 3x3 convs, 3x3 stride-2 downsampling projections and a dropout of 0.2 before
+# the classifier; it trains with label smoothing (and frozen BN for the last few epochs,
+# which a Recipe does not express).
+SENet154 = SENET.register(
+    "senet154",
+    "SENet154",
+    Config(
+        (3, 8, 36, 3),
+        groups=64,
+        width_per_group=4,
+        **NEXT,
+        **SE,
+        reduce_first=2,
+        projection_kernel=3,
+        dropout=0.2,
+        stem="deep",
+    ),
+    recipe=dataclasses.replace(
+        SENET_RECIPE, source="Hu et al. 2018, section 5.1 and appendix", label_smoothing=0.1
+    ),
 )

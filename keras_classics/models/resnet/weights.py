@@ -1,6 +1,7 @@
-"""ResNet, plain nets and ResNeXt: the conversion rows and weight cards (torchvision, timm,
-keras.applications), read by keras_classics/weights/."""
+"""ResNet, plain nets, ResNeXt and SENet: the conversion rows and weight cards (torchvision,
+timm, keras.applications), read by keras_classics/weights/."""
 
+import dataclasses
 import re
 
 import keras
@@ -13,6 +14,16 @@ from keras_classics.weights.conversion import Take
 # --- pretrained weights: conversion rows and weight cards (keras_classics/weights) ----------
 
 _TORCHVISION_LAYER = re.compile(r"conv(\d)_block(\d+)_(\d)_(conv|bn)")
+_SE_LAYER = re.compile(r"conv(\d)_block(\d+)_se")
+# timm's deep stem (SENet-154): conv1 = Sequential(conv, bn, act, conv, bn, act, conv), bn1.
+_DEEP_STEM = {
+    "conv1_1_conv": "conv1.0",
+    "conv1_1_bn": "conv1.1",
+    "conv1_2_conv": "conv1.3",
+    "conv1_2_bn": "conv1.4",
+    "conv1_3_conv": "conv1.6",
+    "conv1_3_bn": "bn1",
+}
 
 
 def torchvision_module(name):
@@ -20,10 +31,17 @@ def torchvision_module(name):
 
     conv1_conv/bn -> conv1/bn1; conv{s}_block{b}_{k}_conv/bn -> layer{s-1}.{b-1}.conv{k}/bn{k};
     the projection shortcut conv{s}_block{b}_0_* -> layer{s-1}.{b-1}.downsample.0/1;
-    predictions -> fc. Returns None for a layer torchvision does not have.
+    predictions -> fc. timm's ResNet (the same names) adds a block's squeeze-excitation
+    conv{s}_block{b}_se -> layer{s-1}.{b-1}.se and the deep stem's conv1_{k}_conv/bn ->
+    conv1.0/1/3/4/6, bn1. Returns None for a layer torchvision does not have.
     """
     if name in ("conv1_conv", "conv1_bn", "predictions"):
         return {"conv1_conv": "conv1", "conv1_bn": "bn1", "predictions": "fc"}[name]
+    if name in _DEEP_STEM:
+        return _DEEP_STEM[name]
+    se = _SE_LAYER.fullmatch(name)
+    if se:
+        return f"layer{int(se.group(1)) - 1}.{int(se.group(2)) - 1}.se"
     match = _TORCHVISION_LAYER.fullmatch(name)
     if not match:
         return None
@@ -40,6 +58,30 @@ def torchvision_names(model):
 
 
 TORCHVISION_PLAN = torch_layout.plan(torchvision_names)
+
+_LEGACY_STEM = re.compile(r"conv1(?:_(\d))?_(conv|bn)")
+
+
+def legacy_senet_module(name):
+    """Our layer name -> the module of timm's legacy SENet (Cadene's port of the authors'
+    Caffe models): the stem is layer0.conv1/bn1 (layer0.conv{k}/bn{k} for SENet-154's three
+    convs), a block's SE is `se_module`, the classifier `last_linear`; the blocks are named
+    as torchvision's."""
+    stem = _LEGACY_STEM.fullmatch(name)
+    if stem:
+        index, kind = stem.group(1) or "1", stem.group(2)
+        return f"layer0.{'conv' if kind == 'conv' else 'bn'}{index}"
+    if name == "predictions":
+        return "last_linear"
+    module = torchvision_module(name)
+    return module[: -len(".se")] + ".se_module" if name.endswith("_se") else module
+
+
+LEGACY_SENET_PLAN = torch_layout.plan(
+    lambda model: {
+        layer.name: legacy_senet_module(layer.name) for layer in model.layers if layer.weights
+    }
+)
 
 # keras.applications' ResNet is the paper's Caffe release: stride in the first 1x1 of a
 # bottleneck (our downsample_at="1x1"), a bias on every conv, BN epsilon 1.001e-5, caffe
@@ -118,6 +160,48 @@ conversion.register_conversions(
         input=torch_layout.TORCHVISION_224,
         **V15,
     ),
+    # timm's SE-ResNe(X)ts and SENet-154 are its ResNet class with attn_layer="se" (torchvision's
+    # names and "v1.5" 3x3 striding); its legacy_* are Cadene's SENet class, which carries the
+    # authors' Caffe weights: ceil-mode pool1 and, for SE-ResNets, strided first 1x1s.
+    *(
+        torch_layout.row(
+            "timm",
+            name,
+            name,
+            TORCHVISION_PLAN,
+            ("fc.",),
+            # The default tag's pretrained_cfg: bicubic; seresnet50.a1_in1k crops 0.95.
+            input=torch_layout.TORCHVISION_224.replace(interpolation="bicubic", crop_ratio=crop),
+            **V15,
+        )
+        # timm's seresnet101 and seresnet152 have no weights ("untrained"): no rows.
+        for name, crop in (
+            ("seresnet50", 0.95),
+            ("seresnext50_32x4d", 0.875),
+            ("seresnext101_32x4d", 0.875),
+            ("senet154", 0.875),
+        )
+    ),
+    *(
+        torch_layout.row(
+            "timm",
+            f"legacy_{name}",
+            name,
+            LEGACY_SENET_PLAN,
+            ("last_linear.",),
+            input=torch_layout.TORCHVISION_224,
+            pool1="ceil",
+            downsample_at="1x1" if name.startswith("seresnet") else "3x3",
+        )
+        for name in (
+            "seresnet50",
+            "seresnet101",
+            "seresnet152",
+            "seresnext50_32x4d",
+            "seresnext101_32x4d",
+            "senet154",
+        )
+    ),
     *(
         keras_layout.row(
             f"ResNet{depth}",
@@ -129,6 +213,32 @@ conversion.register_conversions(
         for depth in (50, 101, 152)
     ),
 )
+# timm's legacy_* weights: the authors' Caffe models (github.com/hujie-frank/SENet) as
+# Cadene's pretrainedmodels converted them; timm's pretrained_cfg gives no hub id for them, but
+# these GitHub release files.
+_TIMM_RELEASES = "https://github.com/rwightman/pytorch-image-models/releases/download/"
+_LEGACY_FILES = {
+    "seresnet50": "v0.1-cadene/se_resnet50-ce0d4300.pth",
+    "seresnet101": "v0.1-cadene/se_resnet101-7e38fcc6.pth",
+    "seresnet152": "v0.1-cadene/se_resnet152-d17c99b7.pth",
+    "seresnext50_32x4d": "v0.1-weights/legacy_se_resnext50_32x4d-f3651bad.pth",
+    "seresnext101_32x4d": "v0.1-weights/legacy_se_resnext101_32x4d-37725eac.pth",
+    "senet154": "v0.1-weights/legacy_senet154-e9eb9fe6.pth",
+}
+
+
+def _legacy_card(model, top1, top5, params):
+    """timm's legacy_{model}.in1k (224, crop 0.875, bilinear, as its pretrained_cfg)."""
+    card = cards.timm_card(
+        f"legacy_{model}.in1k", top1, top5, 224, 0.875, "bilinear", "apache-2.0", params
+    )
+    return dataclasses.replace(
+        card,
+        url=_TIMM_RELEASES + _LEGACY_FILES[model],
+        recipe="https://github.com/hujie-frank/SENet",
+    )
+
+
 cards.register_cards(
     cards.torchvision_card(
         "resnet18",
@@ -359,4 +469,56 @@ cards.register_cards(
         "MIT (Kaiming He's release; stated for ResNet-50)",
         60_192_808,
     ),
+    # timm's results CSV (results-imagenet.csv) at each tag's pretrained_cfg input.
+    cards.timm_card(
+        "seresnet50.ra2_in1k", 80.26, 95.068, 224, 0.875, "bicubic", "apache-2.0", 28_088_024
+    ),
+    cards.timm_card(
+        "seresnet50.a1_in1k", 80.012, 94.704, 224, 0.95, "bicubic", "apache-2.0", 28_088_024
+    ),
+    cards.timm_card(
+        "seresnet50.a2_in1k", 80.102, 94.72, 224, 0.95, "bicubic", "apache-2.0", 28_088_024
+    ),
+    cards.timm_card(
+        "seresnet50.a3_in1k", 75.104, 92.096, 160, 0.95, "bicubic", "apache-2.0", 28_088_024
+    ),
+    cards.timm_card(
+        "seresnext50_32x4d.racm_in1k",
+        81.268,
+        95.624,
+        224,
+        0.875,
+        "bicubic",
+        "apache-2.0",
+        27_559_896,
+    ),
+    cards.timm_card(
+        "seresnext50_32x4d.gluon_in1k",
+        79.916,
+        94.816,
+        224,
+        0.875,
+        "bicubic",
+        "apache-2.0",
+        27_559_896,
+    ),
+    cards.timm_card(
+        "seresnext101_32x4d.gluon_in1k",
+        80.886,
+        95.268,
+        224,
+        0.875,
+        "bicubic",
+        "apache-2.0",
+        48_955_416,
+    ),
+    cards.timm_card(
+        "senet154.gluon_in1k", 81.258, 95.358, 224, 0.875, "bicubic", "apache-2.0", 115_088_984
+    ),
+    _legacy_card("seresnet50", 77.65, 93.732, 28_088_024),
+    _legacy_card("seresnet101", 78.37, 94.264, 49_326_872),
+    _legacy_card("seresnet152", 78.662, 94.37, 66_821_848),
+    _legacy_card("seresnext50_32x4d", 79.08, 94.428, 27_559_896),
+    _legacy_card("seresnext101_32x4d", 80.274, 95.032, 48_955_416),
+    _legacy_card("senet154", 81.32, 95.502, 115_088_984),
 )
