@@ -80,10 +80,15 @@ TIMM_SLOW = {
 # SENet-154 (115 M parameters, built in full once by the registry tests) is compared at two
 # blocks a stage: its stem, a strided block with its 3x3 projection and an identity block in
 # every stage, the map of every layer kind it has.
+# DPN-107 and DPN-131 likewise (86.9 M and 79.3 M parameters; issue 24: the largest models
+# are built in full once a run): two blocks a stage hold the projection and the plain dual path
+# block of each stage.
 TIMM_DEPTHS = {
     "legacy_seresnet152": (3, 8, 12, 3),
     "senet154": (2, 2, 2, 2),
     "legacy_senet154": (2, 2, 2, 2),
+    "dpn107": (2, 2, 2, 2),
+    "dpn131": (2, 2, 2, 2),
 }
 
 
@@ -122,8 +127,9 @@ def test_timm_parity(name):
     torch.manual_seed(0)
     layers = TIMM_DEPTHS.get(name)
     depths = {} if layers is None else {"depths": layers}
+    depth_arg = "k_sec" if name.startswith("dpn") else "layers"  # timm's DPN calls it k_sec
     source = timm.create_model(
-        name, pretrained=False, **({} if layers is None else {"layers": layers})
+        name, pretrained=False, **({} if layers is None else {depth_arg: layers})
     )
     check(
         convert.get_conversion("timm", name),
