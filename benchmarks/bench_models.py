@@ -108,7 +108,7 @@ ROWS = {
         299,
         lambda: keras_classics.InceptionResNetV2(bn_scale=False),
     ),
-    # The series' part 2 anchors (issue 24: our step <= the fastest Keras peer's).
+    # The series' part 2 anchors (the goal: our step <= the fastest Keras peer's).
     "keras.applications.DenseNet121": (
         None,
         224,

@@ -80,7 +80,7 @@ TIMM_SLOW = {
 # SENet-154 (115 M parameters, built in full once by the registry tests) is compared at two
 # blocks a stage: its stem, a strided block with its 3x3 projection and an identity block in
 # every stage, the map of every layer kind it has.
-# DPN-107 and DPN-131 likewise (86.9 M and 79.3 M parameters; issue 24: the largest models
+# DPN-107 and DPN-131 likewise (86.9 M and 79.3 M parameters; the largest models
 # are built in full once a run): two blocks a stage hold the projection and the plain dual path
 # block of each stage.
 TIMM_DEPTHS = {

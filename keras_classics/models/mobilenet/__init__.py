@@ -23,8 +23,8 @@ from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ReplicaCheck
 
-# Augmentation: the releases train with TF-slim's Inception preprocessing (the v2 paper's
-# section 6.1 and SERIES.md: "Inception preprocessing"; v1 section 3.4: "less ... data
+# Augmentation: the releases train with TF-slim's Inception preprocessing (TF-slim's MobileNet
+# v2 training setup; v1 section 3.4: "less ... data
 # augmentation", and its TF-slim release still uses the Inception crop): a window of 8-100% of
 # the area at aspect 3/4-4/3, resized, flipped. TF-slim's colour distortion is left out: the
 # v1 paper trains with less augmentation than Inception, and the v3 paper names none.
@@ -68,7 +68,7 @@ V2_RECIPE = Recipe(
 # decay rate of 0.01 every 3 epochs" (read as x0.99 every 3 epochs: a factor of 0.01 every 3
 # epochs would end training within 10 epochs), dropout 0.8 keep (the head's), L2 1e-5, EMA
 # 0.9998, BN decay 0.99 (v3.CONVENTIONS). No epoch count given: 350, as the MnasNet config of
-# the same search (tensorflow/tpu, SERIES.md section 4).
+# the same search (tensorflow/tpu's mnasnet_config.py, about 350 epochs).
 V3_RECIPE = Recipe(
     "Howard et al. 2019, section 6.1",
     "rmsprop",
