@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_classics.layers import Conv2D
 from keras_classics.models import _core
+from keras_classics.models._units import he_normal
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ReplicaCheck
@@ -48,18 +49,6 @@ class Config:
     stem_width: int = 64
 
 
-def he_normal_fan_in():
-    """He et al. 2015 normal initialisation over each conv's fan-in, as torchvision's and
-    timm's DenseNets (kaiming_normal_). The release (densenet.lua, "Initialization following
-    ResNet") draws over the fan-out, N(0, 2 / (k*k*out)): a bottleneck 1x1 over up to ~1,000
-    concatenated maps then starts at about in/128 times its input's variance, and a model
-    evaluated after a few steps, its BN moving statistics still near their initial values,
-    gives logits in the hundreds (tests/training/test_train.py); fan-in keeps each conv's
-    output variance at its input's. A fresh instance per layer: a Keras 3 initializer object
-    draws the same values on every call."""
-    return keras.initializers.VarianceScaling(2.0, mode="fan_in", distribution="untruncated_normal")
-
-
 def conv(x, filters, kernel, name, stride=1):
     """conv without bias: every conv's output reaches a BN before any nonlinearity.
     keras_classics' Conv2D: the 3x3 convs of the last block at small inputs (1x1 maps at 32
@@ -70,7 +59,13 @@ def conv(x, filters, kernel, name, stride=1):
         strides=stride,
         padding="same" if stride == 1 else "valid",
         use_bias=False,
-        kernel_initializer=he_normal_fan_in(),
+        # He normal over the fan-in, as torchvision's and timm's DenseNets (kaiming_normal_).
+        # The release (densenet.lua, "Initialization following ResNet") draws over the
+        # fan-out: a bottleneck 1x1 over up to ~1,000 concatenated maps then starts at about
+        # in/128 times its input's variance, and a model evaluated after a few steps, its BN
+        # moving statistics still near their initial values, gives logits in the hundreds
+        # (tests/training/test_train.py); fan-in keeps each conv's output variance.
+        kernel_initializer=he_normal("fan_in"),
         name=f"{name}_conv",
     )(x)
 

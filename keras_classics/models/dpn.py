@@ -19,8 +19,11 @@ import keras
 import numpy as np
 
 from keras_classics.layers import ChannelSplit
-from keras_classics.layers.group_conv import conv2d
 from keras_classics.models import _core
+
+# The release does not say how it initialises: He normal over the fan-out, as this package's
+# ResNet/ResNeXt, which DPN's blocks extend; strided convs padded symmetrically as MXNet.
+from keras_classics.models._units import padded_conv as conv
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.input_config import InputConfig
 from keras_classics.records.recipe import Recipe
@@ -69,34 +72,6 @@ class Block:
     groups: int
     stride: int
     project: bool  # a stage's first block: a 1x1 projection (c1x1_w) of both paths
-
-
-def he_normal_fan_out():
-    """The release does not say how it initialises; He normal (fan-out), as this package's
-    ResNet/ResNeXt, which DPN's blocks extend. A fresh instance per layer (a Keras 3
-    initializer object draws the same values on every call)."""
-    return keras.initializers.VarianceScaling(
-        2.0, mode="fan_out", distribution="untruncated_normal"
-    )
-
-
-def conv(x, filters, kernel, stride, name, groups=1):
-    """A conv without bias; strided 3x3/7x7 convs pad symmetrically (kernel // 2) as MXNet
-    and torch, not with Keras' asymmetric 'same'."""
-    padding = "same"
-    if kernel > 1 and stride > 1:
-        x = keras.layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
-        padding = "valid"
-    return conv2d(
-        filters,
-        kernel,
-        strides=stride,
-        padding=padding,
-        groups=groups,
-        use_bias=False,
-        kernel_initializer=he_normal_fan_out(),
-        name=f"{name}_conv",
-    )(x)
 
 
 def bn_act(x, name):

@@ -16,8 +16,8 @@ import dataclasses
 import keras
 
 from keras_classics.layers import ChannelShuffle
-from keras_classics.layers.group_conv import conv2d
 from keras_classics.models import _core
+from keras_classics.models._units import padded_conv
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ReplicaCheck
@@ -28,30 +28,11 @@ PAPER = "Zhang et al. 2017, Interleaved Group Convolutions (IGC V1), ImageNet ta
 BN = dict(epsilon=2e-5, momentum=0.9)
 
 
-def he_normal_fan_in():
-    """train_imagenet.py initialises every conv Xavier(gaussian, 'in', magnitude 2): a normal
-    of std sqrt(2 / fan_in), fan_in of one group (He et al. 2015). A fresh instance per layer:
-    a Keras 3 initializer object draws the same values on every call."""
-    return keras.initializers.VarianceScaling(2.0, mode="fan_in", distribution="untruncated_normal")
-
-
 def conv(x, filters, kernel, stride, name, groups=1):
-    """conv (no bias); a strided 3x3 or 7x7 pads symmetrically as MXNet's pad=(k // 2), not
-    with Keras' asymmetric 'same' (which would shift every feature map by one pixel)."""
-    padding = "same"
-    if kernel > 1 and stride > 1:
-        x = keras.layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
-        padding = "valid"
-    return conv2d(
-        filters,
-        kernel,
-        strides=stride,
-        padding=padding,
-        groups=groups,
-        use_bias=False,
-        kernel_initializer=he_normal_fan_in(),
-        name=name,
-    )(x)
+    """train_imagenet.py initialises every conv Xavier(gaussian, 'in', magnitude 2): He normal
+    over the fan-in of one group; a strided conv pads symmetrically as MXNet's pad=(k // 2).
+    The layer is `name`, the release's symbol name."""
+    return padded_conv(x, filters, kernel, stride, name, groups, fan="fan_in", conv_name=name)
 
 
 def igc(x, width, primary, stride, name, relu=True):

@@ -17,9 +17,12 @@ import dataclasses
 import keras
 
 from keras_classics.layers import ChannelZeroPad
-from keras_classics.layers.group_conv import conv2d
 from keras_classics.layers.squeeze_excite import SqueezeExcite
 from keras_classics.models import _core
+
+# "We initialize the weights as in [13]" (He et al. 2015): He normal over the fan-out, as
+# torchvision; strided convs padded symmetrically as the papers' Caffe/Torch code.
+from keras_classics.models._units import padded_conv as conv
 
 RESNET_PAPER = "He et al. 2016, Deep Residual Learning, Table 1"
 RESNEXT_PAPER = "Xie et al. 2017, Aggregated Residual Transformations (ResNeXt), Table 1"
@@ -67,15 +70,6 @@ STEMS = {
 }
 
 
-def he_normal_fan_out():
-    """'We initialize the weights as in [13]' (He et al. 2015): He normal, fan-out as
-    torchvision. A fresh instance per layer: a Keras 3 initializer object draws the same
-    values on every call, so a shared one would give equal-shaped convs equal weights."""
-    return keras.initializers.VarianceScaling(
-        2.0, mode="fan_out", distribution="untruncated_normal"
-    )
-
-
 @dataclasses.dataclass(frozen=True)
 class Block:
     """What one residual block needs to know besides its input."""
@@ -101,25 +95,6 @@ class Block:
     def width(self):
         # ResNeXt Table 1: C groups of d channels; ResNet is C=1, d=64 per 64 planes.
         return self.planes * self.width_per_group // 64 * self.groups
-
-
-def conv(x, filters, kernel, stride, name, groups=1):
-    """conv (no bias); strided 3x3/7x7 convs pad symmetrically as the papers' Caffe/Torch code,
-    not with Keras' asymmetric 'same' (which would shift every feature map by one pixel)."""
-    padding = "same"
-    if kernel > 1 and stride > 1:
-        x = keras.layers.ZeroPadding2D(kernel // 2, name=f"{name}_pad")(x)
-        padding = "valid"
-    return conv2d(
-        filters,
-        kernel,
-        strides=stride,
-        padding=padding,
-        groups=groups,
-        use_bias=False,
-        kernel_initializer=he_normal_fan_out(),
-        name=f"{name}_conv",
-    )(x)
 
 
 def conv_bn(x, filters, kernel, stride, name, groups=1, relu=True):
