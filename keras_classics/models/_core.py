@@ -506,7 +506,9 @@ def check_args(*, include_top, weights, pooling, classes):
 
 def check_depths(depths, example):
     """A family's `depths` option: one positive integer per stage, as in `example` (the
-    blocks each stage repeats; the row's when None)."""
+    blocks each stage repeats), or None, which gives `example` (a row's own depths)."""
+    if depths is None:
+        return tuple(example)
     if (
         not isinstance(depths, (tuple, list))
         or len(depths) != len(example)

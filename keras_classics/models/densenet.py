@@ -118,7 +118,7 @@ def body(x, config):
 
 def configure(row, *, depths):
     """The row with the caller's `depths` checked and applied."""
-    depths = row.depths if depths is None else _core.check_depths(depths, row.depths)
+    depths = _core.check_depths(depths, row.depths)
     # 224x224 crops (section 4.1); min 32 as keras.applications: a 1x1 map after
     # the third transition's pool.
     return _core.Architecture(

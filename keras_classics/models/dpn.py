@@ -146,7 +146,7 @@ def body(x, config):
 
 def configure(row, *, depths):
     """The row with the caller's `depths` checked and applied."""
-    depths = row.depths if depths is None else _core.check_depths(depths, row.depths)
+    depths = _core.check_depths(depths, row.depths)
     config = dataclasses.replace(row, depths=depths)
     return _core.Architecture(config, default_size=224, min_size=MIN_SIZE, head=_core.pool_head())
 

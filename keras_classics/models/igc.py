@@ -94,7 +94,7 @@ def body(x, config):
 
 
 def configure(row, *, depths):
-    depths = row.depths if depths is None else _core.check_depths(depths, row.depths)
+    depths = _core.check_depths(depths, row.depths)
     # The release's head: a 7x7 average pool at 224 (= global) and fc_score with bias.
     return _core.Architecture(
         dataclasses.replace(row, depths=depths),

@@ -142,7 +142,7 @@ def body(x, config):
 
 
 def configure(row, *, depths):
-    depths = DEPTHS if depths is None else _core.check_depths(depths, DEPTHS)
+    depths = _core.check_depths(depths, DEPTHS)
     if max(depths) > len(LETTERS):
         raise ValueError(
             f"depths={depths!r} is invalid; accepted: at most {len(LETTERS)} modules a grid "

@@ -264,7 +264,7 @@ class Config:
 def configure(row, *, depths, shortcut, downsample_at, block_form, pool1):
     """The row with the caller's options checked and applied (the row's stage depths, shortcut
     B by default for residual nets, the row's downsampling position)."""
-    depths = row.depths if depths is None else _core.check_depths(depths, row.depths)
+    depths = _core.check_depths(depths, row.depths)
     if not row.residual:
         if shortcut is not None:
             raise ValueError(
