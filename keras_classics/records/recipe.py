@@ -42,4 +42,7 @@ class Recipe:
     random_erasing: float = 0.0  # probability per image
     ema_decay: Optional[float] = None  # EMA of the weights; None: off
     stochastic_depth: float = 0.0  # no family here has it (check_stochastic_depth)
+    # Every BatchNormalization's moving-average momentum in Keras' convention (the old
+    # average's weight: torch's 0.1 is 0.9 here); None: the model's own layers'.
+    bn_momentum: Optional[float] = None
     loss: str = "categorical"  # "binary": one-vs-all BCE on the (mixed) targets

@@ -148,6 +148,12 @@ class RecipeOverrides:
         "EMA of the weights, decay per step (e.g. 0.9998): validation, results, the weights "
         "files and the export use the EMA weights; 0: off.",
     )
+    bn_momentum: Optional[float] = _field(
+        None,
+        "Momentum of every BatchNormalization's moving averages, in Keras' convention (the "
+        "old average's weight; timm's --bn-momentum 0.1 is 0.9 here) (default: the model's "
+        "own; 0.9 on fashion_mnist).",
+    )
 
     def __post_init__(self):
         _check_choice("recipe", self.recipe, recipes.RECIPE_KINDS)
@@ -165,6 +171,13 @@ class RecipeOverrides:
             isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 <= ema < 1
         ):
             raise ValueError(f"ema={ema!r} is invalid; accepted: a decay in (0, 1), or 0 (off).")
+        momentum = self.bn_momentum
+        if momentum is not None and (
+            isinstance(momentum, bool)
+            or not isinstance(momentum, (int, float))
+            or not 0 <= momentum < 1
+        ):
+            raise ValueError(f"bn_momentum={momentum!r} is invalid; accepted: 0 <= momentum < 1.")
         # MixUp's and CutMix's values are checked together with the recipe's (run_recipe).
 
     def pieces(self):
@@ -352,6 +365,7 @@ PIECE_FLAGS = {
     "mix_switch_prob": "mix_switch_prob",
     "random_erasing": "random_erasing",
     "ema": "ema_decay",
+    "bn_momentum": "bn_momentum",
 }
 
 
@@ -373,10 +387,12 @@ def parse_randaugment(text):
 
 
 def run_recipe(cfg, spec):
-    """The run's recipe: --recipe's for the model and dataset, with the training-piece flags
-    (PIECE_FLAGS) in place of its values; its loss, mixing and erasing checked."""
+    """The run's recipe: --recipe's for the model and dataset, with the dataset's run defaults
+    (defaults.RunDefaults.bn_momentum) and then the training-piece flags (PIECE_FLAGS) in place
+    of its values; its loss, mixing and erasing checked."""
     recipe = recipes.recipe_for(spec, recipe_kind(cfg), cfg.data.dataset)
-    recipe = dataclasses.replace(recipe, **cfg.overrides.pieces())
+    pieces = {**defaults.for_dataset(cfg.data.dataset).pieces(), **cfg.overrides.pieces()}
+    recipe = dataclasses.replace(recipe, **pieces)
     if recipe.loss not in recipes.LOSSES:
         # optim.compile_model trains anything but "binary" as categorical: refused here.
         raise ValueError(

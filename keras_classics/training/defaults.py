@@ -18,6 +18,12 @@ class RunDefaults:
     epochs: Optional[int] = None  # None: the recipe's
     batch_size: Optional[int] = None  # None: the recipe's
     augmentation: Optional[str] = None  # None: the data library's for the model and source
+    # The recipe's BatchNorm momentum (recipes.Recipe.bn_momentum); None: the model's own.
+    bn_momentum: Optional[float] = None
+
+    def pieces(self):
+        """{Recipe field: value} this dataset's runs set in every recipe."""
+        return {} if self.bn_momentum is None else {"bn_momentum": self.bn_momentum}
 
 
 def for_dataset(dataset):

@@ -115,13 +115,15 @@ def train_state(
                     cfg, spec, plan, info.num_classes, global_batch_dropout
                 )
             else:
+                pooled = pooled_head_model(
+                    spec,
+                    plan.image_size,
+                    info.num_classes,
+                    input_tensor=run_module.pixels_input(run.spec, plan.image_size),
+                )
+                run_module.set_batchnorm_momentum(pooled, plan.resolved.bn_momentum)
                 model = distribute.for_replicas(
-                    pooled_head_model(
-                        spec,
-                        plan.image_size,
-                        info.num_classes,
-                        input_tensor=run_module.pixels_input(run.spec, plan.image_size),
-                    ),
+                    pooled,
                     sync_batchnorm=cfg.runtime.sync_batchnorm,
                     global_batch_dropout=global_batch_dropout,
                 )

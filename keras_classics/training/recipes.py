@@ -132,6 +132,7 @@ PIECES = (
     "random_erasing",
     "ema_decay",
     "stochastic_depth",
+    "bn_momentum",
     "loss",
 )
 
@@ -171,6 +172,7 @@ class Resolved:
     random_erasing: float
     ema_decay: Optional[float]
     stochastic_depth: float
+    bn_momentum: Optional[float]  # None: the model's own BatchNormalization momentum
     loss: str
 
     def to_json(self):

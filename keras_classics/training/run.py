@@ -327,6 +327,17 @@ def plain_model(model):
     )
 
 
+def set_batchnorm_momentum(model, momentum):
+    """Every BatchNormalization of `model` with moving-average `momentum` (the recipe's
+    bn_momentum); None keeps each layer's own. Before the first trace: a layer reads its
+    momentum when its training step is traced, and clones (for_replicas) copy it."""
+    if momentum is None:
+        return
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
+
+
 def build_and_compile(cfg, spec, plan, num_classes, global_batch_dropout=True):
     """The run's model on uint8 pixels (build_on_pixels), compiled with its recipe's
     optimizer and loss (in the caller's strategy scope); returns (model, schedule,
@@ -338,6 +349,7 @@ def build_and_compile(cfg, spec, plan, num_classes, global_batch_dropout=True):
         weights=cfg.finetune.weights,
         **({"aux_logits": True} if plan.use_aux else {}),
     )
+    set_batchnorm_momentum(model, plan.resolved.bn_momentum)
     model = distribute.for_replicas(
         model, sync_batchnorm=cfg.runtime.sync_batchnorm, global_batch_dropout=global_batch_dropout
     )

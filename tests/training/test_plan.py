@@ -44,6 +44,16 @@ def test_default_run_plan_is_the_bundled_short_run():
     assert not plan.use_aux and plan.augmentation == "none"
 
 
+def test_batchnorm_momentum_is_the_bundled_runs_unless_the_flag_says():
+    # fashion_mnist's run defaults give every recipe 0.9; elsewhere the model keeps its own.
+    assert plan_of().resolved.bn_momentum == 0.9
+    assert plan_of(recipe="paper").resolved.bn_momentum == 0.9
+    assert plan_of(bn_momentum=0.99).resolved.bn_momentum == 0.99
+    imagenet = plan_of(dataset="imagenet", data_dir="/d", dataset_info=info(1281167, 224))
+    assert imagenet.resolved.bn_momentum is None
+    assert plan_of(dataset="imagenet", data_dir="/d", bn_momentum=0.0).resolved.bn_momentum == 0
+
+
 def test_plan_is_frozen():
     plan = plan_of()
     assert isinstance(plan, RunPlan)
@@ -185,6 +195,7 @@ FLAGS = {
     "mix_switch_prob": "overrides",
     "random_erasing": "overrides",
     "ema": "overrides",
+    "bn_momentum": "overrides",
     "strategy": "runtime",
     "num_gpus": "runtime",
     "mixed_precision": "runtime",
@@ -236,6 +247,7 @@ def test_the_flags_are_the_settings_by_name_and_group():
         (config.RecipeOverrides, {"batch_size": 0}, r"batch_size=0 is invalid; accepted: a pos"),
         (config.RecipeOverrides, {"weight_decay": -1}, r"weight_decay=-1 is invalid; accepted"),
         (config.RecipeOverrides, {"ema": 1.0}, r"ema=1.0 is invalid; accepted: a decay"),
+        (config.RecipeOverrides, {"bn_momentum": 1}, r"bn_momentum=1 is invalid; accepted: 0 <="),
         (config.RuntimeConfig, {"strategy": "tpu"}, r"strategy='tpu' is invalid; accepted: \("),
         (config.RuntimeConfig, {"num_gpus": -1}, r"num_gpus=-1 is invalid; accepted: an integer"),
         (config.RuntimeConfig, {"max_steps": 1.5}, r"max_steps=1.5 is invalid; accepted: a pos"),

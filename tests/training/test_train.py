@@ -133,6 +133,30 @@ def test_run_writes_results_plot_logs_and_checkpoints(tmp_path, capsys):
         assert model.output_shape == (None, 10)
 
 
+def test_the_recipes_batchnorm_momentum_is_the_compiled_models(tmp_path):
+    """MobileNet v2's own BatchNorm momentum is keras.applications' 0.999 (its
+    mobilenet_v2.py); the bundled short run's recipe gives every BatchNormalization 0.9
+    (fashion_mnist's run defaults say why) and --bn_momentum any other."""
+
+    def momenta(model):
+        return {
+            layer.momentum
+            for layer in model.layers
+            if isinstance(layer, keras.layers.BatchNormalization)
+        }
+
+    own = keras_classics.MobileNetV2(classes=10, input_shape=(32, 32, 3))
+    assert momenta(own) == {0.999}
+    for flag, expected in [({}, 0.9), ({"bn_momentum": 0.99}, 0.99)]:
+        cfg = RunConfig.from_flags(model="mobilenet_v2", model_dir=str(tmp_path / "r"), **flag)
+        runner = Run(cfg)
+        plan, _, _ = runner.plan(1)
+        model, _, _ = build_and_compile(cfg, runner.spec, plan, 10)
+        assert momenta(model) == {expected}
+        assert len(model.weights) == len(own.weights)
+    keras.backend.clear_session()
+
+
 def test_ema_weights_are_validated_saved_and_backed_up(tmp_path):
     """With --ema, validation, results.json and the weights files are the optimizer's EMA
     of the weights, and the backup holds the raw weights and the EMA (for resuming)."""
