@@ -24,10 +24,16 @@ def mixed():
 
 def compiled(name, size, include_top, policy):
     """`name` at `size` as the training program compiles it (the bundled dataset's recipe),
-    under `policy`; fixed-head models below their input size get a pooled head."""
+    under `policy`, at the equivalence check's depth; fixed-head models below their input size
+    get a pooled head."""
     spec = keras_classics.get_spec(name)
     if include_top:
-        model = spec.build(classes=10, input_shape=(size, size, 3), classifier_activation=None)
+        model = spec.build(
+            classes=10,
+            input_shape=(size, size, 3),
+            classifier_activation=None,
+            **equivalence.OPTIONS.get(name, {}),
+        )
     else:
         model = equivalence.pooled_head_model(spec, size, 10)
     model = distribute.for_replicas(model)
@@ -44,7 +50,7 @@ def compiled(name, size, include_top, policy):
     return model
 
 
-# One model per family, at the sizes of the equivalence checks.
+# One model per family, at the sizes and depths of the equivalence checks.
 # The quick loop (-m "not slow") steps the four cheapest.
 QUICK = {"resnet18", "googlenet", "vgg11", "alexnet"}
 FAMILIES = [
