@@ -475,8 +475,8 @@ register_cards(
             ((0.35, 96), 45.5, 70.4),
         )
     ),
-    # keras.applications' MobileNetV3 docstring (top-1 only, from TF-slim's mobilenet/
-    # README.md; the default Large file's 75.6 is the docstring's, the README says 75.2).
+    # keras.applications' MobileNetV3 docstring (top-1 only, as TF-slim's mobilenet/README.md
+    # but for the 1.0 files: docstring 75.6 and 68.1, README 75.2 and 67.5).
     *(
         _keras_group(name, card)
         for name, cards in (
