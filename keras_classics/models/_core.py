@@ -371,7 +371,9 @@ def _builder(family, row, builder_name, default_name, options, default_classes):
     ):
         card = None
         if cards.is_card_name(weights):  # "imagenet", "SOURCE" or "SOURCE:TAG"
-            card = cards.resolve(default_name, weights)
+            # The options passed and the input's rows choose among a group of files
+            # (keras.applications' MobileNets: one per alpha, rows and minimalistic).
+            card = cards.resolve(default_name, weights, kwargs, _rows(input_shape, input_tensor))
             kwargs = cards.builder_options(card, kwargs)
             weights = None  # loaded by name below
         chosen = {o.name: kwargs.get(o.name, o.default) for o in options}
@@ -448,6 +450,17 @@ def _builder(family, row, builder_name, default_name, options, default_classes):
     # help() and tracebacks name the family module, where its one assignment stands.
     builder.__module__ = family.module or family.body.__module__
     return builder
+
+
+def _rows(input_shape, input_tensor):
+    """The input's height where it is square and known, else None (the weight card's
+    choice of file by input size, as keras.applications' `rows`)."""
+    if input_shape is None and input_tensor is not None:
+        input_shape = tuple(input_tensor.shape[1:])
+    if isinstance(input_shape, (list, tuple)) and len(input_shape) == 3:
+        rows, cols, _ = input_shape
+        return rows if rows == cols else None
+    return None
 
 
 def _load_card(model, card, stored, builder, own):

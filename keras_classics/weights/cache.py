@@ -71,7 +71,7 @@ def convert(card, reference, progress=True):
         source = download_source(card, progress)
         model = assign(card.row, reference(), read_checkpoint(source))
         with atomic_path(path, suffix=".weights.h5") as tmp:
-            save_weights(model, card.row, tmp, {})
+            save_weights(model, card.row, tmp, dict(card.options))
             digest = download.file_hash(tmp)
         record = {
             "format": RECORD_FORMAT,

@@ -8,12 +8,16 @@ CSV, keras.applications' source and keras.io's table; tests/pretrained/test_card
 them against those libraries where they are installed).
 
 The default card of a model ("imagenet") is the most accurate whose licence allows commercial
-use (default_card).
+use (default_card). A *group* of cards shares one upstream tag that the builder's options choose
+among, as keras.applications' weights="imagenet" picks its MobileNets' file by alpha, input
+rows and minimalistic: the group's card of that tag is its default, the others are reached by
+the builder's options (resolve) or by their own tags.
 """
 
 import dataclasses
 import fnmatch
 import functools
+from collections.abc import Mapping
 from typing import Optional
 
 from keras_classics.records.input_config import InputConfig
@@ -63,6 +67,12 @@ class WeightCard:
         (`keras-classics summary MODEL` counts ours).
       size_mb: the file's size in MB (1e6 bytes) where published.
       recipe: the upstream's link to the training recipe or the weights' origin.
+      options: builder options the file needs beyond its conversion row's (keras.applications'
+        MobileNet widths: one row, one file per alpha); `builder_kwargs` is both.
+      group: the upstream tag under which the builder's options and input size choose this
+        card among the model's cards of the same source and group (keras.applications'
+        "imagenet" of the MobileNets); "" for a card that only its own tag names. The group's
+        card whose `tag` is the group is its default (the upstream's default options).
     """
 
     model: str
@@ -79,6 +89,8 @@ class WeightCard:
     gmacs: Optional[float] = None
     size_mb: Optional[float] = None
     recipe: str = ""
+    options: Mapping = dataclasses.field(default_factory=dict)
+    group: str = ""
 
     @property
     def name(self):
@@ -98,7 +110,12 @@ class WeightCard:
     @property
     def builder_kwargs(self):
         """The builder options these weights need (downsample_at, variant, bn_scale ...)."""
-        return dict(self.row.builder_kwargs)
+        return {**self.row.builder_kwargs, **self.options}
+
+    @property
+    def is_variant(self):
+        """A group's card other than its default: named by its own tag or chosen by options."""
+        return bool(self.group) and self.tag != self.group
 
     @property
     def paper(self):
@@ -184,24 +201,43 @@ def timm_card(tag, top1, top5, size, crop_pct, interpolation, license, params): 
     )
 
 
-def keras_card(name, file, md5, top1, top5, size_mb, license, params):  # noqa: A002
+def keras_card(
+    name,
+    file,
+    md5,
+    top1,
+    top5,
+    size_mb,
+    license,  # noqa: A002
+    params,
+    *,
+    tag=DEFAULT,
+    options=None,
+    size=None,
+    group="",
+):
     """A card of keras.applications' `name` weights (its source's URL and md5, keras.io's
-    accuracy); `params` our builder's trainable count with the row's options."""
+    accuracy); `params` our builder's trainable count with the row's options and `options`.
+    A file of other builder options or input rows (its MobileNets' alpha, rows, minimalistic)
+    has its own `tag`, `options`, `size` (the rows it was trained at) and the `group` its
+    builder's weights="imagenet" chooses it from."""
     row = find("keras.applications", name)
     return WeightCard(
         model=row.model,
         source="keras.applications",
-        tag="imagenet",
+        tag=tag,
         conversion=name,
         url=KERAS_URL + file,
         hashes={"md5": md5},
         license=license,
         top1=top1,
         top5=top5,
-        input=row.input,
+        input=row.input if size is None else row.input.replace(size=size),
         params=params,
         size_mb=size_mb,
         recipe=KERAS_RECIPE,
+        options=dict(options or {}),
+        group=group,
     )
 
 
@@ -237,8 +273,9 @@ def _registry_order(name):
 
 def default_card(model):
     """The card "imagenet" means for `model`: the highest published top-1 among the cards
-    whose licence allows commercial use (ties: torchvision, timm, keras.applications)."""
-    cards = [c for c in CARDS.values() if c.model == model]
+    whose licence allows commercial use (ties: torchvision, timm, keras.applications); a
+    group's variants (other widths or sizes) compete only through their group's default."""
+    cards = [c for c in CARDS.values() if c.model == model and not c.is_variant]
     if not cards:
         raise ValueError(
             f"weights={DEFAULT!r} is not available for model {model!r}; accepted: None or a "
@@ -252,24 +289,56 @@ def pretrained_models():
     return sorted({c.model for c in CARDS.values()}, key=_registry_order)
 
 
-def resolve(model, weights):
+def resolve(model, weights, options=None, size=None):
     """The card `weights` names for registry model `model` ("imagenet", "SOURCE" or
-    "SOURCE:TAG")."""
+    "SOURCE:TAG"); where that is a group's default, the group's card that the builder
+    `options` passed ({name: value}) and the input `size` (its rows; None: not given) choose."""
     if weights == DEFAULT:
-        return default_card(model)
+        return _choose(default_card(model), weights, options, size)
     cards = [c for c in CARDS.values() if c.model == model]
     if weights in SOURCES:
-        matching = [c for c in cards if c.source == weights]
+        matching = [c for c in cards if c.source == weights and not c.is_variant]
         if matching:
-            return max(matching, key=lambda c: c.top1)
+            return _choose(max(matching, key=lambda c: c.top1), weights, options, size)
     else:
         for card in cards:
             if card.weights_tag == weights:
-                return card
+                return _choose(card, weights, options, size)
     accepted = ", ".join(repr(t) for t in [DEFAULT, *(c.weights_tag for c in cards)])
     raise ValueError(
         f"weights={weights!r} is not available for model {model!r}; accepted: None, a weights "
         f"file, or {accepted if cards else 'nothing pretrained (no card)'}."
+    )
+
+
+def _choose(card, weights, options, size):
+    """`card`, or where it is a group's default the group's card of the passed `options`
+    (the others the default's) trained at `size` rows. As keras.applications, a size that
+    no file of the group has (or None) takes the default's size, and options or a size
+    with no published file are a ValueError listing what is published."""
+    if not card.group or card.is_variant:
+        return card
+    group = [
+        c
+        for c in CARDS.values()
+        if (c.model, c.source, c.group) == (card.model, card.source, card.group)
+    ]
+    wanted = {k: (options or {}).get(k, v) for k, v in card.options.items()}
+    if size not in {c.input.size for c in group}:
+        size = card.input.size
+    for candidate in group:
+        if candidate.options == wanted and candidate.input.size == size:
+            return candidate
+    published = {}
+    for c in group:
+        key = ", ".join(f"{k}={v!r}" for k, v in c.options.items())
+        published.setdefault(key, []).append(str(c.input.size))
+    asked = ", ".join(f"{k}={v!r}" for k, v in wanted.items())
+    raise ValueError(
+        f"weights={weights!r} with {asked} and input size {size} is not available for model "
+        f"{card.model!r}: {card.source} published no such file. Accepted: "
+        + "; ".join(f"{key} at {'/'.join(sizes)} px" for key, sizes in published.items())
+        + " (any other input size loads the default size's file)."
     )
 
 

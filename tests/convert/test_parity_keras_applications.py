@@ -39,6 +39,14 @@ CASES = {
     "MobileNetV3Large": (64, True, "model", "mobilenet_v3"),
     "MobileNetV3Small": (64, True, "full_model_h5", "mobilenet_v3"),
 }
+# keras.applications' other published MobileNet widths (weights/cards: a file per alpha and
+# minimalistic), converted into ours built with the same options.
+OPTIONS = [
+    ("MobileNet", dict(alpha=0.25)),
+    ("MobileNetV2", dict(alpha=1.4)),
+    ("MobileNetV3Small", dict(alpha=0.75)),
+    ("MobileNetV3Large", dict(minimalistic=True)),
+]
 SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2", "DenseNet169", "DenseNet201"}
 
 
@@ -87,12 +95,28 @@ def as_checkpoint(model, form, tmp_path):
     "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in CASES]
 )
 def test_keras_applications_parity(name, tmp_path):
+    check_parity(name, {}, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name, options",
+    [pytest.param(n, o, id="-".join([n, *(f"{k}={v}" for k, v in o.items())])) for n, o in OPTIONS],
+)
+def test_keras_applications_parity_of_other_widths(name, options, tmp_path):
+    model = check_parity(name, options, tmp_path)
+    for key, value in options.items():
+        assert model.builder_options[key] == value
+
+
+def check_parity(name, options, tmp_path):
+    """Ours converted from keras.applications' `name` built with `options` (random weights,
+    randomised BN statistics) gives its logits (or features); returns our model."""
     size, include_top, form, module = CASES[name]
     keras.utils.set_random_seed(0)
     build = getattr(keras.applications, name)
     top = dict(classifier_activation=None) if include_top else {}
     source = randomise_keras(
-        build(weights=None, include_top=include_top, input_shape=(size, size, 3), **top)
+        build(weights=None, include_top=include_top, input_shape=(size, size, 3), **top, **options)
     )
     images = rgb_images(size, seed=3)
     # keras.applications' caffe preprocessing works in place: give it a copy.
@@ -103,10 +127,12 @@ def test_keras_applications_parity(name, tmp_path):
         include_top=include_top,
         input_shape=(size, size, 3),
         **top,
+        **options,
     )
     x = preprocess_input(images, convert.get_conversion("keras.applications", name).input.mode)
     what = (
-        f"keras.applications {name} ({'logits' if include_top else 'features'} at {size}, {form})"
+        f"keras.applications {name}{options or ''} "
+        f"({'logits' if include_top else 'features'} at {size}, {form})"
     )
     assert_parity(ours(model, x), reference, what)
     if name.startswith("ResNet"):  # the conv biases went into the BN means (see fold tests)
@@ -115,3 +141,4 @@ def test_keras_applications_parity(name, tmp_path):
             for layer in model.layers
             if layer.name.endswith("_conv")
         )
+    return model

@@ -5,16 +5,19 @@ independent references (the parity extra installs torch, torchvision and timm; K
 dependency). A card that disagrees with its upstream fails here.
 """
 
+import functools
 import inspect
 import os
 import re
 import sys
+from unittest import mock
 
 import pytest
 
 import keras_classics
 from keras_classics import convert, pretrained
 from keras_classics.records import download
+from keras_classics.weights.cards import resolve
 
 sys.modules.setdefault("triton", None)  # torchvision after TensorFlow (tests/convert)
 
@@ -119,17 +122,8 @@ def _keras_source(card):
         getattr(__import__(applications.__name__, fromlist=[module]), module)
     )
     if module.startswith("mobilenet"):
-        # The include_top file at alpha 1.0 and 224 pixels, built as the source builds it;
-        # only MobileNetV3's files have hashes (the first of each WEIGHTS_HASHES pair).
-        base = re.search(r'BASE_WEIGHT_PATH = \(\s*"([^"]+)"', source)[1]
-        if module == "mobilenet":
-            return base + "mobilenet_1_0_224_tf.h5", None
-        if module == "mobilenet_v2":
-            name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{1.0}_{224}.h5"
-            return base + name, None
-        key = "{}{}_224_{}_float".format(card.conversion[11:].lower(), "", str(1.0))
-        md5 = re.search(rf'"{re.escape(key)}": \(\s*"([0-9a-f]+)"', source)[1]
-        return f"{base}weights_mobilenet_v3_{key}.h5", md5
+        url, md5, _ = _keras_mobilenet(card)
+        return url, md5
     if module == "resnet":
         key = card.conversion.lower()
         md5 = re.search(rf'"{key}": \(\s*"([0-9a-f]+)"', source)[1]
@@ -152,11 +146,51 @@ def _keras_source(card):
     return path, md5
 
 
+def _keras_options(card):
+    """keras.applications' arguments for a MobileNet card: its options and its rows."""
+    return dict(card.options, input_shape=(card.input.size, card.input.size, 3))
+
+
+@functools.cache
+def _keras_file(conversion, options):
+    """(URL, md5 or None, trainable parameters): what keras.applications' `conversion` with
+    weights="imagenet" and `options` (sorted items) asks get_file for, and the model's count;
+    get_file and load_weights are stubbed (nothing is downloaded or loaded)."""
+    import keras
+    from keras.src.utils import file_utils
+
+    asked = []
+
+    def get_file(fname, origin, file_hash=None, **kwargs):
+        asked.append((origin, file_hash))
+        return fname
+
+    with (
+        mock.patch.object(file_utils, "get_file", get_file),
+        mock.patch.object(keras.Model, "load_weights", lambda self, *a, **k: None),
+    ):
+        model = getattr(keras.applications, conversion)(weights="imagenet", **dict(options))
+    params = sum(int(w.numpy().size) for w in model.trainable_weights)
+    keras.backend.clear_session()
+    ((url, md5),) = asked
+    return url, md5, params
+
+
+def _keras_mobilenet(card):
+    options = _keras_options(card)
+    return _keras_file(card.conversion, tuple(sorted(options.items())))
+
+
 @pytest.mark.parametrize("card", by_source("keras.applications"))
 def test_keras_applications_cards_match_its_source(card):
     url, md5 = _keras_source(card)
     assert (card.url, card.hashes) == (url, {"md5": md5} if md5 else {})
-    assert card.input == card.row.input
+    assert card.input == card.row.input.replace(size=card.input.size)
+    if card.group:  # the file of these options and rows is the one their builder chooses
+        tag = f"{card.source}:{card.group}"
+        assert resolve(card.model, tag, card.options, card.input.size) is card
+    else:
+        assert card.input == card.row.input
 
 
 @pytest.mark.parametrize("card", by_source("keras.applications"))
@@ -164,13 +198,83 @@ def test_keras_applications_params(card):
     """Its Inception nets' trainable count is ours with bn_scale=False, its MobileNets' ours;
     its ResNets and VGGs are torchvision's architectures (the ResNets' conv biases fold into
     BN), so their cards count what torchvision's do."""
-    if card.model.startswith(("inception", "mobilenet")):
+    if card.model.startswith("mobilenet"):  # keras.applications with the card's options
+        assert card.params == _keras_mobilenet(card)[2]
+    elif card.model.startswith("inception"):
         import keras
 
         source = getattr(keras.applications, card.conversion)(weights=None)
         assert card.params == sum(int(w.numpy().size) for w in source.trainable_weights)
     else:
         assert card.params == pretrained.CARDS[f"{card.model}:torchvision:IMAGENET1K_V1"].params
+
+
+@pytest.mark.parametrize(
+    "builder, options, rows",
+    [
+        ("MobileNet", dict(alpha=0.6), 224),  # keras.applications: alpha "can be one of" ...
+        ("MobileNetV2", dict(alpha=0.6), 160),
+        ("MobileNetV3Large", dict(alpha=0.75, minimalistic=True), 224),
+        ("MobileNetV3Small", dict(alpha=1.3), 224),
+    ],
+)
+def test_keras_applications_refuses_these_options_and_so_do_we(builder, options, rows):
+    import keras
+
+    shape = (rows, rows, 3)
+    with pytest.raises(ValueError, match="alpha"):
+        getattr(keras.applications, builder)(weights="imagenet", input_shape=shape, **options)
+    asked = ", ".join(f"{k}={v!r}" for k, v in options.items())
+    with pytest.raises(ValueError, match=rf"with {asked}.* published no such file.*Accepted: "):
+        getattr(keras_classics, builder)(
+            weights="keras.applications:imagenet", input_shape=shape, **options
+        )
+
+
+def test_unpublished_rows_are_refused_and_unlisted_rows_take_the_default_size():
+    """keras.applications asks for MobileNetV2 1.4 at 192 rows (a file TF-slim never
+    released: its 1.3 and 1.4 exist at 224 only); we refuse it. Rows outside its lists load
+    its 224 file, as keras.applications does (with a warning)."""
+    url, _, _ = _keras_file("MobileNetV2", (("alpha", 1.4), ("input_shape", (192, 192, 3))))
+    assert url not in {c.url for c in CARDS}
+    with pytest.raises(ValueError, match=r"alpha=1.4 and input size 192.*alpha=1.4 at 224 px"):
+        keras_classics.MobileNetV2(
+            alpha=1.4, input_shape=(192, 192, 3), weights="keras.applications:imagenet"
+        )
+    import keras
+    from keras.src.utils import file_utils
+
+    with (
+        mock.patch.object(file_utils, "get_file", side_effect=RuntimeError("stop")) as get,
+        pytest.warns(UserWarning, match=r"\(224, 224\) will be loaded"),
+        pytest.raises(RuntimeError, match="stop"),
+    ):
+        keras.applications.MobileNet(
+            weights="imagenet", alpha=0.5, input_shape=(64, 80, 3), include_top=False
+        )
+    no_top = get.call_args.args[1]
+    keras.backend.clear_session()
+    for size in (64, None):
+        card = resolve("mobilenet_v1", "keras.applications:imagenet", dict(alpha=0.5), size)
+        assert card.url == no_top.replace("_no_top", "")
+
+
+def test_builder_options_choose_the_file_and_explicit_tags_still_name_one():
+    card = resolve("mobilenet_v1", "keras.applications:imagenet", dict(alpha=0.75), 192)
+    assert card.name == "mobilenet_v1:keras.applications:imagenet_0.75_192"
+    assert pretrained.get_weights(card.name) is card
+    default = pretrained.CARDS["mobilenet_v1:keras.applications:imagenet"]
+    assert resolve("mobilenet_v1", "keras.applications:imagenet") is default
+    assert resolve("mobilenet_v1", "keras.applications") is default
+    assert default.url.endswith("/mobilenet_1_0_224_tf.h5")
+    # "imagenet" is the default card; where that is a group's, the options choose within it.
+    large = resolve("mobilenet_v3_large", "imagenet", dict(minimalistic=True))
+    assert large.url.endswith("weights_mobilenet_v3_large_minimalistic_224_1.0_float.h5")
+    # The group's other files never become a model's default (MobileNetV2 1.4: 75.0%).
+    assert pretrained.default_card("mobilenet_v2").name == "mobilenet_v2:torchvision:IMAGENET1K_V2"
+    # A card's own tag fixes its options: another alpha conflicts, before any download.
+    with pytest.raises(ValueError, match=r"alpha=0.5 conflicts.*need alpha=0.75"):
+        keras_classics.MobileNet(weights=card.weights_tag, alpha=0.5)
 
 
 def test_the_default_is_the_most_accurate_with_a_commercial_licence():

@@ -25,6 +25,7 @@ from convert_parity import (
     randomise_keras,
     randomise_torch_batchnorm,
     relative_diff,
+    rgb_images,
 )
 
 block_triton()
@@ -176,6 +177,42 @@ def test_implied_options_keras_applications(cache, server, monkeypatch, images, 
     assert model.builder_options["downsample_at"] == "1x1"  # the paper's, not torchvision's
     ours = keras_classics.preprocess_input(pixels, "caffe")
     assert relative_diff(model(ours), reference) <= TOLERANCE
+
+
+def test_keras_applications_mobilenet_options_choose_the_file(cache, server, monkeypatch, tmp_path):
+    """MobileNet(alpha=0.5, input_shape=(128, 128, 3), weights="keras.applications:imagenet")
+    downloads keras.applications' mobilenet_5_0_128_tf.h5 (served: a random alpha-0.5 model),
+    no other file, and gives that model's logits."""
+    keras = pytest.importorskip("keras")
+    from keras_classics.weights.conversion import read_weights_info
+
+    rows = 128
+    source = randomise_keras(
+        keras.applications.MobileNet(
+            weights=None, alpha=0.5, input_shape=(rows, rows, 3), classifier_activation=None
+        ),
+        seed=2,
+    )
+    path = tmp_path / "source.weights.h5"
+    source.save_weights(path)
+    name = "mobilenet_v1:keras.applications:imagenet_0.5_128"
+    card = serve_card(monkeypatch, server, name, path.read_bytes(), hashed=False)
+    assert card.url.endswith("/mobilenet/mobilenet_5_0_128_tf.h5")
+    model = keras_classics.MobileNet(
+        alpha=0.5,
+        input_shape=(rows, rows, 3),
+        weights="keras.applications:imagenet",
+        classifier_activation=None,
+    )
+    assert model.weights_card is card
+    assert sum(server.requests.values()) == server.count(card.url) == 1
+    pixels = rgb_images(rows, seed=4)
+    reference = np.asarray(source(keras.applications.mobilenet.preprocess_input(pixels.copy())))
+    ours = keras_classics.preprocess_input(pixels, card.input.mode)
+    assert relative_diff(model(ours), reference) <= TOLERANCE
+    # The converted file records the options it was converted for.
+    info = read_weights_info(pretrained.converted_path(card))
+    assert info.builder_kwargs == {"alpha": 0.5}
 
 
 def test_timm_tag_records_the_first_hash_and_refuses_a_changed_file(

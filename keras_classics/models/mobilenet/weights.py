@@ -267,9 +267,85 @@ def _no_hash(card):
     return dataclasses.replace(card, hashes={})
 
 
-# One card per source and model: keras.applications' cards are its defaults (alpha 1.0, 224
-# pixels, not minimalistic). Its other widths, sizes and minimalistic files load through
-# `python -m keras_classics.convert` into a model built with the same options.
+# keras.applications' files: its source's BASE_WEIGHT_PATH and file names (include_top), and
+# for MobileNetV3 its WEIGHTS_HASHES (the include_top md5, first of each pair).
+KERAS_V3_MD5 = {
+    "large_224_0.75_float": "765b44a33ad4005b3ac83185abf1d0eb",
+    "large_224_1.0_float": "59e551e166be033d707958cf9e29a6a7",
+    "large_minimalistic_224_1.0_float": "675e7b876c45c57e9e63e6d90a36599c",
+    "small_224_0.75_float": "cb65d4e5be93758266aa0a7f2c6708b7",
+    "small_224_1.0_float": "8768d4c2e7dee89b9d02b2d03d65d862",
+    "small_minimalistic_224_1.0_float": "99cd97fb2fcdad2bf028eb838de69e37",
+}
+# Trainable parameters of keras.applications' builders with weights=None and these options
+# (tests/pretrained/test_cards.py builds them; ours has the same count).
+KERAS_PARAMS = {
+    ("MobileNet", 0.25): 470_072,
+    ("MobileNet", 0.5): 1_331_592,
+    ("MobileNet", 0.75): 2_585_560,
+    ("MobileNet", 1.0): 4_231_976,
+    ("MobileNetV2", 0.35): 1_677_128,
+    ("MobileNetV2", 0.5): 1_968_680,
+    ("MobileNetV2", 0.75): 2_636_424,
+    ("MobileNetV2", 1.0): 3_504_872,
+    ("MobileNetV2", 1.3): 5_386_792,
+    ("MobileNetV2", 1.4): 6_108_776,
+    ("MobileNetV3Large", 0.75, False): 3_993_528,
+    ("MobileNetV3Large", 1.0, False): 5_483_032,
+    ("MobileNetV3Large", 1.0, True): 3_924_288,
+    ("MobileNetV3Small", 0.75, False): 2_041_872,
+    ("MobileNetV3Small", 1.0, False): 2_542_856,
+    ("MobileNetV3Small", 1.0, True): 2_044_736,
+}
+# keras.applications' MobileNet names its widths "2_5", "5_0", "7_5", "1_0" in its files.
+_V1_ALPHA_TEXT = {0.25: "2_5", 0.5: "5_0", 0.75: "7_5", 1.0: "1_0"}
+
+
+def _keras_group(name, entry):
+    """The card of one keras.applications MobileNet file: `entry` is ((alpha, rows), top-1,
+    top-5[, size_mb]) for MobileNet and MobileNetV2 (no hash published), ((alpha,
+    minimalistic), top-1) for MobileNetV3 (224 rows, its md5, no top-5 published)."""
+    (alpha, second), top1, *rest = entry
+    if name.startswith("MobileNetV3"):
+        minimalistic, rows, top5, size_mb = second, 224, UNPUBLISHED, None
+        key = f"{name[11:].lower()}{'_minimalistic' if minimalistic else ''}_224_{alpha}_float"
+        file, md5 = f"mobilenet_v3/weights_mobilenet_v3_{key}.h5", KERAS_V3_MD5[key]
+        options = dict(alpha=alpha, minimalistic=minimalistic)
+        params = KERAS_PARAMS[name, alpha, minimalistic]
+        tag = f"imagenet{'_minimalistic' if minimalistic else ''}_{alpha}_224"
+        default = (alpha, minimalistic) == (1.0, False)
+    else:
+        rows = second
+        top5, size_mb = rest[0], (rest[1] if len(rest) > 1 else None)
+        if name == "MobileNet":
+            file = f"mobilenet/mobilenet_{_V1_ALPHA_TEXT[alpha]}_{rows}_tf.h5"
+        else:
+            file = f"mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{alpha}_{rows}.h5"
+        md5 = ""
+        options = dict(alpha=alpha)
+        params = KERAS_PARAMS[name, alpha]
+        tag = f"imagenet_{alpha}_{rows}"
+        default = (alpha, rows) == (1.0, 224)
+    card = keras_card(
+        name,
+        file,
+        md5,
+        top1,
+        top5,
+        size_mb,
+        KERAS_LICENSE,
+        params,
+        tag="imagenet" if default else tag,
+        options=options,
+        size=rows,
+        group="imagenet",
+    )
+    return card if md5 else _no_hash(card)
+
+
+# One card per upstream file. keras.applications' MobileNets publish a file per width (alpha),
+# input rows and minimalistic, all under its weights="imagenet": one group per model
+# (cards.resolve), whose default is the alpha 1.0, 224-pixel, non-minimalistic file.
 register_cards(
     torchvision_card(
         "mobilenet_v2",
@@ -347,50 +423,72 @@ register_cards(
         "apache-2.0",
         4_231_976,
     ),
-    # keras.io's applications table (MobileNet, MobileNetV2) and keras.applications'
-    # MobileNetV3 docstring (top-1 only).
-    _no_hash(
-        keras_card(
-            "MobileNet",
-            "mobilenet/mobilenet_1_0_224_tf.h5",
-            "",
-            70.4,
-            89.5,
-            16,
-            KERAS_LICENSE,
-            4_231_976,
+    *(
+        _keras_group("MobileNet", card)
+        for card in (
+            # keras.io's applications table for the default file (keras' own measurement,
+            # 16 MB); TF-slim's mobilenet_v1.md table for the others.
+            ((1.0, 224), 70.4, 89.5, 16),
+            ((1.0, 192), 70.0, 89.2),
+            ((1.0, 160), 68.0, 87.7),
+            ((1.0, 128), 65.2, 85.8),
+            ((0.75, 224), 68.4, 88.2),
+            ((0.75, 192), 67.2, 87.3),
+            ((0.75, 160), 65.3, 86.0),
+            ((0.75, 128), 62.1, 83.9),
+            ((0.5, 224), 63.3, 84.9),
+            ((0.5, 192), 61.7, 83.6),
+            ((0.5, 160), 59.1, 81.9),
+            ((0.5, 128), 56.3, 79.4),
+            ((0.25, 224), 49.8, 74.2),
+            ((0.25, 192), 47.7, 72.3),
+            ((0.25, 160), 45.5, 70.3),
+            ((0.25, 128), 41.5, 66.3),
         )
     ),
-    _no_hash(
-        keras_card(
-            "MobileNetV2",
-            "mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5",
-            "",
-            71.3,
-            90.1,
-            14,
-            KERAS_LICENSE,
-            3_504_872,
+    *(
+        _keras_group("MobileNetV2", card)
+        for card in (
+            # keras.io's table for the default file (14 MB); TF-slim's mobilenet/README.md
+            # for the others (1.3 and 1.4 were released at 224 only).
+            ((1.0, 224), 71.3, 90.1, 14),
+            ((1.4, 224), 75.0, 92.5),
+            ((1.3, 224), 74.4, 92.1),
+            ((1.0, 192), 70.7, 90.1),
+            ((1.0, 160), 68.8, 89.0),
+            ((1.0, 128), 65.3, 86.9),
+            ((1.0, 96), 60.3, 83.2),
+            ((0.75, 224), 69.8, 89.6),
+            ((0.75, 192), 68.7, 88.9),
+            ((0.75, 160), 66.4, 87.3),
+            ((0.75, 128), 63.2, 85.3),
+            ((0.75, 96), 58.8, 81.6),
+            ((0.5, 224), 65.4, 86.4),
+            ((0.5, 192), 63.9, 85.4),
+            ((0.5, 160), 61.0, 83.2),
+            ((0.5, 128), 57.7, 80.8),
+            ((0.5, 96), 51.2, 75.8),
+            ((0.35, 224), 60.3, 82.9),
+            ((0.35, 192), 58.2, 81.2),
+            ((0.35, 160), 55.7, 79.1),
+            ((0.35, 128), 50.8, 75.0),
+            ((0.35, 96), 45.5, 70.4),
         )
     ),
-    keras_card(
-        "MobileNetV3Large",
-        "mobilenet_v3/weights_mobilenet_v3_large_224_1.0_float.h5",
-        "59e551e166be033d707958cf9e29a6a7",
-        75.6,
-        UNPUBLISHED,
-        None,
-        KERAS_LICENSE,
-        5_483_032,
-    ),
-    keras_card(
-        "MobileNetV3Small",
-        "mobilenet_v3/weights_mobilenet_v3_small_224_1.0_float.h5",
-        "8768d4c2e7dee89b9d02b2d03d65d862",
-        68.1,
-        UNPUBLISHED,
-        None,
-        KERAS_LICENSE,
-        2_542_856,
+    # keras.applications' MobileNetV3 docstring (top-1 only, as TF-slim's mobilenet/README.md
+    # but for the 1.0 files: docstring 75.6 and 68.1, README 75.2 and 67.5).
+    *(
+        _keras_group(name, card)
+        for name, cards in (
+            (
+                "MobileNetV3Large",
+                (((1.0, False), 75.6), ((0.75, False), 73.3), ((1.0, True), 72.3)),
+            ),
+            (
+                "MobileNetV3Small",
+                (((1.0, False), 68.1), ((0.75, False), 65.4), ((1.0, True), 61.9)),
+            ),
+        )
+        for card in cards
     ),
 )
