@@ -292,8 +292,15 @@ def pretrained_models():
 def resolve(model, weights, options=None, size=None):
     """The card `weights` names for registry model `model` ("imagenet", "SOURCE" or
     "SOURCE:TAG"); where that is a group's default, the group's card that the builder
-    `options` passed ({name: value}) and the input `size` (its rows; None: not given) choose."""
+    `options` passed ({name: value}) and the input `size` (its rows; None: not given) choose.
+    "imagenet" with options other than a group default's is that group's."""
     if weights == DEFAULT:
+        # Options that only a group publishes (MobileNet at alpha 0.75: keras.applications'
+        # files, not timm's default) choose that group, as keras.applications' "imagenet" does.
+        for card in CARDS.values():
+            if card.model == model and card.group and not card.is_variant:
+                if any(k in (options or {}) and options[k] != v for k, v in card.options.items()):
+                    return _choose(card, weights, options, size)
         return _choose(default_card(model), weights, options, size)
     cards = [c for c in CARDS.values() if c.model == model]
     if weights in SOURCES:

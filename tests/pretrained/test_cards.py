@@ -270,6 +270,15 @@ def test_builder_options_choose_the_file_and_explicit_tags_still_name_one():
     # "imagenet" is the default card; where that is a group's, the options choose within it.
     large = resolve("mobilenet_v3_large", "imagenet", dict(minimalistic=True))
     assert large.url.endswith("weights_mobilenet_v3_large_minimalistic_224_1.0_float.h5")
+    # MobileNet v1's default is timm's (alpha 1.0); another alpha is keras.applications' file
+    # of that alpha, as keras.applications' weights="imagenet" gives.
+    assert pretrained.default_card("mobilenet_v1").source == "timm"
+    assert resolve("mobilenet_v1", "imagenet", dict(alpha=0.75), 192) is card
+    assert resolve("mobilenet_v1", "imagenet", dict(alpha=1.0)) is pretrained.default_card(
+        "mobilenet_v1"
+    )
+    with pytest.raises(ValueError, match=r"alpha=0.6 .*Accepted: alpha=1.0 at 224.*alpha=0.25"):
+        resolve("mobilenet_v1", "imagenet", dict(alpha=0.6))
     # The group's other files never become a model's default (MobileNetV2 1.4: 75.0%).
     assert pretrained.default_card("mobilenet_v2").name == "mobilenet_v2:torchvision:IMAGENET1K_V2"
     # A card's own tag fixes its options: another alpha conflicts, before any download.
