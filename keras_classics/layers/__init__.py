@@ -5,6 +5,7 @@ from keras_classics.layers.channel_shuffle import ChannelShuffle
 from keras_classics.layers.channel_split import ChannelSplit
 from keras_classics.layers.conv import Conv2D
 from keras_classics.layers.dropout import GlobalBatchDropout
+from keras_classics.layers.global_batchnorm import GlobalBatchNormalization
 from keras_classics.layers.group_conv import GroupConv2D
 from keras_classics.layers.input_normalization import InputNormalization
 from keras_classics.layers.lrn import LocalResponseNormalization
@@ -17,6 +18,7 @@ __all__ = [
     "ChannelZeroPad",
     "Conv2D",
     "GlobalBatchDropout",
+    "GlobalBatchNormalization",
     "GroupConv2D",
     "InputNormalization",
     "LocalResponseNormalization",

@@ -7,7 +7,7 @@ import os
 import keras
 import tensorflow as tf
 
-from keras_classics.layers import GlobalBatchDropout
+from keras_classics.layers import GlobalBatchDropout, GlobalBatchNormalization
 
 STRATEGIES = ("auto", "mirrored", "multi_worker", "one_device")
 
@@ -75,8 +75,9 @@ def for_replicas(model, *, sync_batchnorm=False, global_batch_dropout=True):
     - Dropout becomes GlobalBatchDropout, which on N replicas applies the masks one device
       draws for the same global batch (keras.layers.Dropout would draw a mask per replica's
       share: other masks from the first step on).
-    - With sync_batchnorm, BatchNormalization computes its statistics over the global batch
-      (Keras' synchronized moments); without, each replica normalises with its own share, the
+    - With sync_batchnorm, BatchNormalization becomes GlobalBatchNormalization, which
+      computes its statistics over the global batch (Keras' synchronized moments, traced in
+      linear time); without, each replica normalises with its own share, the
       one intended difference from one device.
 
     global_batch_dropout=False keeps keras.layers.Dropout (the equivalence checks show what
@@ -99,7 +100,7 @@ def for_replicas(model, *, sync_batchnorm=False, global_batch_dropout=True):
         if dropout(layer):
             return GlobalBatchDropout.from_config(config)
         if batchnorm(layer):
-            config["synchronized"] = True
+            return GlobalBatchNormalization.from_config(config)
         return layer.__class__.from_config(config)
 
     clone_ = keras.models.clone_model(model, clone_function=clone)
