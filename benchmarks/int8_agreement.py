@@ -26,10 +26,8 @@ from keras_classics import export
 from keras_classics.data import get_dataset
 from keras_classics.export import tflite
 
-CALIBRATION_IMAGES = 200  # the export command's default (tflite.DEFAULT_CALIBRATION_STEPS)
 
-
-def test_set(name, size):
+def evaluation_set(name, size):
     """(preprocessed images, labels) of the whole test split, as the run evaluated them."""
     test, _ = get_dataset(
         "fashion_mnist",
@@ -67,9 +65,9 @@ def measure(run_dir):
         weights=os.path.join(run_dir, "best.weights.h5"),
     )
     classifier = export.Classifier(model, spec, classes, crop_ratio=1.0)
-    x, y = test_set(name, size)
+    x, y = evaluation_set(name, size)
     float32 = top1(tflite.Runner(tflite.convert(classifier, "none"), num_threads=2), x)
-    calibration = tflite.representative_images(spec, size, steps=CALIBRATION_IMAGES)
+    calibration = tflite.representative_images(spec, size)  # the export command's 200
     int8 = top1(tflite.Runner(tflite.convert(classifier, "int8", calibration), num_threads=2), x)
     return {
         "model": name,

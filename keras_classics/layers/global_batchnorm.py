@@ -20,8 +20,7 @@ class GlobalBatchNormalization(keras.layers.BatchNormalization):
     depends on (tensorflow/python/ops/custom_gradient.py, _get_dependent_variables). Under
     MirroredStrategy that tensor depends on the other replicas' inputs, outside the walk's
     stops, so each of the three all-reduces of every layer, forward and backward, walks the
-    whole graph traced so far: quadratic in depth. On a 2-core CPU split in two devices,
-    MobileNetV2's two-replica step traced in 100 s against 6 s on one device. Here one
+    whole graph traced so far: quadratic in depth (docs/distributed.md measures it). Here one
     all-reduce a layer takes the sums as one tensor behind tf.stop_gradient, where the walk
     stops (it follows differentiable ops only), and the gradient is given as Keras' is:
     the all-reduced sum of the replicas' upstream gradients.
@@ -39,7 +38,8 @@ class GlobalBatchNormalization(keras.layers.BatchNormalization):
         if mask is not None or context is None:
             return super()._moments(inputs, mask)
         dtype = inputs.dtype
-        x = tf.cast(inputs, tf.float32) if dtype in (tf.float16, tf.bfloat16) else inputs
+        low_precision = dtype in (tf.float16, tf.bfloat16)
+        x = tf.cast(inputs, tf.float32) if low_precision else inputs
         axes = self._reduction_axes
         channels = x.shape[self.axis]
         count = tf.cast(tf.reduce_prod(tf.gather(tf.shape(x), axes)), x.dtype)
@@ -50,7 +50,7 @@ class GlobalBatchNormalization(keras.layers.BatchNormalization):
         total, squares, count = sums[:channels], sums[channels:-1], sums[-1]
         mean = tf.math.divide_no_nan(total, count)
         variance = tf.maximum(tf.math.divide_no_nan(squares, count) - tf.square(mean), 0.0)
-        if dtype in (tf.float16, tf.bfloat16):
+        if low_precision:
             # As keras.ops.moments: clipped to float16's range, then back to the input's dtype.
             mean = tf.cast(tf.clip_by_value(mean, tf.float16.min, tf.float16.max), dtype)
             variance = tf.cast(tf.clip_by_value(variance, tf.float16.min, tf.float16.max), dtype)

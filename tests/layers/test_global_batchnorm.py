@@ -1,5 +1,7 @@
 """GlobalBatchNormalization against NumPy's batch statistics, one device and two replicas."""
 
+import json
+import os
 import subprocess
 import sys
 
@@ -116,12 +118,10 @@ def test_two_replicas_normalise_and_differentiate_as_one_device():
         capture_output=True,
         text=True,
         timeout=600,
-        env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    r = {
-        k: np.array(v) for k, v in __import__("json").loads(result.stdout.splitlines()[-1]).items()
-    }
+    r = {k: np.array(v) for k, v in json.loads(result.stdout.splitlines()[-1]).items()}
     expected, _, _ = numpy_batchnorm(r["x"], 1.0, 0.0, 1e-3)
     np.testing.assert_allclose(r["y"], expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(r["y"], r["y1"], rtol=1e-12, atol=1e-12)
