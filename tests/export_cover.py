@@ -87,17 +87,23 @@ EXPORT_DEPTHS = {
     "dpn68": (2, 1, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
-# fixed head of the registry that is exported (VGG's is the same kind).
+# fixed head of the registry that is exported (VGG's is the same kind). Its hidden layers are
+# narrowed from 4,096 units to HEAD_UNITS: the head's kind (its layers, in order) is what an
+# export can get wrong, not its width, and the 4,096-wide layers' 244 MB of weights were most
+# of the ONNX conversion's time (tf2onnx copies the graph's constants at each optimiser pass)
+# and of the SavedModel and TFLite export's (CONTRIBUTING.md, CI time).
 FULL_HEAD = {"alexnet"}
+HEAD_UNITS = 64
 
 
 def build_for_export(name):
     """(model, image size) of `name` as the export tests export it: at its smallest input
     (max(32, min_size)) and EXPORT_DEPTHS, with a 10-class logits head; the fixed-head models
-    other than FULL_HEAD export their convolutional body under a "predictions" Dense layer."""
+    other than FULL_HEAD export their convolutional body under a "predictions" Dense layer,
+    FULL_HEAD its paper head with HEAD_UNITS-wide hidden layers."""
     spec = keras_classics.get_spec(name)
     if name in FULL_HEAD:
-        return spec.build(), spec.input.size
+        return _narrowed(spec.build(), HEAD_UNITS), spec.input.size
     size = max(32, spec.min_size)
     shape = (size, size, 3)
     depths = {"depths": EXPORT_DEPTHS[name]} if name in EXPORT_DEPTHS else {}
@@ -106,6 +112,20 @@ def build_for_export(name):
         outputs = keras.layers.Dense(10, name="predictions")(body.output)
         return keras.Model(body.inputs[0], outputs, name=body.name), size
     return spec.build(classes=10, classifier_activation=None, input_shape=shape, **depths), size
+
+
+def _narrowed(model, units):
+    """`model` with every Dense layer but the output layer at `units` units (the rest, its
+    names and configuration, as built)."""
+    output = model.layers[-1]
+
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.Dense) and layer is not output:
+            config["units"] = units
+        return type(layer).from_config(config)
+
+    return keras.models.clone_model(model, clone_function=clone)
 
 
 # A block index right after the stage: conv3_block2_..., block35_3_..., conv4_2 (VGG's conv4_2).

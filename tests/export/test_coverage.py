@@ -12,9 +12,10 @@ one signatures.Classifier serves both the SavedModel writer and the TFLite conve
 model is traced once. The cost that is left is TensorFlow's own per model (saving ~1,000
 variables twice, the converter), and it grows with the model's depth, not with the input size.
 AlexNet keeps its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax, ImageNet
-names); the other fixed-head models export their convolutional body under a "predictions"
-layer. Every export is also loaded and run through both signatures, here and in a subprocess
-without keras (ResNet-18's is also read by saved_model_cli).
+names; fc6 and fc7 narrowed, export_cover.HEAD_UNITS); the other fixed-head models export
+their convolutional body under a "predictions" layer. Every export is also loaded and run
+through both signatures, here and in a subprocess without keras (ResNet-18's is also read by
+saved_model_cli).
 """
 
 import json

@@ -34,12 +34,7 @@ import onnx
 
 # One worker under `pytest -n 2 --dist loadgroup` converts each representative once.
 pytestmark = pytest.mark.xdist_group("onnx")
-# AlexNet is slow here, unlike in test_coverage.py: tf2onnx copies its graph proto, with the
-# paper head's 244 MB of weights, at each of its optimiser passes (84 s on a quiet 2-core AMD
-# EPYC, 306 s under load: more than the rest of the quick loop). What it alone holds is
-# covered in the quick loop by the small LRN and grouped-convolution models below and by
-# GoogLeNet's LRN; CI runs it with the rest.
-SLOW = set(EXPORTED) - (QUICK - {"alexnet"})
+SLOW = set(EXPORTED) - QUICK
 REPRESENTATIVES = [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in EXPORTED]
 _CONVERTED = {}
 
