@@ -69,11 +69,19 @@ class Cluster:
         port = _free_port()
         svc = tf.data.experimental.service
         self.address = f"grpc://127.0.0.1:{port}"
-        self.dispatcher = svc.DispatchServer(svc.DispatcherConfig(port=port))
+        # Jobs without a client dropped after 0.5 s, not TensorFlow's minutes, with heartbeats
+        # every 0.5 s, not 30 s: a training run's job outlived its process, its worker went on
+        # producing for it beside the next tests, and stopping that worker waited on it (most of
+        # the module's time before; CONTRIBUTING.md, CI time).
+        self.dispatcher = svc.DispatchServer(
+            svc.DispatcherConfig(port=port, job_gc_check_interval_ms=500, job_gc_timeout_ms=500)
+        )
         self.workers = [
             svc.WorkerServer(
                 svc.WorkerConfig(
-                    dispatcher_address=f"127.0.0.1:{port}", worker_address="127.0.0.1:%port%"
+                    dispatcher_address=f"127.0.0.1:{port}",
+                    worker_address="127.0.0.1:%port%",
+                    heartbeat_interval_ms=500,
                 )
             )
             for _ in range(workers)
