@@ -87,8 +87,8 @@ def _model_parameter(item):
 def pytest_runtest_teardown(item, nextitem):
     # pytest keeps a session fixture's value until a test asks for another parameter: a model
     # would stay alive through every later test that does not use one, and each of their
-    # collections (clear_session) would walk it (0.11 s a test after DenseNet-264, 0.015 s
-    # without) and no module's end could freeze. Dropped before the teardown that collects.
+    # collections (clear_session) would walk it and no module's end could freeze
+    # (CONTRIBUTING.md, CI time). Dropped before the teardown that collects.
     if nextitem is None or _model_parameter(nextitem) != _model_parameter(item):
         _MODELS.clear()
 
