@@ -25,6 +25,22 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # Under `pytest -n 2 --dist loadgroup` (the README's test command) each worker makes the
+    # module fixtures of the tests it runs: a test that uses a fixture of its own module's
+    # scope joins its module's xdist group, so that one worker runs them all and the fixture
+    # (a model trained, built or exported) is made once. Tests already in a group (a model's,
+    # registry_params) stay there. tryfirst: before xdist reads the groups.
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        module = item.nodeid.split("::")[0]
+        definitions = item._fixtureinfo.name2fixturedefs.values()
+        if any(d[-1].scope == "module" and d[-1].baseid == module for d in definitions):
+            item.add_marker(pytest.mark.xdist_group(module))
+
+
 # {default_model parameter: its model}: at most one alive at a time.
 _MODELS = {}
 

@@ -16,10 +16,6 @@ import pytest
 import keras_classics
 from keras_classics import stubgen
 
-# One worker under `pytest -n 2 --dist loadgroup` runs this module's tests, so that its
-# module fixtures are made once, not once in each worker.
-pytestmark = pytest.mark.xdist_group("stubs")
-
 ROOT = pathlib.Path(keras_classics.__file__).resolve().parents[1]
 
 

@@ -22,10 +22,6 @@ from export_helpers import tiny_classifier
 from keras_classics import export
 from keras_classics.export.signatures import OUTPUTS
 
-# One worker under `pytest -n 2 --dist loadgroup` runs this module's tests, so that its
-# module fixtures are made once, not once in each worker.
-pytestmark = pytest.mark.xdist_group("export_docs")
-
 DOC = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "export.md")
 MODEL = "resnet50"  # the name the doc's clients use
 

@@ -14,10 +14,6 @@ from export_helpers import keras_probabilities, preprocess_bytes
 from keras_classics import predict
 from keras_classics.export import __main__ as export_cli
 
-# One worker under `pytest -n 2 --dist loadgroup` runs this module's tests, so that its
-# module fixtures are made once, not once in each worker.
-pytestmark = pytest.mark.xdist_group("export_cli")
-
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, encoded):

@@ -26,10 +26,6 @@ from keras_classics.data import get_dataset
 from keras_classics.export import tflite
 from keras_classics.layers import GroupConv2D, LocalResponseNormalization
 
-# One worker under `pytest -n 2 --dist loadgroup` runs this module's tests, so that its
-# module fixtures are made once, not once in each worker.
-pytestmark = pytest.mark.xdist_group("quantization")
-
 NAME, SIZE, STEPS, BATCH = "resnet18", 32, 300, 64
 SPEC = keras_classics.get_spec(NAME)
 

@@ -18,10 +18,6 @@ from export_helpers import (
 from keras_classics import export
 from keras_classics.export.signatures import Classifier, class_names_for, outputs_probabilities
 
-# One worker under `pytest -n 2 --dist loadgroup` runs this module's tests, so that its
-# module fixtures are made once, not once in each worker.
-pytestmark = pytest.mark.xdist_group("signatures")
-
 SPEC = keras_classics.get_spec("resnet18")
 
 

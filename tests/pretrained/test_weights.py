@@ -29,11 +29,6 @@ from convert_parity import (
 )
 
 block_triton()
-
-# One worker under `pytest -n 2 --dist loadgroup` runs this module's tests, so that its
-# module fixtures are made once, not once in each worker.
-pytestmark = pytest.mark.xdist_group("pretrained_weights")
-
 torch = pytest.importorskip("torch", reason="the served checkpoints are made with torch")
 torchvision = pytest.importorskip("torchvision")
 

@@ -21,10 +21,6 @@ from keras_classics.training.config import RunConfig, check_config, recipe_kind
 from keras_classics.training.run import build_on_pixels, train
 from keras_classics.weights.loading import stored_layers
 
-# One worker under `pytest -n 2 --dist loadgroup` runs this module's tests, so that its
-# module fixtures are made once, not once in each worker.
-pytestmark = pytest.mark.xdist_group("finetune")
-
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
