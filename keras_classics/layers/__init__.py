@@ -11,6 +11,7 @@ from keras_classics.layers.input_normalization import InputNormalization
 from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.scaled_residual import ScaledResidual
 from keras_classics.layers.squeeze_excite import SqueezeExcite
+from keras_classics.layers.stochastic_depth import StochasticDepth
 
 __all__ = [
     "ChannelShuffle",
@@ -24,4 +25,5 @@ __all__ = [
     "LocalResponseNormalization",
     "ScaledResidual",
     "SqueezeExcite",
+    "StochasticDepth",
 ]
