@@ -41,7 +41,8 @@ class Recipe:
     mix_switch_prob: float = 0.5  # CutMix's share of the mixed batches when both are on
     random_erasing: float = 0.0  # probability per image
     ema_decay: Optional[float] = None  # EMA of the weights; None: off
-    stochastic_depth: float = 0.0  # no family here has it (check_stochastic_depth)
+    # Stochastic depth's rate, the builders' drop_path_rate (training/recipes.py); 0: off.
+    stochastic_depth: float = 0.0
     # Every BatchNormalization's moving-average momentum in Keras' convention (the old
     # average's weight: torch's 0.1 is 0.9 here); None: the model's own layers'.
     bn_momentum: Optional[float] = None

@@ -148,6 +148,11 @@ class RecipeOverrides:
         "EMA of the weights, decay per step (e.g. 0.9998): validation, results, the weights "
         "files and the export use the EMA weights; 0: off.",
     )
+    stochastic_depth: Optional[float] = _field(
+        None,
+        "Stochastic depth: the drop rate the residual branches' rates rise to with depth, as "
+        "the family's paper spreads it (families whose builders take drop_path_rate); 0: off.",
+    )
     bn_momentum: Optional[float] = _field(
         None,
         "Momentum of every BatchNormalization's moving averages, in Keras' convention (the "
@@ -171,6 +176,8 @@ class RecipeOverrides:
             isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 <= ema < 1
         ):
             raise ValueError(f"ema={ema!r} is invalid; accepted: a decay in (0, 1), or 0 (off).")
+        if self.stochastic_depth is not None:
+            recipes.check_rate(self.stochastic_depth, "stochastic_depth")
         momentum = self.bn_momentum
         if momentum is not None and (
             isinstance(momentum, bool)
@@ -365,6 +372,7 @@ PIECE_FLAGS = {
     "mix_switch_prob": "mix_switch_prob",
     "random_erasing": "random_erasing",
     "ema": "ema_decay",
+    "stochastic_depth": "stochastic_depth",
     "bn_momentum": "bn_momentum",
 }
 

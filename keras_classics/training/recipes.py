@@ -10,9 +10,11 @@ the schedule's shape.
 """
 
 import dataclasses
+import inspect
 import json
 from typing import Optional
 
+from keras_classics.records import registry
 from keras_classics.records.recipe import Recipe
 
 RECIPE_KINDS = ("paper", "modern", "rsb_a3", "finetune")
@@ -86,19 +88,33 @@ RSB_A3 = Recipe(
     loss="binary",
 )
 
-# Families with a stochastic-depth option (Huang et al. 2016); none yet: later families
-# (e.g. ConvNeXt, EfficientNet) add theirs here with the option's name.
-STOCHASTIC_DEPTH_FAMILIES = ()
+# The builder option that a recipe's stochastic_depth sets (timm's name, drop_path_rate): the
+# families with stochastic depth (Huang et al. 2016) give their builders this option, whose
+# default is their paper's rate; the training program passes the recipe's value (0: off).
+STOCHASTIC_DEPTH_OPTION = "drop_path_rate"
+
+
+def has_stochastic_depth(spec):
+    return STOCHASTIC_DEPTH_OPTION in inspect.signature(spec.builder).parameters
+
+
+def check_rate(rate, name):
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+        raise ValueError(f"{name}={rate!r} is invalid; accepted: a drop rate in [0, 1).")
 
 
 def check_stochastic_depth(spec, rate, name="stochastic_depth"):
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
-        raise ValueError(f"{name}={rate!r} is invalid; accepted: a drop rate in [0, 1).")
-    if rate and spec.family not in STOCHASTIC_DEPTH_FAMILIES:
+    check_rate(rate, name)
+    if rate and not has_stochastic_depth(spec):
+        families = dict.fromkeys(
+            s.family
+            for s in map(registry.get_spec, registry.list_models())
+            if has_stochastic_depth(s)
+        )
         raise ValueError(
             f"{name}={rate!r} is invalid for {spec.name}: the {spec.family} family has no "
             f"stochastic depth; accepted: 0 (families with it: "
-            f"{', '.join(STOCHASTIC_DEPTH_FAMILIES) or 'none yet'})."
+            f"{', '.join(families) or 'none'})."
         )
 
 

@@ -36,6 +36,7 @@ from keras_classics.training import (
     optim,
     plot,
     precision,
+    recipes,
     report,
     schedules,
 )
@@ -327,6 +328,15 @@ def plain_model(model):
     )
 
 
+def stochastic_depth_option(spec, rate):
+    """The builder option of the recipe's stochastic depth rate, for the families that have it
+    (recipes.STOCHASTIC_DEPTH_OPTION): 0 builds no StochasticDepth layer, whatever the builder's
+    default; run_recipe refused a rate above 0 for the others."""
+    if not recipes.has_stochastic_depth(spec):
+        return {}
+    return {recipes.STOCHASTIC_DEPTH_OPTION: rate}
+
+
 def set_batchnorm_momentum(model, momentum):
     """Every BatchNormalization of `model` with moving-average `momentum` (the recipe's
     bn_momentum); None keeps each layer's own. Before the first trace: a layer reads its
@@ -348,6 +358,7 @@ def build_and_compile(cfg, spec, plan, num_classes, global_batch_dropout=True):
         num_classes,
         weights=cfg.finetune.weights,
         **({"aux_logits": True} if plan.use_aux else {}),
+        **stochastic_depth_option(spec, plan.resolved.stochastic_depth),
     )
     set_batchnorm_momentum(model, plan.resolved.bn_momentum)
     model = distribute.for_replicas(

@@ -167,8 +167,7 @@ def test_duration(seconds, text):
     assert callbacks.duration(seconds) == text
 
 
-# train/main.py's flags, by name: a renamed or removed flag fails here (--stochastic_depth went
-# in 0.2.0: no family has stochastic depth yet).
+# train/main.py's flags, by name: a renamed or removed flag fails here.
 FLAGS = {
     "model": None,
     "model_dir": None,
@@ -195,6 +194,7 @@ FLAGS = {
     "mix_switch_prob": "overrides",
     "random_erasing": "overrides",
     "ema": "overrides",
+    "stochastic_depth": "overrides",
     "bn_momentum": "overrides",
     "strategy": "runtime",
     "num_gpus": "runtime",
@@ -229,8 +229,8 @@ def test_the_flags_are_the_settings_by_name_and_group():
         "classes": "1,2",
         "data_dir": "/d",
     }
-    with pytest.raises(TypeError, match=r"stochastic_depth=0.1 is not a setting; accepted: model"):
-        RunConfig.from_flags(model="resnet18", stochastic_depth=0.1)
+    with pytest.raises(TypeError, match=r"sd=0.1 is not a setting; accepted: model"):
+        RunConfig.from_flags(model="resnet18", sd=0.1)
 
 
 @pytest.mark.parametrize(
@@ -246,6 +246,11 @@ def test_the_flags_are_the_settings_by_name_and_group():
         (config.RecipeOverrides, {"recipe": "fast"}, r"recipe='fast' is invalid; accepted: \("),
         (config.RecipeOverrides, {"batch_size": 0}, r"batch_size=0 is invalid; accepted: a pos"),
         (config.RecipeOverrides, {"weight_decay": -1}, r"weight_decay=-1 is invalid; accepted"),
+        (
+            config.RecipeOverrides,
+            {"stochastic_depth": 1.0},
+            r"stochastic_depth=1.0 is invalid; accepted: a drop rate in \[0, 1\)",
+        ),
         (config.RecipeOverrides, {"ema": 1.0}, r"ema=1.0 is invalid; accepted: a decay"),
         (config.RecipeOverrides, {"bn_momentum": 1}, r"bn_momentum=1 is invalid; accepted: 0 <="),
         (config.RuntimeConfig, {"strategy": "tpu"}, r"strategy='tpu' is invalid; accepted: \("),

@@ -321,6 +321,9 @@ def test_rsb_a3_resolves_to_the_papers_numbers_and_flags_override_its_pieces():
             steps_per_epoch=1,
             recipe=dataclasses.replace(recipes.RSB_A3, stochastic_depth=0.05),
         )
+    # --stochastic_depth reaches the same refusal for a family whose builders lack the option.
+    with pytest.raises(ValueError, match="stochastic_depth=0.1 is invalid for resnet50: the"):
+        run_recipe(RunConfig.from_flags(model="resnet50", stochastic_depth=0.1), spec)
 
 
 def test_a_recipe_loss_other_than_the_accepted_ones_is_refused(monkeypatch):
