@@ -281,13 +281,17 @@ def summary(row):
     )
 
 
-# Training: deepmind-research nfnets experiment_nfnets.py (get_config) and the paper's
-# section 4 / appendix: SGD with Nesterov momentum 0.9, LR 0.1 per 256 images (1.6 at 4096),
-# 5 epochs of linear warm-up then cosine to 0, 360 epochs, weight decay 2e-5 not on the gains
-# and biases, adaptive gradient clipping 0.01 (not on the classifier), label smoothing 0.1, an
-# EMA of the weights at 0.99999, stochastic depth 0.25, CutMix and MixUp (alpha 0.2 as the
-# paper's appendix; one of the two per batch), RandAugment with 4 layers at magnitude 5 (F0),
-# 10 (F1, F2) or 15 (F3 and up), base.py's RA_level "405" / "410" / "415".
+# Training: deepmind-research nfnets/experiment_nfnets.py (get_config, _make_opt) and
+# dataset.py: SGD with Nesterov momentum 0.9, LR 0.1 per 256 images (1.6 at 4096), 5 epochs
+# of linear warm-up then cosine to 0, 360 epochs, weight decay 2e-5 not on the gains and
+# biases, adaptive gradient clipping 0.01 (not on the classifier's weight), label smoothing
+# 0.1, an EMA of the weights at 0.99999, MixUp (alpha 0.2) and CutMix (Beta(1, 1)), each on
+# half of every batch there, one of the two per batch with probability 0.5 here, RandAugment
+# with 4 layers at magnitude 5 (F0), 10 (F1, F2) or 15 (F3 and up; base "405", "410", "415").
+# The pipeline's RandAugment scale stops at 10 (keras_classics/data/randaugment.py; DeepMind's
+# 15 extrapolates tensorflow/tpu's 0-10 levels): F3 and up take 10 here. Stochastic depth
+# (0.25) is the builders' drop_path_rate option, the recipe's stochastic_depth field stays 0
+# until the training program's flag drives that option.
 RECIPE = Recipe(
     "Brock et al. 2021; deepmind-research nfnets/experiment_nfnets.py",
     "sgd",
@@ -304,12 +308,11 @@ RECIPE = Recipe(
     mixup=0.2,
     cutmix=1.0,
     ema_decay=0.99999,
-    stochastic_depth=0.25,
     agc_clip=0.01,
 )
-# The paper crops as ImageNet training usually does (a random crop of 8% - 100% of the image
-# at an aspect of 3/4 - 4/3, flipped: DeepMind's dataset.py, Inception-style), RandAugment,
-# MixUp and CutMix on top (the Recipe's fields).
+# A random crop of 8% - 100% of the image at an aspect of 3/4 - 4/3, flipped (dataset.py's
+# _decode_and_random_crop; its resize is bicubic, the pipeline's bilinear), then RandAugment,
+# MixUp and CutMix (the Recipe's fields).
 AUGMENTATION = Augmentation(
     "nfnet", "Brock et al. 2021, deepmind-research nfnets/dataset.py", "area"
 )
@@ -364,17 +367,18 @@ NFNetF1 = FAMILY.register(
 NFNetF2 = FAMILY.register(
     "nfnet_f2", "NFNetF2", nfnet(3, 256, 352, 0.4), recipe=recipe_with_randaugment(10)
 )
+# F3 and up: magnitude 15 in DeepMind's code, the scale's largest (10) here (RECIPE).
 NFNetF3 = FAMILY.register(
-    "nfnet_f3", "NFNetF3", nfnet(4, 320, 416, 0.4), recipe=recipe_with_randaugment(15)
+    "nfnet_f3", "NFNetF3", nfnet(4, 320, 416, 0.4), recipe=recipe_with_randaugment(10)
 )
 NFNetF4 = FAMILY.register(
-    "nfnet_f4", "NFNetF4", nfnet(5, 384, 512, 0.5), recipe=recipe_with_randaugment(15)
+    "nfnet_f4", "NFNetF4", nfnet(5, 384, 512, 0.5), recipe=recipe_with_randaugment(10)
 )
 NFNetF5 = FAMILY.register(
-    "nfnet_f5", "NFNetF5", nfnet(6, 416, 544, 0.5), recipe=recipe_with_randaugment(15)
+    "nfnet_f5", "NFNetF5", nfnet(6, 416, 544, 0.5), recipe=recipe_with_randaugment(10)
 )
 NFNetF6 = FAMILY.register(
-    "nfnet_f6", "NFNetF6", nfnet(7, 448, 576, 0.5), recipe=recipe_with_randaugment(15)
+    "nfnet_f6", "NFNetF6", nfnet(7, 448, 576, 0.5), recipe=recipe_with_randaugment(10)
 )
 
 # NF-ResNet-50 as timm's nf_resnet50 (whose weights exist): ResNet-50's widths and depths,
@@ -383,12 +387,29 @@ NFNetF6 = FAMILY.register(
 # skip_gain per block (16 more parameters) and strided 1x1 shortcut convs instead; its
 # stochdepth_rate default 0.1 is the option's. Trained in timm at 256 (ImageNet mean/std),
 # evaluated at 288 (its pretrained config); no dropout (timm's default drop_rate 0).
+# Its recipe: deepmind-research nfnets/experiment.py, the repository's base ImageNet
+# experiment (NF_ResNet's model module trains with it): batch 1024, LR 0.1 per 256 (0.4),
+# SGD with Nesterov momentum 0.9, 5 warm-up epochs then cosine to 0 over 90 epochs, weight
+# decay 1e-4 not on gains and biases, label smoothing 0.1, no EMA, no AGC; the same crop.
+# (timm trained its nf_resnet50 weights with its own RandAugment recipe, "ra2".)
+RESNET_RECIPE = Recipe(
+    "Brock, De & Smith 2021; deepmind-research nfnets/experiment.py",
+    "sgd",
+    0.4,
+    1024,
+    90,
+    "cosine",
+    1e-4,
+    nesterov=True,
+    decay_norm_and_bias=False,
+    label_smoothing=0.1,
+    warmup_epochs=5,
+)
 NF_RESNET = dataclasses.replace(
     FAMILY,
     paper=RESNET_PAPER,
     options=(DEPTHS, drop_path_option(0.1, "DeepMind's nf_resnet.py, stochdepth_rate 0.1")),
-    recipe=None,
-    augmentation=None,
+    recipe=RESNET_RECIPE,
 )
 NFResNet50 = NF_RESNET.register(
     "nf_resnet50",

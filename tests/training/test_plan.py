@@ -195,6 +195,7 @@ FLAGS = {
     "mix_switch_prob": "overrides",
     "random_erasing": "overrides",
     "ema": "overrides",
+    "agc_clip": "overrides",
     "bn_momentum": "overrides",
     "strategy": "runtime",
     "num_gpus": "runtime",
