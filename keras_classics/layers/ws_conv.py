@@ -84,6 +84,24 @@ class ScaledStdConv2D(GroupConv2D):
             initializer=keras.initializers.Constant(self.gain_init),
         )
 
+    def _variables(self):
+        return [self._kernel] + ([self.bias] if self.use_bias else []) + [self.gain]
+
+    # Keras' convolutions save and load only their kernel and bias (base_conv.py): the gain
+    # too, in the order of `weights`.
+    def save_own_variables(self, store):
+        if not self.built:
+            return
+        for i, variable in enumerate(self._variables()):
+            store[str(i)] = variable
+
+    def load_own_variables(self, store):
+        self._check_load_own_variables(store)
+        if not self.built:
+            return
+        for i, variable in enumerate(self._variables()):
+            variable.assign(store[str(i)])
+
     def standardize(self, kernel):
         ops = keras.ops
         dtype = kernel.dtype

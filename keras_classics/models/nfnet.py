@@ -32,6 +32,7 @@ import re
 import keras
 
 from keras_classics.layers import ScaledResidual, ScaledStdConv2D, SqueezeExcite, StochasticDepth
+from keras_classics.layers.activations import gelu
 from keras_classics.models import _core
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.input_config import InputConfig
@@ -127,7 +128,10 @@ def act_gamma(config):
 
 
 def activation(x, config, name):
-    return keras.layers.Activation(config.activation, name=name)(x)
+    # The exact GELU (timm's F.gelu; DeepMind's JAX code used jax.nn.gelu's tanh form) in the
+    # form every export converts (layers/activations.py).
+    function = gelu if config.activation == "gelu" else config.activation
+    return keras.layers.Activation(function, name=name)(x)
 
 
 def stem(x, config):
