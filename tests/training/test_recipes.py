@@ -133,6 +133,9 @@ PAPER_NUMBERS = {
     ),
     "dpn92": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 1280, 90, "steps", 1e-4),
     "dpn131": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 960, 90, "steps", 1e-4),
+    # deepmind-research nfnets/experiment_nfnets.py: LR 0.1 x 4096 / 256; experiment.py.
+    "nfnet_f0": ("Brock et al. 2021; deepmind", "sgd", 1.6, 4096, 360, "cosine", 2e-5),
+    "nf_resnet50": ("Brock, De & Smith 2021; deepmind", "sgd", 0.4, 1024, 90, "cosine", 1e-4),
 }
 
 
