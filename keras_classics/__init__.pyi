@@ -82,6 +82,14 @@ __all__ = [
     "DPN98",
     "DPN107",
     "DPN131",
+    "NFNetF0",
+    "NFNetF1",
+    "NFNetF2",
+    "NFNetF3",
+    "NFNetF4",
+    "NFNetF5",
+    "NFNetF6",
+    "NFResNet50",
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
@@ -1188,6 +1196,150 @@ def DPN131(
 ) -> keras.Model:
     """DPN-131: dual path blocks (4, 8, 28, 3), dense increments (16, 32, 32, 128), k_R=160,
     G=40."""
+
+def NFNetF0(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    drop_path_rate=0.25,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """F0: normalizer-free bottleneck blocks (1, 2, 6, 3) of (256, 512, 1536, 1536)
+    channels, groups of 128 channels, alpha 0.2."""
+
+def NFNetF1(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    drop_path_rate=0.25,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """F1: normalizer-free bottleneck blocks (2, 4, 12, 6) of (256, 512, 1536, 1536)
+    channels, groups of 128 channels, alpha 0.2."""
+
+def NFNetF2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    drop_path_rate=0.25,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """F2: normalizer-free bottleneck blocks (3, 6, 18, 9) of (256, 512, 1536, 1536)
+    channels, groups of 128 channels, alpha 0.2."""
+
+def NFNetF3(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    drop_path_rate=0.25,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """F3: normalizer-free bottleneck blocks (4, 8, 24, 12) of (256, 512, 1536, 1536)
+    channels, groups of 128 channels, alpha 0.2."""
+
+def NFNetF4(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    drop_path_rate=0.25,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """F4: normalizer-free bottleneck blocks (5, 10, 30, 15) of (256, 512, 1536, 1536)
+    channels, groups of 128 channels, alpha 0.2."""
+
+def NFNetF5(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    drop_path_rate=0.25,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """F5: normalizer-free bottleneck blocks (6, 12, 36, 18) of (256, 512, 1536, 1536)
+    channels, groups of 128 channels, alpha 0.2."""
+
+def NFNetF6(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    drop_path_rate=0.25,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """F6: normalizer-free bottleneck blocks (7, 14, 42, 21) of (256, 512, 1536, 1536)
+    channels, groups of 128 channels, alpha 0.2."""
+
+def NFResNet50(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    drop_path_rate=0.1,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """NF-ResNet-50: normalizer-free bottleneck blocks (3, 4, 6, 3) of (256, 512, 1024,
+    2048) channels, alpha 0.2."""
 
 def IGC_L4M32(
     include_top=True,

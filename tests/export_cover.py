@@ -57,6 +57,10 @@ EXPORTED = (
     "mobilenet_v3_large",
     "mobilenet_v3_small",
     "dpn68",
+    # The normalizer-free nets: NFNet's grouped, SE and SAME-padded blocks and NF-ResNet's
+    # symmetric padding and max-pool stem (ScaledStdConv2D, folded in the export).
+    "nfnet_f0",
+    "nf_resnet50",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -85,6 +89,9 @@ EXPORT_DEPTHS = {
     # conv2_1 is the stride-1 projection block, conv2_2 the only plain dual path block,
     # conv3_1 ... conv5_1 the strided projection blocks.
     "dpn68": (2, 1, 1, 1),
+    # A transition block in each stage, conv3's second block the plain one.
+    "nfnet_f0": (1, 2, 1, 1),
+    "nf_resnet50": (1, 2, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind). Its hidden layers are

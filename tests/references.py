@@ -60,6 +60,15 @@ TRAINABLE_PARAMS = {
     "dpn98": 61_570_728,
     "dpn107": 86_917_800,
     "dpn131": 79_254_504,
+    # timm's dm_nfnet_f0 ... f6 (DeepMind's NFNets with a skip gain per block) and nf_resnet50.
+    "nfnet_f0": 71_489_284,
+    "nfnet_f1": 132_634_256,
+    "nfnet_f2": 193_779_228,
+    "nfnet_f3": 254_924_200,
+    "nfnet_f4": 316_069_172,
+    "nfnet_f5": 377_214_144,
+    "nfnet_f6": 438_359_116,
+    "nf_resnet50": 25_557_032,
     # He et al. 2016 Table 6 (0.27M, 0.46M, 0.66M, 0.85M, 1.7M), exactly: 6n 3x3 convs
     # without bias + the 3x3 stem, BN gamma/beta, option A shortcuts (no weights), a 10-way
     # classifier with bias; plain nets alike (counted by hand from Table 6's definition).
@@ -127,6 +136,7 @@ VARIANT_PARAMS = [
     # timm's DPN(small=True, num_init_features=10, k_r=128, groups=32, k_sec=(1, 1, 1, 1),
     # inc_sec=(16, 32, 32, 64)): DPN-68 with one (projection) block per stage.
     ("dpn68", {"depths": (1, 1, 1, 1)}, 2_721_842),
+    ("nfnet_f0", {"depths": (1, 1, 1, 1)}, 24_885_500),  # timm dm_nfnet_f0(depths=(1, 1, 1, 1))
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -248,6 +258,9 @@ FEATURE_WIDTH = {
     # 512) plus its dense path (3 x 128 + 2 x 128; DPN-68 3 x 64 + 2 x 64); timm's num_features.
     "dpn68": 832,
     **{n: 2688 for n in ("dpn92", "dpn98", "dpn107", "dpn131")},
+    # NFNets: the final conv's 2 x 1536 (Brock et al. 2021, section 4); NF-ResNet-50: conv5's.
+    **{f"nfnet_f{k}": 3072 for k in range(7)},
+    "nf_resnet50": 2048,
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -458,6 +471,20 @@ FEATURE_LEVELS = {
             ("dpn98", (96, 336, 768, 1728, 2688)),
             ("dpn107", (128, 376, 1152, 2432, 2688)),
             ("dpn131", (128, 352, 832, 1984, 2688)),
+        )
+    },
+    # timm's NormFreeNet feature_info (the stem at 1/2, the stages, the final conv), at each
+    # model's default (test) size.
+    **{
+        name: tuple(
+            (f"P{level}", channels, size >> level) for level, channels in enumerate(widths, start=1)
+        )
+        for name, size, widths in (
+            *(
+                (f"nfnet_f{k}", size, (64, 256, 512, 1536, 3072))
+                for k, size in enumerate((256, 320, 352, 416, 512, 544, 576))
+            ),
+            ("nf_resnet50", 288, (64, 256, 512, 1024, 2048)),
         )
     },
 }

@@ -25,6 +25,7 @@ LARGE = {
     "dpn98",
     "dpn107",
     "dpn131",
+    *(f"nfnet_f{k}" for k in range(1, 7)),
 }
 
 

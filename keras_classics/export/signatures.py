@@ -19,6 +19,7 @@ import keras
 import tensorflow as tf
 
 from keras_classics.data import decoders, eval_preprocessing
+from keras_classics.layers.ws_conv import fold_standardized_kernels
 from keras_classics.models._core import inference_model
 from keras_classics.records import imagenet
 from keras_classics.records import input_config as input_records
@@ -98,7 +99,9 @@ class Classifier:
     ):
         if not isinstance(model, keras.Model):
             raise TypeError(f"model={model!r} is invalid; accepted: a keras.Model.")
-        model = inference_model(model)
+        # Weight-standardised kernels folded to plain ones: the exported graphs hold W', not its
+        # per-kernel mean and variance (the same outputs).
+        model = fold_standardized_kernels(inference_model(model))
         if len(model.inputs) != 1 or tuple(model.inputs[0].shape[-1:]) != (3,):
             raise ValueError(
                 f"model={model.name!r} takes inputs "

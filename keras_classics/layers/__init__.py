@@ -12,6 +12,7 @@ from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.scaled_residual import ScaledResidual
 from keras_classics.layers.squeeze_excite import SqueezeExcite
 from keras_classics.layers.stochastic_depth import StochasticDepth
+from keras_classics.layers.ws_conv import ScaledStdConv2D
 
 __all__ = [
     "ChannelShuffle",
@@ -24,6 +25,7 @@ __all__ = [
     "InputNormalization",
     "LocalResponseNormalization",
     "ScaledResidual",
+    "ScaledStdConv2D",
     "SqueezeExcite",
     "StochasticDepth",
 ]

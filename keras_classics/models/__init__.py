@@ -70,6 +70,16 @@ from keras_classics.models.mobilenet import (
     MobileNetV3Small,
 )
 from keras_classics.models.dpn import DPN68, DPN92, DPN98, DPN107, DPN131
+from keras_classics.models.nfnet import (
+    NFNetF0,
+    NFNetF1,
+    NFNetF2,
+    NFNetF3,
+    NFNetF4,
+    NFNetF5,
+    NFNetF6,
+    NFResNet50,
+)
 from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
@@ -160,6 +170,14 @@ __all__ = [
     "DPN98",
     "DPN107",
     "DPN131",
+    "NFNetF0",
+    "NFNetF1",
+    "NFNetF2",
+    "NFNetF3",
+    "NFNetF4",
+    "NFNetF5",
+    "NFNetF6",
+    "NFResNet50",
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",

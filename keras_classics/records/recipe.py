@@ -47,3 +47,7 @@ class Recipe:
     # average's weight: torch's 0.1 is 0.9 here); None: the model's own layers'.
     bn_momentum: Optional[float] = None
     loss: str = "categorical"  # "binary": one-vs-all BCE on the (mixed) targets
+    # Adaptive gradient clipping's lambda (Brock et al. 2021, section 4.1; the NFNets' 0.01 at
+    # batch 4096), unit-wise on every weight but the classifier's, applied to the gradient
+    # summed over the replicas (keras_classics/training/agc.py); None: off.
+    agc_clip: Optional[float] = None

@@ -21,7 +21,7 @@ import keras_classics.data
 import keras_classics.data.erasing
 import keras_classics.data.mixing
 from keras_classics.data import service
-from keras_classics.training import defaults, distribute, finetune, recipes
+from keras_classics.training import agc, defaults, distribute, finetune, recipes
 
 SOURCES = ("fashion_mnist", "imagenet", "folder")
 
@@ -153,6 +153,12 @@ class RecipeOverrides:
         "Stochastic depth: the drop rate the residual branches' rates rise to with depth, as "
         "the family's paper spreads it (families whose builders take drop_path_rate); 0: off.",
     )
+    agc_clip: Optional[float] = _field(
+        None,
+        "Adaptive gradient clipping (Brock et al. 2021): clip each unit's gradient to lambda "
+        "times its weight's norm, on the gradient summed over the replicas; not the "
+        "classifier's kernel (0: off; the NFNets' recipe: 0.01).",
+    )
     bn_momentum: Optional[float] = _field(
         None,
         "Momentum of every BatchNormalization's moving averages, in Keras' convention (the "
@@ -178,6 +184,8 @@ class RecipeOverrides:
             raise ValueError(f"ema={ema!r} is invalid; accepted: a decay in (0, 1), or 0 (off).")
         if self.stochastic_depth is not None:
             recipes.check_rate(self.stochastic_depth, "stochastic_depth")
+        if self.agc_clip:
+            agc.check_clipping(self.agc_clip)
         momentum = self.bn_momentum
         if momentum is not None and (
             isinstance(momentum, bool)
@@ -196,7 +204,7 @@ class RecipeOverrides:
                 continue
             if flag == "randaugment":
                 value = parse_randaugment(value)
-            elif flag == "ema":
+            elif flag in ("ema", "agc_clip"):
                 value = value or None
             out[field] = value
         return out
@@ -373,6 +381,7 @@ PIECE_FLAGS = {
     "random_erasing": "random_erasing",
     "ema": "ema_decay",
     "stochastic_depth": "stochastic_depth",
+    "agc_clip": "agc_clip",
     "bn_momentum": "bn_momentum",
 }
 

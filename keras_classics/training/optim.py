@@ -18,7 +18,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from keras_classics.training import finetune, schedules
+from keras_classics.training import agc, finetune, schedules
 
 
 def make_optimizer(r, schedule, rate_multipliers=None):
@@ -51,8 +51,9 @@ def make_optimizer(r, schedule, rate_multipliers=None):
             **ema,
         )
     if not r.decay_norm_and_bias:
-        # BN scale/shift and biases are not decayed (He et al.; Goyal et al. section 5.1).
-        opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias"])
+        # BN scale/shift and biases are not decayed (He et al.; Goyal et al. section 5.1), nor
+        # the normalizer-free nets' conv and skip gains (nfnets/experiment.py's partition).
+        opt.exclude_from_weight_decay(var_names=["gamma", "beta", "bias", "gain"])
     if r.ema_decay:
         # Keras' fit ends by overwriting the model's weights with their EMA
         # (finalize_variable_values, keras/src/backend/tensorflow/trainer.py). The program
@@ -61,6 +62,10 @@ def make_optimizer(r, schedule, rate_multipliers=None):
         opt.finalize_variable_values = lambda var_list: None
     if rate_multipliers:
         opt.rate_multipliers = dict(rate_multipliers)
+    if r.agc_clip:
+        # Adaptive gradient clipping on the replicas' summed gradient (agc.py), not Keras'
+        # per-replica clipnorm.
+        agc.enable(opt, r.agc_clip)
     return opt
 
 

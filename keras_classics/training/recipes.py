@@ -148,6 +148,7 @@ PIECES = (
     "random_erasing",
     "ema_decay",
     "stochastic_depth",
+    "agc_clip",
     "bn_momentum",
     "loss",
 )
@@ -190,6 +191,7 @@ class Resolved:
     stochastic_depth: float
     bn_momentum: Optional[float]  # None: the model's own BatchNormalization momentum
     loss: str
+    agc_clip: Optional[float]  # adaptive gradient clipping's lambda (agc.py); None: off
 
     def to_json(self):
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

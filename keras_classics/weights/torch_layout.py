@@ -11,6 +11,7 @@ reads and how they are laid out:
   BatchNorm2d weight, bias, running_mean, running_var -> gamma, beta, moving_mean,
                                               moving_variance (torchvision and timm both use
                                               eps 1e-5, our builders' value)
+  ScaledStdConv2D (timm's ScaledStdConv2d(Same)): Conv2d's, plus gain (out, 1, 1, 1) -> (out,)
   SqueezeExcite from two modules, "fc1" and "fc2" under the prefix (torchvision's
   SqueezeExcitation, timm's SEModule and legacy SENet) or a (reduce, expand) pair of
   prefixes: each 1x1 Conv2d (out, in, 1, 1) or Linear (out, in) weight -> a (in, out) matrix
@@ -20,6 +21,7 @@ import keras
 import numpy as np
 
 from keras_classics.layers.squeeze_excite import SqueezeExcite
+from keras_classics.layers.ws_conv import ScaledStdConv2D
 from keras_classics.records.input_config import InputConfig
 from keras_classics.weights.conversion import Conversion, Take
 
@@ -86,7 +88,12 @@ def takes(layer, prefix):
             "layout; accepted: Conv2D, Dense, BatchNormalization, SqueezeExcite."
         )
     bias = (Take((f"{prefix}.bias",)),) if layer.use_bias else ()
-    return (kernel, *bias)
+    gain = (Take((f"{prefix}.gain",), _vector),) if isinstance(layer, ScaledStdConv2D) else ()
+    return (kernel, *bias, *gain)
+
+
+def _vector(weight):
+    return weight.reshape(-1)
 
 
 def _flattened_grid(layer):

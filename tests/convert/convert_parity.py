@@ -46,7 +46,9 @@ def rgb_images(size, batch=2, seed=0):
 
 def randomise_torch_batchnorm(model, seed=0):
     """Random BN affine parameters and running statistics (torch inits them to 1, 0, 0, 1,
-    which would hide a swapped or dropped BN array), then eval mode."""
+    which would hide a swapped or dropped BN array), then eval mode. The normalizer-free nets'
+    scaled weight-standardised convs get random gains and biases, their blocks random skip
+    gains likewise (timm inits them to 1, 0 and 0: a zero skip gain would hide a branch)."""
     import torch
 
     generator = torch.Generator().manual_seed(seed)
@@ -57,6 +59,11 @@ def randomise_torch_batchnorm(model, seed=0):
                 module.bias.normal_(0.0, 0.2, generator=generator)
                 module.running_mean.normal_(0.0, 0.2, generator=generator)
                 module.running_var.uniform_(0.5, 2.0, generator=generator)
+            if isinstance(getattr(module, "gain", None), torch.nn.Parameter):
+                module.gain.uniform_(0.5, 1.5, generator=generator)
+                module.bias.normal_(0.0, 0.1, generator=generator)
+            if isinstance(getattr(module, "skipinit_gain", None), torch.nn.Parameter):
+                module.skipinit_gain.uniform_(0.5, 1.5, generator=generator)
     return model.eval()
 
 

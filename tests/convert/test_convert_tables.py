@@ -54,6 +54,8 @@ DOCUMENTED = {
         "dpn98",
         "dpn107",
         "dpn131",
+        *(f"dm_nfnet_f{k}" for k in range(7)),
+        "nf_resnet50",
         "seresnet50",
         "seresnext50_32x4d",
         "seresnext101_32x4d",

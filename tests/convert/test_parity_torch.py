@@ -72,6 +72,7 @@ TIMM_SLOW = {
     "legacy_seresnet101",
     "legacy_seresnet152",
     "legacy_seresnext101_32x4d",
+    "dm_nfnet_f0",
 }
 # Stage depths (timm's `layers`, our `depths`) of sources compared shallower: random
 # SE-ResNet-152s are chaotic, the difference doubling with each conv4 block past the 20th
@@ -89,6 +90,10 @@ TIMM_DEPTHS = {
     "legacy_senet154": (2, 2, 2, 2),
     "dpn107": (2, 2, 2, 2),
     "dpn131": (2, 2, 2, 2),
+    # NFNet-F1 ... F6 are F0 with more blocks (71.5 M to 438.4 M parameters; built in full once
+    # a run by the registry tests): one block a stage but two in conv3 holds the stem, a
+    # transition block in every stage and a plain block, the map of every layer kind.
+    **{f"dm_nfnet_f{k}": (1, 2, 1, 1) for k in range(1, 7)},
 }
 
 
@@ -127,7 +132,8 @@ def test_timm_parity(name):
     torch.manual_seed(0)
     layers = TIMM_DEPTHS.get(name)
     depths = {} if layers is None else {"depths": layers}
-    depth_arg = "k_sec" if name.startswith("dpn") else "layers"  # timm's DPN calls it k_sec
+    # timm's DPN calls it k_sec, its NormFreeNet (a config field) depths.
+    depth_arg = "k_sec" if name.startswith("dpn") else "depths" if "nf" in name else "layers"
     source = timm.create_model(
         name, pretrained=False, **({} if layers is None else {depth_arg: layers})
     )

@@ -195,6 +195,7 @@ FLAGS = {
     "random_erasing": "overrides",
     "ema": "overrides",
     "stochastic_depth": "overrides",
+    "agc_clip": "overrides",
     "bn_momentum": "overrides",
     "strategy": "runtime",
     "num_gpus": "runtime",

@@ -133,6 +133,9 @@ PAPER_NUMBERS = {
     ),
     "dpn92": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 1280, 90, "steps", 1e-4),
     "dpn131": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 960, 90, "steps", 1e-4),
+    # deepmind-research nfnets/experiment_nfnets.py: LR 0.1 x 4096 / 256; experiment.py.
+    "nfnet_f0": ("Brock et al. 2021; deepmind", "sgd", 1.6, 4096, 360, "cosine", 2e-5),
+    "nf_resnet50": ("Brock, De & Smith 2021; deepmind", "sgd", 0.4, 1024, 90, "cosine", 1e-4),
 }
 
 
@@ -301,10 +304,19 @@ def test_rsb_a3_resolves_to_the_papers_numbers_and_flags_override_its_pieces():
         for name in keras_classics.list_models()
     }
     for name, recipe in [*paper.items(), ("modern", recipes.MODERN)]:
-        assert not (recipe.randaugment or recipe.mixup or recipe.cutmix or recipe.random_erasing)
+        # The NFNets' paper trains with RandAugment, MixUp, CutMix and an EMA (0.99999).
+        nfnet = name.startswith("nfnet_f")
+        pieces = recipe.randaugment or recipe.mixup or recipe.cutmix or recipe.random_erasing
+        assert bool(pieces) == nfnet, name
         # MobileNetV3's paper averages its weights (Howard et al. 2019, section 6.1)
-        ema = 0.9998 if name.startswith("mobilenet_v3") else None
-        assert (recipe.ema_decay, recipe.stochastic_depth, recipe.loss) == (ema, 0, "categorical")
+        ema = 0.9998 if name.startswith("mobilenet_v3") else 0.99999 if nfnet else None
+        # Stochastic depth: DeepMind's nfnet.py 0.25, nf_resnet.py 0.1.
+        depth = 0.25 if nfnet else 0.1 if name == "nf_resnet50" else 0
+        assert (recipe.ema_decay, recipe.stochastic_depth, recipe.loss) == (
+            ema,
+            depth,
+            "categorical",
+        ), name
 
     cfg = RunConfig.from_flags(
         model="resnet50", recipe="rsb_a3", randaugment="none", mixup=0.0, ema=0.9998
