@@ -416,9 +416,10 @@ RESNET_RECIPE = Recipe(
 NF_RESNET = dataclasses.replace(
     FAMILY,
     paper=RESNET_PAPER,
-    options=(DEPTHS, drop_path_option(
-            RESNET_STOCHASTIC_DEPTH, "DeepMind's nf_resnet.py, stochdepth_rate 0.1"
-        )),
+    options=(
+        DEPTHS,
+        drop_path_option(RESNET_STOCHASTIC_DEPTH, "DeepMind's nf_resnet.py, stochdepth_rate 0.1"),
+    ),
     recipe=RESNET_RECIPE,
 )
 NFResNet50 = NF_RESNET.register(
