@@ -6,9 +6,10 @@ mnasnet_b1), at torchvision's widths 0.5, 0.75, 1.0 and 1.3 (torchvision's mnasn
 The body is MobileNetV2's (Sandler et al. 2018): a 3x3 conv, a separable conv (SepConv,
 Figure 7), then stages of inverted residual blocks (MBConv: 1x1 expand, k x k depthwise, [SE],
 1x1 linear projection, the input added where shapes agree), a 1x1 conv of 1280 and the pooled
-classifier. A1's squeeze-excitation (section 4.2) sits after the depthwise conv with a
-bottleneck of a quarter of the block's *input* channels (the release's mnasnet_model.py:
-max(1, int(input_filters x se_ratio))), ReLU and a sigmoid gate.
+classifier. A1's squeeze-excitation (Figure 7; the search space's SE ratio 0.25, section
+4.1) sits after the depthwise conv with a bottleneck of a quarter of the block's *input*
+channels (the release's mnasnet_model.py: max(1, int(input_filters x se_ratio))), ReLU and a
+sigmoid gate.
 
 Layer names follow keras.applications' EfficientNet (the same MBConv blocks by the same
 authors): stem_conv, block{stage}{a, b, ...}_{expand_conv, dwconv, se, project_conv, ...},
@@ -48,7 +49,7 @@ CONVENTION = Convention("torch", True, 1e-5, 0.99)
 STEM = 32
 SEPCONV = 16  # stage 1's output channels (Figure 7: SepConv (k3x3), 112x112x16)
 LAST = 1280  # the 1x1 conv before the pool, not scaled with the width (torchvision, timm)
-SE_RATIO = 0.25  # section 4.2 / the release: of the block's input channels
+SE_RATIO = 0.25  # the search space (section 4.1) and the release: of the block's input channels
 # Five stride-2 steps (the stem and four strided stages): 32 gives a 1x1 final map.
 MIN_SIZE = 32
 
