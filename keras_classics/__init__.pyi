@@ -93,6 +93,11 @@ __all__ = [
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
+    "MnasNetA1",
+    "MnasNet0_5",
+    "MnasNet0_75",
+    "MnasNet1_0",
+    "MnasNet1_3",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -1391,3 +1396,93 @@ def IGC_L100M2(
 ) -> keras.Model:
     """IGC V1 18-layer network with identity shortcuts: stages of (200, 400, 800, 1600)
     channels, L = (100, 200, 400, 800) primary and M = (2, 2, 2, 2) secondary partitions."""
+
+def MnasNetA1(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    dropout=0.2,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MnasNet-A1, with squeeze-excitation, depth multiplier 1.0: a 3x3 conv, a separable
+    conv, 15 inverted residual blocks in six stages and a 1x1 conv of 1280."""
+
+def MnasNet0_5(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    dropout=0.2,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MnasNet-B1, without SE, depth multiplier 0.5: a 3x3 conv, a separable conv, 16
+    inverted residual blocks in six stages and a 1x1 conv of 1280."""
+
+def MnasNet0_75(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    dropout=0.2,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MnasNet-B1, without SE, depth multiplier 0.75: a 3x3 conv, a separable conv, 16
+    inverted residual blocks in six stages and a 1x1 conv of 1280."""
+
+def MnasNet1_0(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    dropout=0.2,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MnasNet-B1, without SE, depth multiplier 1.0: a 3x3 conv, a separable conv, 16
+    inverted residual blocks in six stages and a 1x1 conv of 1280."""
+
+def MnasNet1_3(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    dropout=0.2,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """MnasNet-B1, without SE, depth multiplier 1.3: a 3x3 conv, a separable conv, 16
+    inverted residual blocks in six stages and a 1x1 conv of 1280."""

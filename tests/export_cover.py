@@ -61,6 +61,10 @@ EXPORTED = (
     # symmetric padding and max-pool stem (ScaledStdConv2D, folded in the export).
     "nfnet_f0",
     "nf_resnet50",
+    # MnasNet's symmetric padding of its strided depthwise convs (torchvision's and timm's)
+    # and B1's 5x5 blocks without SE; A1's SE blocks of 3x3 and 5x5 kernels with ReLU.
+    "mnasnet1_0",
+    "mnasnet_a1",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -92,6 +96,11 @@ EXPORT_DEPTHS = {
     # A transition block in each stage, conv3's second block the plain one.
     "nfnet_f0": (1, 2, 1, 1),
     "nf_resnet50": (1, 2, 1, 1),
+    # One block a stage holds the strided and the plain blocks; a second block in B1's stage 3
+    # is its 5x5 residual block, in A1's stage 5 its 3x3 residual block with SE (the other
+    # residual kinds are MobileNet's).
+    "mnasnet1_0": (1, 2, 1, 1, 1, 1),
+    "mnasnet_a1": (1, 1, 1, 2, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind). Its hidden layers are

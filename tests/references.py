@@ -94,6 +94,11 @@ TRAINABLE_PARAMS = {
     "mobilenet_v2": 3_504_872,  # torchvision mobilenet_v2 = timm = keras.applications
     "mobilenet_v3_large": 5_483_032,  # torchvision mobilenet_v3_large = timm
     "mobilenet_v3_small": 2_542_856,  # torchvision mobilenet_v3_small
+    "mnasnet_a1": 3_887_038,  # timm semnasnet_100 (Tan et al. 2019 Table 1: 3.9M)
+    "mnasnet0_5": 2_218_512,  # torchvision mnasnet0_5
+    "mnasnet0_75": 3_170_208,  # torchvision mnasnet0_75
+    "mnasnet1_0": 4_383_312,  # torchvision mnasnet1_0 = timm mnasnet_100
+    "mnasnet1_3": 6_282_256,  # torchvision mnasnet1_3
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -188,6 +193,13 @@ GMACS = {
     "dpn98": 11.7,
     "dpn107": 18.3,
     "dpn131": 16.0,
+    # Tan et al. 2019 Table 1: MnasNet-A1 312M multiply-adds. The B1 widths have no paper
+    # figure: torchvision's Weights meta "_ops" (GMACs).
+    "mnasnet_a1": 0.312,
+    "mnasnet0_5": 0.104,
+    "mnasnet0_75": 0.215,
+    "mnasnet1_0": 0.314,
+    "mnasnet1_3": 0.526,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -261,6 +273,9 @@ FEATURE_WIDTH = {
     # NFNets: the final conv's 2 x 1536 (Brock et al. 2021, section 4); NF-ResNet-50: conv5's.
     **{f"nfnet_f{k}": 3072 for k in range(7)},
     "nf_resnet50": 2048,
+    # MnasNet: the 1x1 conv of 1280 before the pool, at every width (the tensorflow/tpu
+    # release, torchvision and timm).
+    **{n: 1280 for n in ("mnasnet_a1", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3")},
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -485,6 +500,24 @@ FEATURE_LEVELS = {
                 for k, size in enumerate((256, 320, 352, 416, 512, 544, 576))
             ),
             ("nf_resnet50", 288, (64, 256, 512, 1024, 2048)),
+        )
+    },
+    # MnasNet (Tan et al. 2019 Figure 7; B1 from the tensorflow/tpu release), as MobileNetV2:
+    # a strided stage's first block expands at its input's size, so the last map at a
+    # reduction is that expansion (input channels x t of stages 2, 3, 4 and 6), then the 1x1
+    # conv of 1280 at 7. A1: 16 x 6, 24 x 3, 40 x 6, 112 x 6. B1 at width a: c = torchvision's
+    # _round_to_multiple_of(c x a, 8) of 16, 24, 40, 96 (a = 0.5: 8, 16, 24, 48; 0.75: 16,
+    # 24, 32, 72; 1.0: 16, 24, 40, 96; 1.3: 24, 32, 56, 128) times 3, 3, 6, 6.
+    **{
+        name: tuple(
+            (f"P{level}", channels, 224 >> level) for level, channels in enumerate(widths, start=1)
+        )
+        for name, widths in (
+            ("mnasnet_a1", (96, 72, 240, 672, 1280)),
+            ("mnasnet0_5", (24, 48, 144, 288, 1280)),
+            ("mnasnet0_75", (48, 72, 192, 432, 1280)),
+            ("mnasnet1_0", (48, 72, 240, 576, 1280)),
+            ("mnasnet1_3", (72, 96, 336, 768, 1280)),
         )
     },
 }

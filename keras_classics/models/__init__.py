@@ -81,6 +81,13 @@ from keras_classics.models.nfnet import (
     NFResNet50,
 )
 from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
+from keras_classics.models.mnasnet import (
+    MnasNet0_5,
+    MnasNet0_75,
+    MnasNet1_0,
+    MnasNet1_3,
+    MnasNetA1,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -181,6 +188,11 @@ __all__ = [
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
+    "MnasNetA1",
+    "MnasNet0_5",
+    "MnasNet0_75",
+    "MnasNet1_0",
+    "MnasNet1_3",
     "FeatureInfo",
     "feature_info",
     "inference_model",

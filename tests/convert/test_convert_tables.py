@@ -41,6 +41,10 @@ DOCUMENTED = {
         "mobilenet_v2",
         "mobilenet_v3_large",
         "mobilenet_v3_small",
+        "mnasnet0_5",
+        "mnasnet0_75",
+        "mnasnet1_0",
+        "mnasnet1_3",
     },
     "timm": {
         "inception_v3",
@@ -60,6 +64,8 @@ DOCUMENTED = {
         "seresnext50_32x4d",
         "seresnext101_32x4d",
         "senet154",
+        "semnasnet_100",
+        "mnasnet_100",
         *(
             f"legacy_{name}"
             for name in (

@@ -432,6 +432,7 @@ ONE_PER_FAMILY = [
     "mobilenet_v2",
     "dpn68",
     "nfnet_f0",
+    "mnasnet0_5",
 ]
 # The replica-equivalence checks (tests/training/test_equivalence.py) already train these
 # through the program's own plan, recipe, build_and_compile and model.fit at the program's
