@@ -71,6 +71,17 @@ from keras_classics.models.mobilenet import (
 )
 from keras_classics.models.dpn import DPN68, DPN92, DPN98, DPN107, DPN131
 from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
+from keras_classics.models.shufflenet import (
+    ShuffleNetV1_G1,
+    ShuffleNetV1_G2,
+    ShuffleNetV1_G3,
+    ShuffleNetV1_G4,
+    ShuffleNetV1_G8,
+    ShuffleNetV2_x0_5,
+    ShuffleNetV2_x1_0,
+    ShuffleNetV2_x1_5,
+    ShuffleNetV2_x2_0,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -163,6 +174,15 @@ __all__ = [
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
+    "ShuffleNetV1_G1",
+    "ShuffleNetV1_G2",
+    "ShuffleNetV1_G3",
+    "ShuffleNetV1_G4",
+    "ShuffleNetV1_G8",
+    "ShuffleNetV2_x0_5",
+    "ShuffleNetV2_x1_0",
+    "ShuffleNetV2_x1_5",
+    "ShuffleNetV2_x2_0",
     "FeatureInfo",
     "feature_info",
     "inference_model",

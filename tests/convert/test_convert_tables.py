@@ -41,6 +41,10 @@ DOCUMENTED = {
         "mobilenet_v2",
         "mobilenet_v3_large",
         "mobilenet_v3_small",
+        "shufflenet_v2_x0_5",
+        "shufflenet_v2_x1_0",
+        "shufflenet_v2_x1_5",
+        "shufflenet_v2_x2_0",
     },
     "timm": {
         "inception_v3",
