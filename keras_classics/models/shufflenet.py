@@ -167,7 +167,7 @@ def default_stem(groups, alpha):
     return math.ceil(STEM * alpha / groups) * groups
 
 
-def _check_v1(config, alpha, stem_filters, classifier_bias):
+def _check_v1_options(alpha, stem_filters, classifier_bias):
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha <= 0:
         raise ValueError(
             f"alpha={alpha!r} is invalid; accepted: a positive number (section 3.3's scale "
@@ -184,29 +184,31 @@ def _check_v1(config, alpha, stem_filters, classifier_bias):
         raise ValueError(
             f"classifier_bias={classifier_bias!r} is invalid; accepted: True or False."
         )
+
+
+def _check_v1_widths(config):
+    """Every group conv's input and output channels, and so the bottlenecks, in g groups."""
     g, widths = config.groups, config.widths
-    # Every group conv's input and output, and the depthwise conv's channels, in groups of g.
-    sizes = {w // 4 for w in widths} | set(widths) | {widths[0] - config.stem_filters}
+    first_branch = widths[0] - config.stem_filters
+    sizes = {w // 4 for w in widths} | set(widths) | {first_branch}
     if any(w % 4 for w in widths) or any(s < 1 or s % g for s in sizes):
         raise ValueError(
-            f"alpha={alpha!r} with stem_filters={config.stem_filters} gives stage widths "
-            f"{widths} and a first branch of {widths[0] - config.stem_filters}, which do not "
-            f"split into {g} groups (bottlenecks of a quarter of each width); accepted: an "
-            f"alpha and stem_filters whose widths, their quarters and Stage2's width less the "
-            f"stem are multiples of {g} (alpha 0.5, 1, 1.5 or 2 for g = 3 and 8)."
+            f"alpha={config.alpha!r} with stem_filters={config.stem_filters} gives stage widths "
+            f"{widths} and a first branch of {first_branch}, which do not split into {g} "
+            f"groups (bottlenecks of a quarter of each width); accepted: an alpha and "
+            f"stem_filters whose widths, their quarters and Stage2's width less the stem are "
+            f"positive multiples of {g} (alpha 0.5, 1, 1.5 or 2 for g = 3 and 8)."
         )
 
 
 def v1_configure(row, *, alpha, stem_filters, classifier_bias, depths):
+    _check_v1_options(alpha, stem_filters, classifier_bias)
+    if stem_filters is None:
+        stem_filters = default_stem(row.groups, alpha)
     config = dataclasses.replace(
-        row,
-        alpha=alpha,
-        depths=check_depths(depths),
-        stem_filters=stem_filters
-        if stem_filters is not None
-        else default_stem(row.groups, alpha if isinstance(alpha, (int, float)) else 1),
+        row, alpha=alpha, stem_filters=stem_filters, depths=check_depths(depths)
     )
-    _check_v1(config, alpha, stem_filters, classifier_bias)
+    _check_v1_widths(config)
     return _core.Architecture(
         config,
         default_size=224,
@@ -316,11 +318,11 @@ def v2_summary(row):
 
 # --- training: megvii's ShuffleNet-Series train.py (ShuffleNetV1/, ShuffleNetV2/) ----------
 
-# Neither paper's training section gives the full recipe (v1, section 4: "weight decay 4e-5",
-# "linear-decay learning rate policy (decreased from 0.5 to 0)", batch 1024, 3 x 10^5
-# iterations); megvii's release trains both so: SGD momentum 0.9, LR 0.5 at batch 1024
-# falling linearly to 0 over 300,000 iterations (LambdaLR 1 - step / total_iters: about 240
-# epochs of ImageNet's 1,281,167 images), weight decay 4e-5 on the weights but not on BN's
+# megvii's release trains both versions so (v1's section 4 describes the same setting: batch
+# 1024, weight decay 4e-5, a linear decay from 0.5 to 0 over 3 x 10^5 iterations; recalled
+# here, the release's code is the source of the numbers): SGD momentum 0.9, LR 0.5 at batch
+# 1024 falling linearly to 0 over 300,000 iterations (LambdaLR 1 - step / total_iters: about
+# 240 epochs of ImageNet's 1,281,167 images), weight decay 4e-5 on the weights but not on BN's
 # parameters or biases (its get_parameters), label smoothing 0.1.
 RECIPE = Recipe(
     "Zhang et al. 2018, section 4; megvii ShuffleNet-Series train.py",
