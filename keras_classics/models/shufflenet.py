@@ -28,12 +28,13 @@ from keras_classics.models import _core
 # says how it initialises.
 from keras_classics.models._units import he_normal
 from keras_classics.models._units import padded_conv as conv
+
+# torch_layout.takes and the depthwise kernel's layout, as MobileNet's torchvision rows read it.
 from keras_classics.models.mobilenet.weights import torch_takes
 from keras_classics.records.augmentation import Augmentation
-from keras_classics.records.input_config import InputConfig
 from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ReplicaCheck
-from keras_classics.weights import cards, conversion
+from keras_classics.weights import cards, conversion, torch_layout
 
 V1_PAPER = "Zhang et al. 2018, ShuffleNet, Table 1"
 V2_PAPER = "Ma et al. 2018, ShuffleNet V2, Table 5"
@@ -430,14 +431,13 @@ def torchvision_plan(model):
 
 conversion.register_conversions(
     *(
-        conversion.Conversion(
-            source="torchvision",
-            name=name,
-            model=name,
-            plan=torchvision_plan,
-            input=InputConfig("torch", 224),
-            head=("fc.",),
-            ignored=(".num_batches_tracked",),
+        torch_layout.row(
+            "torchvision",
+            name,
+            name,
+            torchvision_plan,
+            ("fc.",),
+            input=torch_layout.TORCHVISION_224,
         )
         for name in (
             "shufflenet_v2_x0_5",
