@@ -98,6 +98,15 @@ __all__ = [
     "MnasNet0_75",
     "MnasNet1_0",
     "MnasNet1_3",
+    "ShuffleNetV1_G1",
+    "ShuffleNetV1_G2",
+    "ShuffleNetV1_G3",
+    "ShuffleNetV1_G4",
+    "ShuffleNetV1_G8",
+    "ShuffleNetV2_x0_5",
+    "ShuffleNetV2_x1_0",
+    "ShuffleNetV2_x1_5",
+    "ShuffleNetV2_x2_0",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -1486,3 +1495,171 @@ def MnasNet1_3(
 ) -> keras.Model:
     """MnasNet-B1, without SE, depth multiplier 1.3: a 3x3 conv, a separable conv, 16
     inverted residual blocks in six stages and a 1x1 conv of 1280."""
+
+def ShuffleNetV1_G1(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    stem_filters=None,
+    classifier_bias=True,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet 1x (g = 1): Table 1's stages of 144/288/576 channels, 16 ShuffleNet units
+    with 1-group pointwise convolutions and channel shuffles, scale factor alpha."""
+
+def ShuffleNetV1_G2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    stem_filters=None,
+    classifier_bias=True,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet 1x (g = 2): Table 1's stages of 200/400/800 channels, 16 ShuffleNet units
+    with 2-group pointwise convolutions and channel shuffles, scale factor alpha."""
+
+def ShuffleNetV1_G3(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    stem_filters=None,
+    classifier_bias=True,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet 1x (g = 3): Table 1's stages of 240/480/960 channels, 16 ShuffleNet units
+    with 3-group pointwise convolutions and channel shuffles, scale factor alpha."""
+
+def ShuffleNetV1_G4(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    stem_filters=None,
+    classifier_bias=True,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet 1x (g = 4): Table 1's stages of 272/544/1088 channels, 16 ShuffleNet units
+    with 4-group pointwise convolutions and channel shuffles, scale factor alpha."""
+
+def ShuffleNetV1_G8(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    stem_filters=None,
+    classifier_bias=True,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet 1x (g = 8): Table 1's stages of 384/768/1536 channels, 16 ShuffleNet units
+    with 8-group pointwise convolutions and channel shuffles, scale factor alpha."""
+
+def ShuffleNetV2_x0_5(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet V2: Table 5's stages of 48/96/192 channels (16 units of channel split, one
+    branch of 1x1, 3x3 depthwise, 1x1 convs, and a channel shuffle), a 1x1 conv of 1024."""
+
+def ShuffleNetV2_x1_0(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet V2: Table 5's stages of 116/232/464 channels (16 units of channel split,
+    one branch of 1x1, 3x3 depthwise, 1x1 convs, and a channel shuffle), a 1x1 conv of 1024."""
+
+def ShuffleNetV2_x1_5(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet V2: Table 5's stages of 176/352/704 channels (16 units of channel split,
+    one branch of 1x1, 3x3 depthwise, 1x1 convs, and a channel shuffle), a 1x1 conv of 1024."""
+
+def ShuffleNetV2_x2_0(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """ShuffleNet V2: Table 5's stages of 244/488/976 channels (16 units of channel split,
+    one branch of 1x1, 3x3 depthwise, 1x1 convs, and a channel shuffle), a 1x1 conv of 2048."""

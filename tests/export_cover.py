@@ -65,6 +65,12 @@ EXPORTED = (
     # and B1's 5x5 blocks without SE; A1's SE blocks of 3x3 and 5x5 kernels with ReLU.
     "mnasnet1_0",
     "mnasnet_a1",
+    # ShuffleNet v1's units (grouped pointwise convs, the shuffle, the average-pooled
+    # shortcut; g = 1's strided unit has neither groups nor shuffle) and v2's (the channel
+    # split, its two strided branches).
+    "shufflenet_v1_g1",
+    "shufflenet_v1_g3",
+    "shufflenet_v2_x0_5",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -101,6 +107,11 @@ EXPORT_DEPTHS = {
     # residual kinds are MobileNet's).
     "mnasnet1_0": (1, 2, 1, 1, 1, 1),
     "mnasnet_a1": (1, 1, 1, 2, 1, 1),
+    # Stage2's first unit (its first pointwise conv ungrouped) and second (the stride-1
+    # unit: v1's addition, v2's split), the strided units of Stage3 and Stage4.
+    "shufflenet_v1_g3": (2, 1, 1),
+    "shufflenet_v1_g1": (1, 1, 1),
+    "shufflenet_v2_x0_5": (2, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind). Its hidden layers are

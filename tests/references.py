@@ -90,6 +90,20 @@ TRAINABLE_PARAMS = {
     "igc_l4m32": 12_251_240,
     "igc_l16m16": 13_528_296,
     "igc_l100m2": 8_637_900,
+    # ShuffleNet v1 1x (Zhang et al. 2018): computed by hand from Table 1 (stem 24, bottleneck
+    # a quarter of the stage width, Stage2's first pointwise conv ungrouped, strided units
+    # concatenated with a 3x3/2 average pool, FC with bias); osmr/imgclsmob's shufflenet_g*_w1
+    # have the same counts.
+    "shufflenet_v1_g1": 1_531_936,
+    "shufflenet_v1_g2": 1_733_848,
+    "shufflenet_v1_g3": 1_865_728,
+    "shufflenet_v1_g4": 1_968_344,
+    "shufflenet_v1_g8": 2_434_768,
+    # torchvision shufflenet_v2_x* (num_params of its weight enums).
+    "shufflenet_v2_x0_5": 1_366_792,
+    "shufflenet_v2_x1_0": 2_278_604,
+    "shufflenet_v2_x1_5": 3_503_624,
+    "shufflenet_v2_x2_0": 7_393_996,
     "mobilenet_v1": 4_231_976,  # keras.applications MobileNet, timm mobilenetv1_100
     "mobilenet_v2": 3_504_872,  # torchvision mobilenet_v2 = timm = keras.applications
     "mobilenet_v3_large": 5_483_032,  # torchvision mobilenet_v3_large = timm
@@ -142,6 +156,13 @@ VARIANT_PARAMS = [
     # inc_sec=(16, 32, 32, 64)): DPN-68 with one (projection) block per stage.
     ("dpn68", {"depths": (1, 1, 1, 1)}, 2_721_842),
     ("nfnet_f0", {"depths": (1, 1, 1, 1)}, 24_885_500),  # timm dm_nfnet_f0(depths=(1, 1, 1, 1))
+    # megvii's ShuffleNet v1 release (megvii-model/ShuffleNet-Series, ShuffleNetV1/network.py:
+    # FC without bias; conv1 12, 24, 24, 48 at 0.5x ... 2x for g = 3, 16 for g = 8 at 0.5x),
+    # counted by hand from its network definition.
+    ("shufflenet_v1_g3", {"alpha": 0.5, "classifier_bias": False}, 717_324),
+    ("shufflenet_v1_g3", {"alpha": 1.5, "stem_filters": 24, "classifier_bias": False}, 3_441_168),
+    ("shufflenet_v1_g8", {"alpha": 0.5, "classifier_bias": False}, 1_010_448),
+    ("shufflenet_v1_g8", {"alpha": 2.0, "classifier_bias": False}, 6_521_232),
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -180,6 +201,19 @@ GMACS = {
     "igc_l4m32": 1.945,
     "igc_l16m16": 2.266,
     "igc_l100m2": 1.265,
+    # Zhang et al. 2018 Table 2, ShuffleNet 1x "Complexity (MFLOPs)" for g = 1, 2, 3, 4, 8
+    # (multiply-adds of the convs and the FC).
+    "shufflenet_v1_g1": 0.143,
+    "shufflenet_v1_g2": 0.140,
+    "shufflenet_v1_g3": 0.137,
+    "shufflenet_v1_g4": 0.133,
+    "shufflenet_v1_g8": 0.137,
+    # Ma et al. 2018 Table 5, FLOPs 41M, 146M, 299M, 591M (multiply-adds; torchvision's _ops
+    # 0.04, 0.145, 0.296, 0.583).
+    "shufflenet_v2_x0_5": 0.041,
+    "shufflenet_v2_x1_0": 0.146,
+    "shufflenet_v2_x1_5": 0.299,
+    "shufflenet_v2_x2_0": 0.591,
     # MobileNet v1 Table 1/6 (569M mult-adds), v2 Table 4 (300M), v3 Tables 3 and 4 (Large
     # 219M, Small 56M).
     "mobilenet_v1": 0.569,
@@ -262,6 +296,15 @@ FEATURE_WIDTH = {
     "igc_l4m32": 1024,
     "igc_l16m16": 2048,
     "igc_l100m2": 1600,
+    # Zhang et al. 2018 Table 1: Stage4's output channels (4x Stage2's) for g = 1, 2, 3, 4, 8.
+    "shufflenet_v1_g1": 576,
+    "shufflenet_v1_g2": 800,
+    "shufflenet_v1_g3": 960,
+    "shufflenet_v1_g4": 1088,
+    "shufflenet_v1_g8": 1536,
+    # Ma et al. 2018 Table 5: Conv5's output channels.
+    **{f"shufflenet_v2_x{w}": 1024 for w in ("0_5", "1_0", "1_5")},
+    "shufflenet_v2_x2_0": 2048,
     "mobilenet_v1": 1024,  # MobileNet Table 1, the last pointwise conv
     "mobilenet_v2": 1280,  # MobileNetV2 Table 2, conv2d 1x1 of 1280
     "mobilenet_v3_large": 960,  # MobileNetV3 Table 1, the conv2d 1x1 before the pool
@@ -518,6 +561,25 @@ FEATURE_LEVELS = {
             ("mnasnet0_75", (48, 72, 192, 432, 1280)),
             ("mnasnet1_0", (48, 72, 240, 576, 1280)),
             ("mnasnet1_3", (72, 96, 336, 768, 1280)),
+        )
+    },
+    # Zhang et al. 2018 Table 1 and Ma et al. 2018 Table 5: Conv1 (24, 112), MaxPool (24, 56),
+    # Stage2 ... Stage4 (28, 14, 7; v2's last map at 7 is Conv5's).
+    **{
+        name: tuple(
+            (f"P{level}", channels, 224 >> level)
+            for level, channels in enumerate((24, 24, *widths), start=1)
+        )
+        for name, widths in (
+            ("shufflenet_v1_g1", (144, 288, 576)),
+            ("shufflenet_v1_g2", (200, 400, 800)),
+            ("shufflenet_v1_g3", (240, 480, 960)),
+            ("shufflenet_v1_g4", (272, 544, 1088)),
+            ("shufflenet_v1_g8", (384, 768, 1536)),
+            ("shufflenet_v2_x0_5", (48, 96, 1024)),
+            ("shufflenet_v2_x1_0", (116, 232, 1024)),
+            ("shufflenet_v2_x1_5", (176, 352, 1024)),
+            ("shufflenet_v2_x2_0", (244, 488, 2048)),
         )
     },
 }

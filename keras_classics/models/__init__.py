@@ -88,6 +88,17 @@ from keras_classics.models.mnasnet import (
     MnasNet1_3,
     MnasNetA1,
 )
+from keras_classics.models.shufflenet import (
+    ShuffleNetV1_G1,
+    ShuffleNetV1_G2,
+    ShuffleNetV1_G3,
+    ShuffleNetV1_G4,
+    ShuffleNetV1_G8,
+    ShuffleNetV2_x0_5,
+    ShuffleNetV2_x1_0,
+    ShuffleNetV2_x1_5,
+    ShuffleNetV2_x2_0,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -193,6 +204,15 @@ __all__ = [
     "MnasNet0_75",
     "MnasNet1_0",
     "MnasNet1_3",
+    "ShuffleNetV1_G1",
+    "ShuffleNetV1_G2",
+    "ShuffleNetV1_G3",
+    "ShuffleNetV1_G4",
+    "ShuffleNetV1_G8",
+    "ShuffleNetV2_x0_5",
+    "ShuffleNetV2_x1_0",
+    "ShuffleNetV2_x1_5",
+    "ShuffleNetV2_x2_0",
     "FeatureInfo",
     "feature_info",
     "inference_model",

@@ -102,10 +102,12 @@ class FC:
 
 @dataclasses.dataclass(frozen=True)
 class Head:
-    """A classifier head: `steps` (GlobalPool, Flatten, Dropout, FC) then the classifier."""
+    """A classifier head: `steps` (GlobalPool, Flatten, Dropout, FC) then the classifier
+    (with a bias unless `classifier_bias` is False: megvii's ShuffleNet v1 release)."""
 
     steps: tuple
     classifier: str = "predictions"
+    classifier_bias: bool = True
 
     @property
     def grid(self):
@@ -113,9 +115,10 @@ class Head:
         return next((s.grid for s in self.steps if isinstance(s, Flatten)), None)
 
 
-def pool_head(pool="avg_pool", dropout=0.0):
+def pool_head(pool="avg_pool", dropout=0.0, classifier_bias=True):
     """Global average pool [+ dropout `{pool}_drop`] + classifier."""
-    return Head((GlobalPool(pool),) + ((Dropout(dropout, f"{pool}_drop"),) if dropout else ()))
+    steps = (GlobalPool(pool),) + ((Dropout(dropout, f"{pool}_drop"),) if dropout else ())
+    return Head(steps, classifier_bias=classifier_bias)
 
 
 def fc_head(grid, units, dropout, names=("fc6", "fc7"), dropout_first=False):
@@ -152,7 +155,11 @@ def apply_head(x, head, *, classes, classifier_activation, default_size, input_s
         else:
             x = keras.layers.Dense(step.units, activation=step.activation, name=step.name)(x)
     return keras.layers.Dense(
-        classes, activation=classifier_activation, name=head.classifier, dtype=classifier_dtype()
+        classes,
+        activation=classifier_activation,
+        use_bias=head.classifier_bias,
+        name=head.classifier,
+        dtype=classifier_dtype(),
     )(x)
 
 

@@ -17,7 +17,7 @@ class Recipe:
     learning_rate: float  # for `batch_size` images
     batch_size: int
     epochs: int
-    schedule: str  # "plateau", "steps", "exponential", "cosine"
+    schedule: str  # "plateau", "steps", "exponential", "cosine", "linear"
     weight_decay: float
     momentum: float = 0.9
     nesterov: bool = False  # "sgd": Nesterov's momentum (DenseNet, IGC's release)

@@ -5,7 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
-SCHEDULES = ("plateau", "steps", "exponential", "cosine")
+SCHEDULES = ("plateau", "steps", "exponential", "cosine", "linear")
 
 
 @keras.saving.register_keras_serializable(package="keras_classics")
@@ -14,7 +14,8 @@ class RecipeSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     shape: "steps" divides by 10 at each of `boundaries`; "exponential" multiplies by
     `decay_rate` every `decay_steps` (staircase, as the Inception and GoogLeNet papers);
-    "cosine" falls from 1 to 0 over the steps after warm-up; "plateau" is 1 and the
+    "cosine" falls from 1 to 0 over the steps after warm-up, "linear" likewise in a straight
+    line (ShuffleNet's, Zhang et al. 2018, section 4); "plateau" is 1 and the
     PlateauDecay callback divides `plateau_scale` by 10 when validation accuracy stalls.
     warmup(step) = min(1, (step + 1) / warmup_steps), linear (Goyal et al. 2017).
     """
@@ -55,6 +56,9 @@ class RecipeSchedule(keras.optimizers.schedules.LearningRateSchedule):
             span = max(self.total_steps - self.warmup_steps, 1)
             done = tf.clip_by_value((step - self.warmup_steps) / span, 0.0, 1.0)
             return 0.5 * (1.0 + tf.cos(math.pi * done))
+        if self.kind == "linear":
+            span = max(self.total_steps - self.warmup_steps, 1)
+            return 1.0 - tf.clip_by_value((step - self.warmup_steps) / span, 0.0, 1.0)
         return tf.constant(1.0)
 
     def __call__(self, step):

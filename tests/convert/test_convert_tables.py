@@ -45,6 +45,10 @@ DOCUMENTED = {
         "mnasnet0_75",
         "mnasnet1_0",
         "mnasnet1_3",
+        "shufflenet_v2_x0_5",
+        "shufflenet_v2_x1_0",
+        "shufflenet_v2_x1_5",
+        "shufflenet_v2_x2_0",
     },
     "timm": {
         "inception_v3",

@@ -79,6 +79,7 @@ def export_and_compare(name, root, inputs):
         "name": name,
         "path": path,
         "ops": tflite.op_names(content),
+        "ranks": tensor_ranks(content),
         "size": size,
         "pixels": pixels.astype(np.float32),
         "bytes": np.array(data, dtype=object),
@@ -101,6 +102,13 @@ def test_export_matches_keras(name, export_root, inputs):
     out = loaded.signatures["serving_bytes"](image_bytes=tf.constant(list(r["bytes"])))
     assert_close(out["probabilities"].numpy(), r["expected_bytes"])
     assert out["probabilities"].shape == (len(r["bytes"]), r["classes"])
+
+
+def tensor_ranks(content):
+    """The ranks of every tensor of a .tflite model (bytes)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    return {len(t["shape"]) for t in Interpreter(model_content=content).get_tensor_details()}
 
 
 def exported(name, export_root, inputs):
@@ -137,6 +145,16 @@ CUSTOM_OPS = [
     pytest.param("igc_l4m32", {"GATHER", "SPLIT", "CONV_2D"}, marks=pytest.mark.slow),
     # DPN's ChannelSplit of the dual paths (unequal parts) and its cardinality-32 GroupConv2D.
     pytest.param("dpn68", {"SPLIT_V", "SPLIT", "CONV_2D", "CONCATENATION"}, marks=pytest.mark.slow),
+    # ShuffleNet's shuffle (a GATHER, no 5-D tensor), v1's grouped pointwise convs, v2's
+    # channel split (SPLIT_V: ChannelSplit's sizes are explicit).
+    pytest.param(
+        "shufflenet_v1_g3",
+        {"GATHER", "SPLIT", "CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D"},
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        "shufflenet_v2_x0_5", {"GATHER", "SPLIT_V", "DEPTHWISE_CONV_2D"}, marks=pytest.mark.slow
+    ),
 ]
 
 
@@ -145,6 +163,15 @@ def test_custom_layers_convert_to_tflite_builtins(name, expected, export_root, i
     ops = set(exported(name, export_root, inputs)["ops"])
     assert expected <= ops
     assert all(n.isupper() and not n.startswith("FLEX") for n in ops), ops
+
+
+# The channel shuffles (IGC's permutation, ShuffleNet's) are one 4-D gather: no tensor of rank
+# 5, which the TFLite GPU delegate rejects.
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["igc_l4m32", "shufflenet_v1_g3", "shufflenet_v2_x0_5"])
+def test_channel_shuffles_make_no_5d_tensor(name, export_root, inputs):
+    ranks = exported(name, export_root, inputs)["ranks"]
+    assert 4 in ranks and max(ranks) <= 4, ranks
 
 
 def _walk_graph(path):

@@ -38,7 +38,7 @@ def test_every_convertible_model_has_a_card_and_every_card_a_conversion():
         keras_classics.get_spec(card.model)  # registered
     models = {convert.get_conversion(*row).model for row in rows}
     assert set(keras_classics.list_models(pretrained=True)) == models
-    assert len(models) == 54
+    assert len(models) == 58
 
 
 @pytest.mark.parametrize("card", by_source("torchvision"))

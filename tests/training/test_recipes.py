@@ -140,6 +140,24 @@ PAPER_NUMBERS = {
     # Section 5's 0.256 at batch 4K, as the release trains it: 0.016 per 256 images at 1024.
     "mnasnet_a1": ("Tan et al. 2019, section 5", "rmsprop", 0.064, 1024, 350, "exponential", 1e-5),
     "mnasnet1_0": ("Tan et al. 2019, section 5", "rmsprop", 0.064, 1024, 350, "exponential", 1e-5),
+    "shufflenet_v1_g3": (
+        "Zhang et al. 2018, section 4; megvii ShuffleNet-Series train.py",
+        "sgd",
+        0.5,
+        1024,
+        240,
+        "linear",
+        4e-5,
+    ),
+    "shufflenet_v2_x1_0": (
+        "Ma et al. 2018; megvii ShuffleNet-Series train.py",
+        "sgd",
+        0.5,
+        1024,
+        240,
+        "linear",
+        4e-5,
+    ),
 }
 
 
@@ -253,6 +271,20 @@ def test_plateau_divides_by_ten_after_patience():
     assert lr(s, 5) == pytest.approx(0.001, rel=1e-5)
     plateau.on_epoch_end(4, {"val_top1": 0.7})
     assert lr(s, 5) == pytest.approx(0.001, rel=1e-5)
+
+
+def test_shufflenet_learning_rate_falls_linearly_to_zero():
+    """megvii's ShuffleNet-Series train.py: LambdaLR(1 - step / total_iters), 0.5 at batch
+    1024 with no warm-up, label smoothing 0.1, no weight decay on BN parameters and biases."""
+    spec = keras_classics.get_spec("shufflenet_v1_g8")
+    r = recipes.resolve(spec, global_batch_size=1024, epochs=10, steps_per_epoch=100)
+    assert (r.schedule, r.warmup_steps, r.label_smoothing) == ("linear", 0, 0.1)
+    assert r.decay_norm_and_bias is False
+    s = from_resolved(r)
+    for step in (0, 250, 500, 999, 1000, 1200):
+        assert lr(s, step) == pytest.approx(0.5 * max(0.0, 1 - step / 1000), abs=1e-7)
+    warm = RecipeSchedule(1.0, "linear", 100, warmup_steps=20)
+    assert lr(warm, 60) == pytest.approx(0.5) and lr(warm, 9) == pytest.approx(0.5)
 
 
 def test_schedule_round_trips_through_keras_serialization():
