@@ -25,6 +25,9 @@ LARGE = {
     "dpn98",
     "dpn107",
     "dpn131",
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
 }
 
 

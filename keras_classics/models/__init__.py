@@ -71,6 +71,21 @@ from keras_classics.models.mobilenet import (
 )
 from keras_classics.models.dpn import DPN68, DPN92, DPN98, DPN107, DPN131
 from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
+from keras_classics.models.efficientnet import (
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    EfficientNetB4,
+    EfficientNetB5,
+    EfficientNetB6,
+    EfficientNetB7,
+    EfficientNetLite0,
+    EfficientNetLite1,
+    EfficientNetLite2,
+    EfficientNetLite3,
+    EfficientNetLite4,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -163,6 +178,19 @@ __all__ = [
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "EfficientNetB4",
+    "EfficientNetB5",
+    "EfficientNetB6",
+    "EfficientNetB7",
+    "EfficientNetLite0",
+    "EfficientNetLite1",
+    "EfficientNetLite2",
+    "EfficientNetLite3",
+    "EfficientNetLite4",
     "FeatureInfo",
     "feature_info",
     "inference_model",

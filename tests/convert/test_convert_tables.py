@@ -41,6 +41,7 @@ DOCUMENTED = {
         "mobilenet_v2",
         "mobilenet_v3_large",
         "mobilenet_v3_small",
+        *(f"efficientnet_b{b}" for b in range(8)),
     },
     "timm": {
         "inception_v3",
@@ -54,6 +55,8 @@ DOCUMENTED = {
         "dpn98",
         "dpn107",
         "dpn131",
+        *(f"tf_efficientnet_b{b}" for b in range(8)),
+        *(f"tf_efficientnet_lite{n}" for n in range(5)),
         "seresnet50",
         "seresnext50_32x4d",
         "seresnext101_32x4d",
@@ -85,10 +88,17 @@ DOCUMENTED = {
         "MobileNetV2",
         "MobileNetV3Large",
         "MobileNetV3Small",
+        *(f"EfficientNetB{b}" for b in range(8)),
     },
 }
 # Rows beyond the documented list: a timm pretrained tag whose preprocessing differs.
-TAGGED = {"timm": {"inception_v3.gluon_in1k", "dpn68b.mx_in1k"}}
+TAGGED = {
+    "timm": {
+        "inception_v3.gluon_in1k",
+        "dpn68b.mx_in1k",
+        *(f"tf_efficientnet_b{b}.ap_in1k" for b in range(8)),
+    }
+}
 
 
 def test_tables_cover_the_documented_list():

@@ -133,6 +133,15 @@ PAPER_NUMBERS = {
     ),
     "dpn92": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 1280, 90, "steps", 1e-4),
     "dpn131": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 960, 90, "steps", 1e-4),
+    "efficientnet_b0": (
+        "Tan & Le 2019, section 5.2",
+        "rmsprop",
+        0.256,
+        4096,
+        350,
+        "exponential",
+        1e-5,
+    ),
 }
 
 
