@@ -107,6 +107,19 @@ __all__ = [
     "ShuffleNetV2_x1_0",
     "ShuffleNetV2_x1_5",
     "ShuffleNetV2_x2_0",
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "EfficientNetB4",
+    "EfficientNetB5",
+    "EfficientNetB6",
+    "EfficientNetB7",
+    "EfficientNetLite0",
+    "EfficientNetLite1",
+    "EfficientNetLite2",
+    "EfficientNetLite3",
+    "EfficientNetLite4",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -1663,3 +1676,276 @@ def ShuffleNetV2_x2_0(
 ) -> keras.Model:
     """ShuffleNet V2: Table 5's stages of 244/488/976 channels (16 units of channel split,
     one branch of 1x1, 3x3 depthwise, 1x1 convs, and a channel shuffle), a 1x1 conv of 2048."""
+
+def EfficientNetB0(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet: width x1.0, depth x1.0 of B0 (Table 1), MBConv blocks with SE, SiLU;
+    stage repeats (1, 2, 2, 3, 3, 4, 1)."""
+
+def EfficientNetB1(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet: width x1.0, depth x1.1 of B0 (Table 1), MBConv blocks with SE, SiLU;
+    stage repeats (2, 3, 3, 4, 4, 5, 2)."""
+
+def EfficientNetB2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet: width x1.1, depth x1.2 of B0 (Table 1), MBConv blocks with SE, SiLU;
+    stage repeats (2, 3, 3, 4, 4, 5, 2)."""
+
+def EfficientNetB3(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet: width x1.2, depth x1.4 of B0 (Table 1), MBConv blocks with SE, SiLU;
+    stage repeats (2, 3, 3, 5, 5, 6, 2)."""
+
+def EfficientNetB4(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet: width x1.4, depth x1.8 of B0 (Table 1), MBConv blocks with SE, SiLU;
+    stage repeats (2, 4, 4, 6, 6, 8, 2)."""
+
+def EfficientNetB5(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet: width x1.6, depth x2.2 of B0 (Table 1), MBConv blocks with SE, SiLU;
+    stage repeats (3, 5, 5, 7, 7, 9, 3)."""
+
+def EfficientNetB6(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet: width x1.8, depth x2.6 of B0 (Table 1), MBConv blocks with SE, SiLU;
+    stage repeats (3, 6, 6, 8, 8, 11, 3)."""
+
+def EfficientNetB7(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet: width x2.0, depth x3.1 of B0 (Table 1), MBConv blocks with SE, SiLU;
+    stage repeats (4, 7, 7, 10, 10, 13, 4)."""
+
+def EfficientNetLite0(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet-Lite: width x1.0, depth x1.0 of B0 (Table 1), MBConv blocks without SE,
+    ReLU6; stage repeats (1, 2, 2, 3, 3, 4, 1)."""
+
+def EfficientNetLite1(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet-Lite: width x1.0, depth x1.1 of B0 (Table 1), MBConv blocks without SE,
+    ReLU6; stage repeats (1, 3, 3, 4, 4, 5, 1)."""
+
+def EfficientNetLite2(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet-Lite: width x1.1, depth x1.2 of B0 (Table 1), MBConv blocks without SE,
+    ReLU6; stage repeats (1, 3, 3, 4, 4, 5, 1)."""
+
+def EfficientNetLite3(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet-Lite: width x1.2, depth x1.4 of B0 (Table 1), MBConv blocks without SE,
+    ReLU6; stage repeats (1, 3, 3, 5, 5, 6, 1)."""
+
+def EfficientNetLite4(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    drop_path_rate=0.2,
+    dropout=None,
+    convention="tf",
+    bn_epsilon=0.001,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """EfficientNet-Lite: width x1.4, depth x1.8 of B0 (Table 1), MBConv blocks without SE,
+    ReLU6; stage repeats (1, 4, 4, 6, 6, 8, 1)."""

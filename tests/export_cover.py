@@ -71,6 +71,10 @@ EXPORTED = (
     "shufflenet_v1_g1",
     "shufflenet_v1_g3",
     "shufflenet_v2_x0_5",
+    # EfficientNet's MBConv blocks with SE and SiLU (and stochastic depth in training), and
+    # Lite's ReLU6 blocks without SE.
+    "efficientnet_b0",
+    "efficientnet_lite0",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -112,6 +116,11 @@ EXPORT_DEPTHS = {
     "shufflenet_v1_g3": (2, 1, 1),
     "shufflenet_v1_g1": (1, 1, 1),
     "shufflenet_v2_x0_5": (2, 1, 1),
+    # Two blocks in stages 1 (B1 ... B7's residual MBConv1; Lite keeps one), 2 and 3 (the
+    # residual 3x3 and 5x5 MBConv6 with stochastic depth), one in the others (the strided and
+    # stride-1 first blocks of each kernel size).
+    "efficientnet_b0": (2, 2, 2, 1, 1, 1, 1),
+    "efficientnet_lite0": (1, 2, 2, 1, 1, 1, 1),
 }
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind). Its hidden layers are

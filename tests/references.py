@@ -113,6 +113,22 @@ TRAINABLE_PARAMS = {
     "mnasnet0_75": 3_170_208,  # torchvision mnasnet0_75
     "mnasnet1_0": 4_383_312,  # torchvision mnasnet1_0 = timm mnasnet_100
     "mnasnet1_3": 6_282_256,  # torchvision mnasnet1_3
+    # torchvision efficientnet_b* = timm efficientnet_b* and tf_efficientnet_b* =
+    # keras.applications EfficientNetB* (trainable weights)
+    "efficientnet_b0": 5_288_548,
+    "efficientnet_b1": 7_794_184,
+    "efficientnet_b2": 9_109_994,
+    "efficientnet_b3": 12_233_232,
+    "efficientnet_b4": 19_341_616,
+    "efficientnet_b5": 30_389_784,
+    "efficientnet_b6": 43_040_704,
+    "efficientnet_b7": 66_347_960,
+    # timm tf_efficientnet_lite0 ... lite4
+    "efficientnet_lite0": 4_652_008,
+    "efficientnet_lite1": 5_416_680,
+    "efficientnet_lite2": 6_092_072,
+    "efficientnet_lite3": 8_197_096,
+    "efficientnet_lite4": 13_006_568,
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -163,6 +179,9 @@ VARIANT_PARAMS = [
     ("shufflenet_v1_g3", {"alpha": 1.5, "stem_filters": 24, "classifier_bias": False}, 3_441_168),
     ("shufflenet_v1_g8", {"alpha": 0.5, "classifier_bias": False}, 1_010_448),
     ("shufflenet_v1_g8", {"alpha": 2.0, "classifier_bias": False}, 6_521_232),
+    # torchvision EfficientNet(inverted_residual_setting=[MBConvConfig(..., num_layers=1)
+    # for B0's seven rows], dropout=0.2): B0 with one block a stage.
+    ("efficientnet_b0", {"depths": (1, 1, 1, 1, 1, 1, 1)}, 2_859_748),
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -234,6 +253,18 @@ GMACS = {
     "mnasnet0_75": 0.215,
     "mnasnet1_0": 0.314,
     "mnasnet1_3": 0.526,
+    # Tan & Le 2019 Table 2 (FLOPS, counted as multiply-adds): 0.39B, 0.70B, 1.0B, 1.8B, 19B,
+    # 37B. B4's 4.2B and B5's 9.9B are 4.5% and 3.6% below the count of their convolutions and
+    # classifier (torchvision's efficientnet_b4/b5 Weights meta "_ops": 4.394 and 10.266, the
+    # figures used here); SE's pooled products are not counted (they are < 0.1%).
+    "efficientnet_b0": 0.39,
+    "efficientnet_b1": 0.70,
+    "efficientnet_b2": 1.0,
+    "efficientnet_b3": 1.8,
+    "efficientnet_b4": 4.394,
+    "efficientnet_b5": 10.266,
+    "efficientnet_b6": 19.0,
+    "efficientnet_b7": 37.0,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -319,6 +350,13 @@ FEATURE_WIDTH = {
     # MnasNet: the 1x1 conv of 1280 before the pool, at every width (the tensorflow/tpu
     # release, torchvision and timm).
     **{n: 1280 for n in ("mnasnet_a1", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3")},
+    # Tan & Le Table 1: the 1x1 conv of 1280 x w, rounded to a multiple of 8 (section 3.3's
+    # width scaling as the release rounds it); Lite keeps 1280 (the release's fix_head_stem).
+    **{
+        f"efficientnet_b{b}": width
+        for b, width in enumerate((1280, 1280, 1408, 1536, 1792, 2048, 2304, 2560))
+    },
+    **{f"efficientnet_lite{n}": 1280 for n in range(5)},
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -580,6 +618,32 @@ FEATURE_LEVELS = {
             ("shufflenet_v2_x1_0", (116, 232, 1024)),
             ("shufflenet_v2_x1_5", (176, 352, 1024)),
             ("shufflenet_v2_x2_0", (244, 488, 2048)),
+        )
+    },
+    # EfficientNet Table 1, widths x w rounded to multiples of 8 (computed by hand): as in
+    # MobileNetV2 a strided MBConv6 expands at its input's size, so P1 ... P4 are the
+    # expansions (6 x c) of the blocks before stages 3, 4, 5 and 7's strides (16, 24, 40, 112
+    # channels in B0), P5 the 1x1 conv of 1280 x w (Lite 1280); grids ceil(r / 2**k) of the
+    # row's resolution r under TensorFlow's 'same' padding.
+    **{
+        name: tuple(
+            (f"P{level}", channels, -(-size // 2**level))
+            for level, channels in enumerate(widths, start=1)
+        )
+        for name, size, widths in (
+            ("efficientnet_b0", 224, (96, 144, 240, 672, 1280)),
+            ("efficientnet_b1", 240, (96, 144, 240, 672, 1280)),
+            ("efficientnet_b2", 260, (96, 144, 288, 720, 1408)),
+            ("efficientnet_b3", 300, (144, 192, 288, 816, 1536)),
+            ("efficientnet_b4", 380, (144, 192, 336, 960, 1792)),
+            ("efficientnet_b5", 456, (144, 240, 384, 1056, 2048)),
+            ("efficientnet_b6", 528, (192, 240, 432, 1200, 2304)),
+            ("efficientnet_b7", 600, (192, 288, 480, 1344, 2560)),
+            ("efficientnet_lite0", 224, (96, 144, 240, 672, 1280)),
+            ("efficientnet_lite1", 240, (96, 144, 240, 672, 1280)),
+            ("efficientnet_lite2", 260, (96, 144, 288, 720, 1280)),
+            ("efficientnet_lite3", 280, (144, 192, 288, 816, 1280)),
+            ("efficientnet_lite4", 300, (144, 192, 336, 960, 1280)),
         )
     },
 }

@@ -26,6 +26,9 @@ LARGE = {
     "dpn107",
     "dpn131",
     *(f"nfnet_f{k}" for k in range(1, 7)),
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
 }
 
 

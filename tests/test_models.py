@@ -116,6 +116,9 @@ def test_every_representative_exports_a_kind_of_its_own(exported_kinds):
 # with it (DenseNet's and DPN's concatenated features): their largest models leave the
 # headless check to the family's smaller ones.
 WIDTH_GROWS_WITH_DEPTH = {"densenet", "dpn"}
+# Families whose `depths` has other than four stages (EfficientNet: Table 1's seven MBConv
+# stages).
+STAGES = {"efficientnet": 7}
 HEADLESS = [
     pytest.param(
         n,
@@ -134,7 +137,8 @@ def headless_options(name):
         return {}
     if name in EXPORT_DEPTHS:
         return {"depths": EXPORT_DEPTHS[name]}
-    return {"depths": (1, 1, 1, 1)} if name in LARGE else {}
+    stages = STAGES.get(keras_classics.get_spec(name).family, 4)
+    return {"depths": (1,) * stages} if name in LARGE else {}
 
 
 @pytest.fixture(scope="module")

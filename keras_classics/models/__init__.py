@@ -99,6 +99,21 @@ from keras_classics.models.shufflenet import (
     ShuffleNetV2_x1_5,
     ShuffleNetV2_x2_0,
 )
+from keras_classics.models.efficientnet import (
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    EfficientNetB4,
+    EfficientNetB5,
+    EfficientNetB6,
+    EfficientNetB7,
+    EfficientNetLite0,
+    EfficientNetLite1,
+    EfficientNetLite2,
+    EfficientNetLite3,
+    EfficientNetLite4,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -213,6 +228,19 @@ __all__ = [
     "ShuffleNetV2_x1_0",
     "ShuffleNetV2_x1_5",
     "ShuffleNetV2_x2_0",
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "EfficientNetB4",
+    "EfficientNetB5",
+    "EfficientNetB6",
+    "EfficientNetB7",
+    "EfficientNetLite0",
+    "EfficientNetLite1",
+    "EfficientNetLite2",
+    "EfficientNetLite3",
+    "EfficientNetLite4",
     "FeatureInfo",
     "feature_info",
     "inference_model",

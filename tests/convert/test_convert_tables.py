@@ -49,6 +49,7 @@ DOCUMENTED = {
         "shufflenet_v2_x1_0",
         "shufflenet_v2_x1_5",
         "shufflenet_v2_x2_0",
+        *(f"efficientnet_b{b}" for b in range(8)),
     },
     "timm": {
         "inception_v3",
@@ -64,6 +65,8 @@ DOCUMENTED = {
         "dpn131",
         *(f"dm_nfnet_f{k}" for k in range(7)),
         "nf_resnet50",
+        *(f"tf_efficientnet_b{b}" for b in range(8)),
+        *(f"tf_efficientnet_lite{n}" for n in range(5)),
         "seresnet50",
         "seresnext50_32x4d",
         "seresnext101_32x4d",
@@ -97,10 +100,17 @@ DOCUMENTED = {
         "MobileNetV2",
         "MobileNetV3Large",
         "MobileNetV3Small",
+        *(f"EfficientNetB{b}" for b in range(8)),
     },
 }
 # Rows beyond the documented list: a timm pretrained tag whose preprocessing differs.
-TAGGED = {"timm": {"inception_v3.gluon_in1k", "dpn68b.mx_in1k"}}
+TAGGED = {
+    "timm": {
+        "inception_v3.gluon_in1k",
+        "dpn68b.mx_in1k",
+        *(f"tf_efficientnet_b{b}.ap_in1k" for b in range(8)),
+    }
+}
 
 
 def test_tables_cover_the_documented_list():

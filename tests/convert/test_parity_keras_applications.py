@@ -10,6 +10,7 @@ preprocess_input, ours by the row's preprocessing mode (which this checks too).
 
 import h5py
 import keras
+import numpy as np
 import pytest
 
 from convert_parity import assert_parity, ours, randomise_keras, rgb_images
@@ -38,6 +39,19 @@ CASES = {
     "MobileNetV2": (64, True, "weights_h5", "mobilenet_v2"),
     "MobileNetV3Large": (64, True, "model", "mobilenet_v3"),
     "MobileNetV3Small": (64, True, "full_model_h5", "mobilenet_v3"),
+    # EfficientNet normalises inside the model (Rescaling 1/255, Normalization; its
+    # preprocess_input passes images through): check_parity sets the Normalization to the
+    # ImageNet mean and variance std**2, what the published files' mean and std (stored as the
+    # variance) and the builder's 1/sqrt(std) Rescaling amount to with weights="imagenet"
+    # (tensorflow/tensorflow#49930); ours takes the row's "torch" preprocessing outside.
+    "EfficientNetB0": (64, True, "published_h5", "efficientnet"),
+    "EfficientNetB1": (64, True, "weights_h5", "efficientnet"),
+    "EfficientNetB2": (64, True, "model", "efficientnet"),
+    "EfficientNetB3": (64, False, "full_model_h5", "efficientnet"),
+    "EfficientNetB4": (64, True, "published_h5", "efficientnet"),
+    "EfficientNetB5": (64, True, "model", "efficientnet"),
+    "EfficientNetB6": (64, True, "model", "efficientnet"),
+    "EfficientNetB7": (64, True, "model", "efficientnet"),
 }
 # keras.applications' other published MobileNet widths (weights/cards: a file per alpha and
 # minimalistic), converted into ours built with the same options.
@@ -47,7 +61,21 @@ OPTIONS = [
     ("MobileNetV3Small", dict(alpha=0.75)),
     ("MobileNetV3Large", dict(minimalistic=True)),
 ]
-SLOW = {"ResNet101", "ResNet152", "VGG16", "InceptionResNetV2", "DenseNet169", "DenseNet201"}
+SLOW = {
+    "ResNet101",
+    "ResNet152",
+    "VGG16",
+    "InceptionResNetV2",
+    "DenseNet169",
+    "DenseNet201",
+    "EfficientNetB4",
+    "EfficientNetB5",
+    "EfficientNetB6",
+    "EfficientNetB7",
+}
+# ImageNet's mean and std (keras.applications' efficientnet IMAGENET_STDDEV_RGB and mean).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def test_every_row_has_a_case():
@@ -118,6 +146,12 @@ def check_parity(name, options, tmp_path):
     source = randomise_keras(
         build(weights=None, include_top=include_top, input_shape=(size, size, 3), **top, **options)
     )
+    if module == "efficientnet":
+        normalization = next(
+            layer for layer in source.layers if isinstance(layer, keras.layers.Normalization)
+        )
+        normalization.set_weights([np.array(IMAGENET_MEAN), np.square(IMAGENET_STD), np.array(0)])
+        normalization.finalize_state()  # as its load_own_variables does after loading
     images = rgb_images(size, seed=3)
     # keras.applications' caffe preprocessing works in place: give it a copy.
     reference = ours(source, getattr(keras.applications, module).preprocess_input(images.copy()))

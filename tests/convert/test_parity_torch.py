@@ -59,6 +59,10 @@ SLOW = {
     "vgg11_bn",
     "densenet161",
     "densenet201",
+    # EfficientNet-B5 ... B7 (30 M to 66 M parameters, 39 to 55 blocks): built in full once.
+    "efficientnet_b5",
+    "efficientnet_b6",
+    "efficientnet_b7",
 }
 TIMM_SLOW = {
     "resnext101_32x4d",
@@ -73,6 +77,10 @@ TIMM_SLOW = {
     "legacy_seresnet152",
     "legacy_seresnext101_32x4d",
     "dm_nfnet_f0",
+    # The largest EfficientNets, and the AdvProp rows (the same architectures as the
+    # tf_efficientnet_b* rows, other preprocessing) but B0's.
+    *(f"tf_efficientnet_b{b}" for b in (5, 6, 7)),
+    *(f"tf_efficientnet_b{b}.ap_in1k" for b in range(1, 8)),
 }
 # Stage depths (timm's `layers`, our `depths`) of sources compared shallower: random
 # SE-ResNet-152s are chaotic, the difference doubling with each conv4 block past the 20th

@@ -38,7 +38,7 @@ def test_every_convertible_model_has_a_card_and_every_card_a_conversion():
         keras_classics.get_spec(card.model)  # registered
     models = {convert.get_conversion(*row).model for row in rows}
     assert set(keras_classics.list_models(pretrained=True)) == models
-    assert len(models) == 58
+    assert len(models) == 71
 
 
 @pytest.mark.parametrize("card", by_source("torchvision"))
@@ -117,6 +117,7 @@ def _keras_source(card):
         "MobileNetV2": "mobilenet_v2",
         "MobileNetV3Large": "mobilenet_v3",
         "MobileNetV3Small": "mobilenet_v3",
+        **{f"EfficientNetB{b}": "efficientnet" for b in range(8)},
     }[card.conversion]
     source = inspect.getsource(
         getattr(__import__(applications.__name__, fromlist=[module]), module)
@@ -124,6 +125,11 @@ def _keras_source(card):
     if module.startswith("mobilenet"):
         url, md5, _ = _keras_mobilenet(card)
         return url, md5
+    if module == "efficientnet":  # its builder's name + ".h5", WEIGHTS_HASHES' first md5
+        key = card.conversion[-2:].lower()
+        md5 = re.search(rf'"{key}": \(\s*"([0-9a-f]+)"', source)[1]
+        base = re.search(r'BASE_WEIGHTS_PATH = "([^"]+)"', source)[1]
+        return f"{base}efficientnet{key}.h5", md5
     if module == "resnet":
         key = card.conversion.lower()
         md5 = re.search(rf'"{key}": \(\s*"([0-9a-f]+)"', source)[1]

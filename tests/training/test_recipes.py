@@ -158,6 +158,15 @@ PAPER_NUMBERS = {
         "linear",
         4e-5,
     ),
+    "efficientnet_b0": (
+        "Tan & Le 2019, section 5.2",
+        "rmsprop",
+        0.256,
+        4096,
+        350,
+        "exponential",
+        1e-5,
+    ),
 }
 
 
@@ -311,6 +320,8 @@ def test_bad_recipe_arguments(kwargs, pattern):
 PAPER_PIECES = {
     "mobilenet_v3*": (0.9998, 0, False),  # Howard et al. 2019, section 6.1
     "mnasnet*": (0.9999, 0, False),  # Tan et al. 2019; tensorflow/tpu mnasnet_config.py
+    # Tan & Le 2019, section 5.2 (survival probability 0.8); tensorflow/tpu main.py (EMA).
+    "efficientnet_*": (0.9999, 0.2, False),
     # Brock et al. 2021, experiment_nfnets.py; NF-ResNet: nf_resnet.py's stochdepth_rate.
     "nfnet_f*": (0.99999, 0.25, True),
     "nf_resnet50": (None, 0.1, False),
