@@ -71,6 +71,11 @@ from keras_classics.models.mobilenet import (
 )
 from keras_classics.models.dpn import DPN68, DPN92, DPN98, DPN107, DPN131
 from keras_classics.models.igc import IGC_L4M32, IGC_L16M16, IGC_L100M2
+from keras_classics.models.residual_attention import (
+    AttentionNeXt56,
+    ResidualAttention56,
+    ResidualAttention92,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -163,6 +168,9 @@ __all__ = [
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
+    "ResidualAttention56",
+    "ResidualAttention92",
+    "AttentionNeXt56",
     "FeatureInfo",
     "feature_info",
     "inference_model",
