@@ -85,6 +85,12 @@ TRAINABLE_PARAMS = {
     "mobilenet_v2": 3_504_872,  # torchvision mobilenet_v2 = timm = keras.applications
     "mobilenet_v3_large": 5_483_032,  # torchvision mobilenet_v3_large = timm
     "mobilenet_v3_small": 2_542_856,  # torchvision mobilenet_v3_small
+    # No library has them: counted exactly from the authors' Caffe deploy definitions
+    # (fwang91/residual-attention-network, imagenet_model/*-deploy.prototxt): conv kernels
+    # (no biases), BN scale and shift (2 per channel), the classifier with bias.
+    "residual_attention56": 31_810_728,
+    "residual_attention92": 52_466_344,
+    "attention_next56": 31_318_824,
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -127,6 +133,9 @@ VARIANT_PARAMS = [
     # timm's DPN(small=True, num_init_features=10, k_r=128, groups=32, k_sec=(1, 1, 1, 1),
     # inc_sec=(16, 32, 32, 64)): DPN-68 with one (projection) block per stage.
     ("dpn68", {"depths": (1, 1, 1, 1)}, 2_721_842),
+    # Attention-56 with one unit in stage 4: the deploy definition's count less two identity
+    # units (2048*512 + 9*512*512 + 512*2048 weights, BN of 2048 + 512 + 512 channels).
+    ("residual_attention56", {"depths": (1, 1, 1, 1)}, 31_810_728 - 2 * 4_462_592),
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -178,6 +187,11 @@ GMACS = {
     "dpn98": 11.7,
     "dpn107": 18.3,
     "dpn131": 16.0,
+    # Wang et al. 2017 Table 2 and section 4.2: 6.3 / 10.4 / 6.3 GFLOPs (multiply-adds; the
+    # deploy definitions' convs and classifier make 6.27 / 10.53 / 6.42 G).
+    "residual_attention56": 6.3,
+    "residual_attention92": 10.4,
+    "attention_next56": 6.3,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -248,6 +262,8 @@ FEATURE_WIDTH = {
     # 512) plus its dense path (3 x 128 + 2 x 128; DPN-68 3 x 64 + 2 x 64); timm's num_features.
     "dpn68": 832,
     **{n: 2688 for n in ("dpn92", "dpn98", "dpn107", "dpn131")},
+    # Wang et al. Table 2: stage 4's residual units, 2048 channels.
+    **{n: 2048 for n in ("residual_attention56", "residual_attention92", "attention_next56")},
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -459,5 +475,10 @@ FEATURE_LEVELS = {
             ("dpn107", (128, 376, 1152, 2432, 2688)),
             ("dpn131", (128, 352, 832, 1984, 2688)),
         )
+    },  # Wang et al. Table 2: conv1 (112), then the outputs of stages 1-3 (the last attention
+    # module, 56, 28, 14) and of stage 4 (7), with the ResNet bottleneck's channels.
+    **{
+        n: _RESNET_LEVELS["bottleneck"]
+        for n in ("residual_attention56", "residual_attention92", "attention_next56")
     },
 }

@@ -25,6 +25,9 @@ LARGE = {
     "dpn98",
     "dpn107",
     "dpn131",
+    "residual_attention56",
+    "residual_attention92",
+    "attention_next56",
 }
 
 

@@ -173,7 +173,11 @@ def body(x, config):
     (post_res_4, the first strided); pre-activation nets end with BN-ReLU."""
     x = bn_relu(conv(x, 64, 7, 2, "conv1"), "conv1")
     endpoints = {"conv1": x}
-    x, source = max_pool(x, "pool1_3x3_s2"), "pool1_3x3_s2"
+    # Caffe's ceil-mode pool1 (see max_pool) of a ReLU's output (>= 0): a zero row and column
+    # at the end stand for the clipped windows, as ResNet's pool1="ceil".
+    x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)), name="pool1_3x3_s2_pad")(x)
+    x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_3x3_s2")(x)
+    source = "pool1_3x3_s2"
     for stage, (letter, modules) in enumerate(zip("abc", config.depths[:3])):
         name = f"pre_res_{stage + 1}"
         x = residual_unit(x, source, name, stage, config, stride=1 if stage == 0 else 2)

@@ -128,11 +128,15 @@ def test_alexnet_export_has_paper_head_and_imagenet_names(export_root, inputs):
 
 
 # The custom layers' TFLite ops: AlexNet's LRN and two-GPU grouped convolutions, GoogLeNet's
-# LRN, ResNeXt's cardinality-32 GroupConv2D.
+# LRN, AttentionNeXt's cardinality-32 GroupConv2D (ResNeXt units) and its masks' Interp.
 CUSTOM_OPS = [
     ("alexnet", {"LOCAL_RESPONSE_NORMALIZATION", "SPLIT", "CONV_2D", "CONCATENATION"}),
     ("googlenet", {"LOCAL_RESPONSE_NORMALIZATION"}),
-    pytest.param("resnext50_32x4d", {"SPLIT", "CONV_2D", "CONCATENATION"}, marks=pytest.mark.slow),
+    pytest.param(
+        "attention_next56",
+        {"SPLIT", "CONV_2D", "CONCATENATION", "RESIZE_BILINEAR"},
+        marks=pytest.mark.slow,
+    ),
     # ChannelShuffle's constant gather (no 5-D transpose) and IGC's grouped convolutions
     pytest.param("igc_l4m32", {"GATHER", "SPLIT", "CONV_2D"}, marks=pytest.mark.slow),
     # DPN's ChannelSplit of the dual paths (unequal parts) and its cardinality-32 GroupConv2D.
