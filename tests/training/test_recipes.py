@@ -133,6 +133,9 @@ PAPER_NUMBERS = {
     ),
     "dpn92": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 1280, 90, "steps", 1e-4),
     "dpn131": ("Chen et al. 2017, cypw/DPNs README", "sgd", 0.316, 960, 90, "steps", 1e-4),
+    # 530k iterations of 256 images: 106 epochs of 1.28M.
+    "residual_attention56": ("Wang et al. 2017, section 4.2", "sgd", 0.1, 256, 106, "steps", 1e-4),
+    "attention_next56": ("Wang et al. 2017, section 4.2", "sgd", 0.1, 256, 106, "steps", 1e-4),
 }
 
 

@@ -431,6 +431,7 @@ ONE_PER_FAMILY = [
     "igc_l4m32",
     "mobilenet_v2",
     "dpn68",
+    "residual_attention56",
 ]
 # The replica-equivalence checks (tests/training/test_equivalence.py) already train these
 # through the program's own plan, recipe, build_and_compile and model.fit at the program's
