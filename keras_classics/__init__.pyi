@@ -85,6 +85,9 @@ __all__ = [
     "IGC_L4M32",
     "IGC_L16M16",
     "IGC_L100M2",
+    "ResidualAttention56",
+    "ResidualAttention92",
+    "AttentionNeXt56",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -1239,3 +1242,54 @@ def IGC_L100M2(
 ) -> keras.Model:
     """IGC V1 18-layer network with identity shortcuts: stages of (200, 400, 800, 1600)
     channels, L = (100, 200, 400, 800) primary and M = (2, 2, 2, 2) secondary partitions."""
+
+def ResidualAttention56(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """Attention modules (1, 1, 1) in stages 1-3, 3 units in stage 4, pre-activation
+    bottleneck units, p=1, t=2, r=1."""
+
+def ResidualAttention92(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """Attention modules (1, 2, 3) in stages 1-3, 3 units in stage 4, pre-activation
+    bottleneck units, p=1, t=2, r=1."""
+
+def AttentionNeXt56(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """Attention modules (1, 1, 1) in stages 1-3, 3 units in stage 4, ResNeXt units (32
+    groups), p=1, t=2, r=1."""
