@@ -60,10 +60,16 @@ class Config:
     preactivation: bool  # BN-ReLU before each conv (pre-activation) or after (ResNeXt's)
 
 
+def bn(x, name):
+    """The release's BN layer (scale and shift in one, moving-average statistics) of tensor
+    `name`. Its deploy files give no epsilon or momentum: torch's and Caffe's 1e-5 and 0.1
+    (0.9 in Keras' convention)."""
+    return keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_bn")(x)
+
+
 def bn_relu(x, name):
-    """The release's BN (scale and shift in one layer) and in-place ReLU of tensor `name`."""
-    x = keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_bn")(x)
-    return keras.layers.ReLU(name=f"{name}_bn_relu")(x)
+    """BN and the release's in-place ReLU of tensor `name`."""
+    return keras.layers.ReLU(name=f"{name}_bn_relu")(bn(x, name))
 
 
 def conv(x, filters, kernel, stride, name, groups=1):
@@ -88,24 +94,21 @@ def residual_unit(x, source, name, stage, config, stride=1):
         if project:
             shortcut = conv(active, filters, 1, stride, f"{name}_branch2_conv1_1x1")
         h = conv(active, width, 1, 1, f"{branch}_conv1_1x1")
-        h = conv(bn_relu(h, f"{branch}_conv1_1x1"), width, 3, stride, f"{branch}_conv2_3x3")
+        h = bn_relu(h, f"{branch}_conv1_1x1")
+        h = conv(h, width, 3, stride, f"{branch}_conv2_3x3", groups=config.groups)
         h = conv(bn_relu(h, f"{branch}_conv2_3x3"), filters, 1, 1, f"{branch}_conv3_1x1")
         return keras.layers.Add(name=name)([shortcut, h])
     h = conv(x, width, 1, 1, f"{branch}_conv1_1x1")
     h = bn_relu(h, f"{branch}_conv1_1x1")
     h = conv(h, width, 3, stride, f"{branch}_conv2_3x3", groups=config.groups)
     h = bn_relu(h, f"{branch}_conv2_3x3")
-    h = _bn(conv(h, filters, 1, 1, f"{branch}_conv3_1x1"), f"{branch}_conv3_1x1")
+    h = bn(conv(h, filters, 1, 1, f"{branch}_conv3_1x1"), f"{branch}_conv3_1x1")
     shortcut = x
     if project:
         projection = f"{name}_branch2_conv1_1x1"
-        shortcut = _bn(conv(x, filters, 1, stride, projection), projection)
+        shortcut = bn(conv(x, filters, 1, stride, projection), projection)
     x = keras.layers.Add(name=name)([shortcut, h])
     return keras.layers.ReLU(name=f"{name}_relu")(x)
-
-
-def _bn(x, name):
-    return keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_bn")(x)
 
 
 def max_pool(x, name):
@@ -120,9 +123,9 @@ def max_pool(x, name):
     return keras.layers.MaxPooling2D(2, strides=2, name=name)(x)
 
 
-def mask_branch(x, source, name, stage, reference, config):
-    """Section 3.3, Fig. 3: the soft mask of module `name`, from trunk res1 (`x`), up-sampled to
-    the trunk output `reference`'s size, in (0, 1)."""
+def mask_branch(x, name, stage, reference, config):
+    """Section 3.3, Fig. 3: the soft mask of module `name`, from trunk res1 (`x`, raw: the
+    first pool reads it), up-sampled to the trunk output `reference`'s size, in (0, 1)."""
     unit = dict(stage=stage, config=config)
     pools = MASK_POOLS[stage]
     skips = []
@@ -130,19 +133,16 @@ def mask_branch(x, source, name, stage, reference, config):
         pool = f"{name}_mask_down_sample_pool{level}_3x3_s2"
         res = f"{name}_mask_down_sample_res{level}_1"
         x = residual_unit(max_pool(x, pool), pool, res, **unit)
-        source = res
         skips.append((x, res))
         if level == pools:  # 2r units at the lowest resolution
             x = residual_unit(x, res, f"{name}_mask_down_sample_res{level}_2", **unit)
-            source = f"{name}_mask_down_sample_res{level}_2"
     for level in range(pools - 1, 0, -1):
         skip, skip_source = skips[level - 1]
         up = Interp(name=f"{name}_mask_up_sample_interp_{level + 1}")([x, skip])
         skip = residual_unit(skip, skip_source, f"{name}_mask_skip_res{level}", **unit)
         merged = f"{name}_mask_up_sample{level}"
         x = keras.layers.Add(name=merged)([skip, up])
-        source = f"{name}_mask_up_sample_res{level}_1"
-        x = residual_unit(x, merged, source, **unit)
+        x = residual_unit(x, merged, f"{name}_mask_up_sample_res{level}_1", **unit)
     interp = f"{name}_mask_up_sample_interp_1"
     x = Interp(name=interp)([x, reference])
     if config.preactivation:  # the ResNeXt units' outputs are already activated
@@ -161,7 +161,7 @@ def attention_module(x, source, name, stage, config):
     first = residual_unit(x, source, f"{name}_trunk_res1", **unit)
     trunk = residual_unit(first, f"{name}_trunk_res1", f"{name}_trunk_res2", **unit)
     trunk = residual_unit(trunk, f"{name}_trunk_res2", f"{name}_trunk_res3", **unit)
-    mask = mask_branch(first, f"{name}_trunk_res1", name, stage, trunk, config)
+    mask = mask_branch(first, name, stage, trunk, config)
     product = keras.layers.Multiply(name=f"{name}_residual")([trunk, mask])
     fusion = keras.layers.Add(name=f"{name}_fusion")([product, trunk])
     return residual_unit(fusion, f"{name}_fusion", name, **unit)
