@@ -120,6 +120,9 @@ __all__ = [
     "EfficientNetLite2",
     "EfficientNetLite3",
     "EfficientNetLite4",
+    "ResidualAttention56",
+    "ResidualAttention92",
+    "AttentionNeXt56",
     "FeatureInfo",
     "feature_info",
     "inference_model",
@@ -1949,3 +1952,54 @@ def EfficientNetLite4(
 ) -> keras.Model:
     """EfficientNet-Lite: width x1.4, depth x1.8 of B0 (Table 1), MBConv blocks without SE,
     ReLU6; stage repeats (1, 4, 4, 6, 6, 8, 1)."""
+
+def ResidualAttention56(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """Attention modules (1, 1, 1) in stages 1-3, 3 units in stage 4, pre-activation
+    bottleneck units, p=1, t=2, r=1."""
+
+def ResidualAttention92(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """Attention modules (1, 2, 3) in stages 1-3, 3 units in stage 4, pre-activation
+    bottleneck units, p=1, t=2, r=1."""
+
+def AttentionNeXt56(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depths=None,
+    features_only=False,
+    out_indices=None,
+) -> keras.Model:
+    """Attention modules (1, 1, 1) in stages 1-3, 3 units in stage 4, ResNeXt units (32
+    groups), p=1, t=2, r=1."""

@@ -40,7 +40,6 @@ EXPORTED = (
     "resnet18",
     "resnet50",
     "plainnet18",
-    "resnext50_32x4d",
     "resnet20_cifar",
     # Squeeze-excitation blocks: SE-ResNet's (strided 1x1), SE-ResNeXt's (grouped, strided 3x3)
     # and SENet-154's (3-conv stem, 3x3 strided projections, dropout head) each hold their own.
@@ -75,6 +74,12 @@ EXPORTED = (
     # Lite's ReLU6 blocks without SE.
     "efficientnet_b0",
     "efficientnet_lite0",
+    # The mask branch's Interp (align-corners RESIZE_BILINEAR), its ceil-mode pools and the
+    # attention product; pre-activation units in one, ResNeXt's in the other, whose stride-1
+    # and strided projection units (pre_res_1, pre_res_2) are ResNeXt-50's block kinds: it
+    # replaces resnext50_32x4d in the cover.
+    "residual_attention56",
+    "attention_next56",
 )
 QUICK = {"alexnet", "vgg11_lrn", "googlenet", "resnet18"}
 # The representatives with a `depths` option export at the least depth that keeps every
@@ -88,7 +93,6 @@ EXPORT_DEPTHS = {
     "resnet18": (2, 1, 1, 1),
     "resnet50": (2, 1, 1, 1),
     "plainnet18": (2, 1, 1, 1),
-    "resnext50_32x4d": (2, 1, 1, 1),
     "inception_v4": (1, 1, 1),
     "inception_resnet_v2": (1, 1, 2),
     # conv2_block1 is already the identity block, conv3/conv4_block1 the zero-padded ones.
@@ -121,7 +125,19 @@ EXPORT_DEPTHS = {
     # stride-1 first blocks of each kernel size).
     "efficientnet_b0": (2, 2, 2, 1, 1, 1, 1),
     "efficientnet_lite0": (1, 2, 2, 1, 1, 1, 1),
+    # One attention module in each of stages 1-3 (their masks pool 3, 2 and 1 times: each
+    # its own block) and two units in stage 4 (post_res_4: the strided projection and an
+    # identity unit, one block kind).
+    "residual_attention56": (1, 1, 1, 2),
+    "attention_next56": (1, 1, 1, 2),
 }
+# The TFLite comparison's bound on probabilities and log-probabilities where float32 rounding
+# alone exceeds the default 1e-4. Attention-56's random-weight export (no trained BN scaling:
+# its pre-activation residual stream and (1 + M) * T products grow to logits of 30-90 at 32
+# px) puts Keras' own float32 log-probabilities up to 1.7e-4 from the same model in float64,
+# TFLite's up to 1.5e-4, and the two up to 2.1e-4 apart (measured on six builds): TFLite is
+# as close to the exact values as Keras is, about 2e-6 of the largest logit.
+TFLITE_TOLERANCE = {"residual_attention56": 4e-4}
 # Exported with its paper head (Flatten + fc6/fc7 at 227x227, 1000 classes, softmax): the one
 # fixed head of the registry that is exported (VGG's is the same kind). Its hidden layers are
 # narrowed from 4,096 units to HEAD_UNITS: the head's kind (its layers, in order) is what an

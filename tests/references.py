@@ -129,6 +129,12 @@ TRAINABLE_PARAMS = {
     "efficientnet_lite2": 6_092_072,
     "efficientnet_lite3": 8_197_096,
     "efficientnet_lite4": 13_006_568,
+    # No library has them: counted exactly from the authors' Caffe deploy definitions
+    # (fwang91/residual-attention-network, imagenet_model/*-deploy.prototxt): conv kernels
+    # (no biases), BN scale and shift (2 per channel), the classifier with bias.
+    "residual_attention56": 31_810_728,
+    "residual_attention92": 52_466_344,
+    "attention_next56": 31_318_824,
 }
 
 # Builder options with their own reference counts: (name, kwargs, trainable params).
@@ -182,6 +188,9 @@ VARIANT_PARAMS = [
     # torchvision EfficientNet(inverted_residual_setting=[MBConvConfig(..., num_layers=1)
     # for B0's seven rows], dropout=0.2): B0 with one block a stage.
     ("efficientnet_b0", {"depths": (1, 1, 1, 1, 1, 1, 1)}, 2_859_748),
+    # Attention-56 with one unit in stage 4: the deploy definition's count less two identity
+    # units (2048*512 + 9*512*512 + 512*2048 weights, BN of 2048 + 512 + 512 channels).
+    ("residual_attention56", {"depths": (1, 1, 1, 1)}, 31_810_728 - 2 * 4_462_592),
 ]
 
 # Multiply-adds x 1e9 at the default input size, as the papers report them.
@@ -265,6 +274,11 @@ GMACS = {
     "efficientnet_b5": 10.266,
     "efficientnet_b6": 19.0,
     "efficientnet_b7": 37.0,
+    # Wang et al. 2017 Table 2 and section 4.2: 6.3 / 10.4 / 6.3 GFLOPs (multiply-adds; the
+    # deploy definitions' convs and classifier make 6.27 / 10.53 / 6.42 G).
+    "residual_attention56": 6.3,
+    "residual_attention92": 10.4,
+    "attention_next56": 6.3,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
@@ -357,6 +371,8 @@ FEATURE_WIDTH = {
         for b, width in enumerate((1280, 1280, 1408, 1536, 1792, 2048, 2304, 2560))
     },
     **{f"efficientnet_lite{n}": 1280 for n in range(5)},
+    # Wang et al. Table 2: stage 4's residual units, 2048 channels.
+    **{n: 2048 for n in ("residual_attention56", "residual_attention92", "attention_next56")},
 }
 
 # Feature levels (features_only=True): (level Pk, channels, grid at the default input size),
@@ -568,6 +584,11 @@ FEATURE_LEVELS = {
             ("dpn107", (128, 376, 1152, 2432, 2688)),
             ("dpn131", (128, 352, 832, 1984, 2688)),
         )
+    },  # Wang et al. Table 2: conv1 (112), then the outputs of stages 1-3 (the last attention
+    # module, 56, 28, 14) and of stage 4 (7), with the ResNet bottleneck's channels.
+    **{
+        n: _RESNET_LEVELS["bottleneck"]
+        for n in ("residual_attention56", "residual_attention92", "attention_next56")
     },
     # timm's NormFreeNet feature_info (the stem at 1/2, the stages, the final conv), at each
     # model's default (test) size.

@@ -29,6 +29,9 @@ LARGE = {
     "efficientnet_b5",
     "efficientnet_b6",
     "efficientnet_b7",
+    "residual_attention56",
+    "residual_attention92",
+    "attention_next56",
 }
 
 

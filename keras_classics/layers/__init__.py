@@ -8,6 +8,7 @@ from keras_classics.layers.dropout import GlobalBatchDropout
 from keras_classics.layers.global_batchnorm import GlobalBatchNormalization
 from keras_classics.layers.group_conv import GroupConv2D
 from keras_classics.layers.input_normalization import InputNormalization
+from keras_classics.layers.interp import Interp
 from keras_classics.layers.lrn import LocalResponseNormalization
 from keras_classics.layers.scaled_residual import ScaledResidual
 from keras_classics.layers.squeeze_excite import SqueezeExcite
@@ -23,6 +24,7 @@ __all__ = [
     "GlobalBatchNormalization",
     "GroupConv2D",
     "InputNormalization",
+    "Interp",
     "LocalResponseNormalization",
     "ScaledResidual",
     "ScaledStdConv2D",

@@ -114,6 +114,11 @@ from keras_classics.models.efficientnet import (
     EfficientNetLite3,
     EfficientNetLite4,
 )
+from keras_classics.models.residual_attention import (
+    AttentionNeXt56,
+    ResidualAttention56,
+    ResidualAttention92,
+)
 
 # Not in __all__ (the package face): the training pipeline's lookup of the augmentations the
 # families register.
@@ -241,6 +246,9 @@ __all__ = [
     "EfficientNetLite2",
     "EfficientNetLite3",
     "EfficientNetLite4",
+    "ResidualAttention56",
+    "ResidualAttention92",
+    "AttentionNeXt56",
     "FeatureInfo",
     "feature_info",
     "inference_model",

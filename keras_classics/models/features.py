@@ -14,6 +14,8 @@ import dataclasses
 
 import keras
 
+from keras_classics.layers import Interp
+
 # Layers whose output is never a feature level: the padding is the same map, bordered.
 _PADDING = (keras.layers.ZeroPadding2D,)
 LEVELS = 5  # P1 ... P5: reductions 2 ... 32, the classic networks' strides
@@ -69,8 +71,11 @@ def levels(model):
     reads_after = [-1] * len(nodes)
     for j in sorted(needed):
         layer, inputs, outputs = nodes[j]
+        # A resize to another tensor's size (Interp, the Residual Attention masks' up-sampling)
+        # has that tensor's reduction.
+        sources = inputs[-1:] if isinstance(layer, Interp) else inputs
         for output in outputs:
-            reduction[id(output)] = _stride(layer) * max(reduction[id(t)] for t in inputs)
+            reduction[id(output)] = _stride(layer) * max(reduction[id(t)] for t in sources)
         for t in inputs:
             k = position[id(t)]
             if k >= 0:

@@ -95,11 +95,12 @@ def test_onnx_with_preprocessing_matches_keras_on_the_eval_pipeline(name, pixels
 
 
 # What the custom layers become: AlexNet's LRN (paper alpha) and two-GPU grouped convolutions,
-# GoogLeNet's LRN (Caffe alpha), ResNeXt's cardinality-32 GroupConv2D.
+# GoogLeNet's LRN (Caffe alpha), AttentionNeXt's cardinality-32 GroupConv2D (ResNeXt units)
+# and its masks' align-corners Interp (Resize).
 CUSTOM_OPS = [
     pytest.param("alexnet", {"LRN", "Split", "Conv", "Concat"}, marks=pytest.mark.slow),
     ("googlenet", {"LRN"}),
-    pytest.param("resnext50_32x4d", {"Split", "Conv", "Concat"}, marks=pytest.mark.slow),
+    pytest.param("attention_next56", {"Split", "Conv", "Concat", "Resize"}, marks=pytest.mark.slow),
 ]
 
 

@@ -167,6 +167,9 @@ PAPER_NUMBERS = {
         "exponential",
         1e-5,
     ),
+    # 530k iterations of 256 images: 106 epochs of 1.28M.
+    "residual_attention56": ("Wang et al. 2017, section 4.2", "sgd", 0.1, 256, 106, "steps", 1e-4),
+    "attention_next56": ("Wang et al. 2017, section 4.2", "sgd", 0.1, 256, 106, "steps", 1e-4),
 }
 
 

@@ -435,6 +435,7 @@ ONE_PER_FAMILY = [
     "mnasnet0_5",
     "shufflenet_v1_g3",  # v2's shufflenet_v2_x0_5 trains in the replica equivalence check
     "efficientnet_b0",
+    "residual_attention56",
 ]
 # The replica-equivalence checks (tests/training/test_equivalence.py) already train these
 # through the program's own plan, recipe, build_and_compile and model.fit at the program's
