@@ -16,7 +16,7 @@ from checks import assert_softmax_of, layers_that_do_not_round_trip
 from export_cover import EXPORT_DEPTHS, EXPORTED, kinds, uncovered, union
 from keras_classics.analysis import count_macs
 from references import FEATURE_WIDTH, GMACS, TRAINABLE_PARAMS, VARIANT_PARAMS
-from registry_params import ALL_MODELS, LARGE, built, default_size
+from registry_params import ALL_MODELS, LARGE, built, default_size, xdist_group
 
 DEFAULT = [built(n) for n in ALL_MODELS]
 
@@ -51,7 +51,10 @@ def test_outputs_are_the_softmax_of_the_classifier(default_model):
     probe = keras.Model(model.inputs[0], [classifier.input, model.output])
     size = default_size(name)
     x = np.random.default_rng(0).uniform(-1, 1, (2, size, size, 3)).astype("float32")
-    features, probs = (np.asarray(t, np.float64) for t in probe(x, training=False))
+    # predict_on_batch runs a graph, which frees each activation after its last use; an eager
+    # call of a functional model keeps them all to the end (EfficientNet-B7 at 600 px: a peak
+    # of 8.8 GB against 1.4 GB).
+    features, probs = (np.asarray(t, np.float64) for t in probe.predict_on_batch(x))
     kernel, bias = (np.asarray(w, np.float64) for w in classifier.get_weights())
     logits = features @ kernel + bias
     assert probs.shape == (2, keras_classics.get_spec(name).classes)
@@ -90,13 +93,14 @@ def test_made_of_exported_kinds(default_model, exported_kinds):
 
 
 def test_a_kind_no_representative_exports_is_found(exported_kinds):
-    """The check above can fail: ResNeXt's form (a) blocks (Fig. 3a: C full paths summed, no
-    registered model's default) are a block kind no representative exports."""
+    """The check above can fail: ResNeXt's form (b) blocks (Fig. 3b: C paths concatenated
+    before one 1x1 conv, no registered model's default) are a block kind no representative
+    exports. (Form (a)'s kinds, summed paths of 1x1 and 3x3 convs, are a ResNet bottleneck's.)"""
     model = keras_classics.ResNeXt50(
-        block_form="a", depths=(1, 1, 1, 1), include_top=False, input_shape=(32, 32, 3)
+        block_form="b", depths=(1, 1, 1, 1), include_top=False, input_shape=(32, 32, 3)
     )
     missing = uncovered(kinds(model), union(exported_kinds.values()))
-    assert any(("keras.Add",) in block and len(block) > 1 for block in missing["block"]), missing
+    assert any(("keras.Concatenate",) in block for block in missing["block"]), missing
 
 
 def test_every_representative_exports_a_kind_of_its_own(exported_kinds):
@@ -122,7 +126,7 @@ STAGES = {"efficientnet": 7}
 HEADLESS = [
     pytest.param(
         n,
-        marks=[pytest.mark.xdist_group(n)]
+        marks=[pytest.mark.xdist_group(xdist_group(n))]
         + ([] if n in EXPORTED and n not in LARGE else [pytest.mark.slow]),
     )
     for n in ALL_MODELS
