@@ -509,9 +509,30 @@ def _drop_normalization(state):
 # torchvision's EfficientNet weights: bicubic resize, ImageNet mean/std (its transforms).
 TORCHVISION_BICUBIC = InputConfig("torch", 224, interpolation="bicubic")
 # timm's tf_efficientnet_* configs: ImageNet mean/std (the AdvProp "ap" weights: Inception's
-# [-1, 1], their own rows), bicubic; Lite mean = std = 0.5 ([-1, 1]).
-TIMM_B = InputConfig("torch", 224, interpolation="bicubic")
-TIMM_TF = InputConfig("tf", 224, interpolation="bicubic")
+# [-1, 1], their own rows), bicubic, each row's size and crop; Lite mean = std = 0.5 ([-1, 1]).
+# (size, crop) of B0 ... B7; (size, crop, interpolation, top-1, top-5) of Lite0 ... Lite4
+# (results-imagenet.csv's accuracies, for the cards below).
+TIMM_SIZES = ((224, 0.875), (240, 0.882), (260, 0.890), (300, 0.904), (380, 0.922))
+TIMM_SIZES += ((456, 0.934), (528, 0.942), (600, 0.949))
+TIMM_LITE = (
+    (224, 0.875, "bicubic", 74.846, 92.180),
+    (240, 0.882, "bicubic", 76.674, 93.232),
+    (260, 0.890, "bicubic", 77.470, 93.756),
+    (300, 0.904, "bilinear", 79.808, 94.908),
+    (380, 0.920, "bilinear", 81.540, 95.668),
+)
+
+
+def timm_input(mode, b):
+    size, crop = TIMM_SIZES[b]
+    return InputConfig(mode, size, crop_ratio=crop, interpolation="bicubic")
+
+
+def timm_lite_input(n):
+    size, crop, interpolation, _, _ = TIMM_LITE[n]
+    return InputConfig("tf", size, crop_ratio=crop, interpolation=interpolation)
+
+
 TF_SAME = dict(convention="tf", bn_epsilon=1e-3)
 # keras.applications documents each row's resolution as its input size (its builders' default).
 KERAS_SIZES = (224, 240, 260, 300, 380, 456, 528, 600)
@@ -539,7 +560,7 @@ conversion.register_conversions(
             f"efficientnet_b{b}",
             torch_plan(timm_names),
             ("classifier.",),
-            input=TIMM_B,
+            input=timm_input("torch", b),
             **TF_SAME,
         )
         for b in _B
@@ -551,7 +572,7 @@ conversion.register_conversions(
             f"efficientnet_b{b}",
             torch_plan(timm_names),
             ("classifier.",),
-            input=TIMM_TF,
+            input=timm_input("tf", b),
             **TF_SAME,
         )
         for b in _B
@@ -563,7 +584,7 @@ conversion.register_conversions(
             f"efficientnet_lite{n}",
             torch_plan(timm_names),
             ("classifier.",),
-            input=TIMM_TF,
+            input=timm_lite_input(n),
             **TF_SAME,
         )
         for n in range(5)
@@ -742,16 +763,6 @@ _TIMM = {
     ),
     "ra_in1k": {5: (83.834, 96.764), 7: (84.926, 97.220)},
 }
-# timm's pretrained configs: input size and crop of B0 ... B7 and Lite0 ... Lite4.
-TIMM_SIZES = ((224, 0.875), (240, 0.882), (260, 0.890), (300, 0.904), (380, 0.922))
-TIMM_SIZES += ((456, 0.934), (528, 0.942), (600, 0.949))
-TIMM_LITE = (
-    (224, 0.875, "bicubic", 74.846, 92.180),
-    (240, 0.882, "bicubic", 76.674, 93.232),
-    (260, 0.890, "bicubic", 77.470, 93.756),
-    (300, 0.904, "bilinear", 79.808, 94.908),
-    (380, 0.920, "bilinear", 81.540, 95.668),
-)
 
 
 def _timm_cards():
