@@ -107,8 +107,9 @@ EXPORT_DEPTHS = {
     # conv2_1 is the stride-1 projection block, conv2_2 the only plain dual path block,
     # conv3_1 ... conv5_1 the strided projection blocks.
     "dpn68": (2, 1, 1, 1),
-    # A transition block in each stage, conv3's second block the plain one.
-    "nfnet_f0": (1, 2, 1, 1),
+    # A transition block in each stage; the plain blocks of conv2 (its 3x3 convs one group of
+    # 128 channels) and of conv3 (grouped), both with stochastic depth.
+    "nfnet_f0": (2, 2, 1, 1),
     "nf_resnet50": (1, 2, 1, 1),
     # One block a stage holds the strided and the plain blocks; a second block in B1's stage 3
     # is its 5x5 residual block, in A1's stage 5 its 3x3 residual block with SE (the other
