@@ -29,6 +29,7 @@ import numpy as np
 
 import keras_classics
 from keras_classics.layers import Conv2D
+from keras_classics.training import agc
 
 
 def keras_convs(model):
@@ -134,7 +135,24 @@ ROWS = {
     # Hu et al. 2018 compare SE-ResNet-50's cost with ResNet-50's: about 10% more time a
     # training step on their GPUs, 0.26% more multiply-adds.
     "seresnet50": ("resnet50", 224, keras_classics.SEResNet50),
+    # The series' part 3 anchor (the goal: our step <= the fastest Keras peer's).
+    "keras.applications.EfficientNetB0": (
+        None,
+        224,
+        lambda: keras.applications.EfficientNetB0(weights=None),
+    ),
+    "efficientnet_b0": (
+        "keras.applications.EfficientNetB0",
+        224,
+        keras_classics.EfficientNetB0,
+    ),
+    # NFNet-F0's adaptive gradient clipping (Brock et al. 2021, section 4.1) against the same
+    # network trained without it: AGC's overhead, at F0's training size.
+    "nfnet_f0": (None, 192, keras_classics.NFNetF0),
+    "nfnet_f0, AGC 0.01": ("nfnet_f0", 192, keras_classics.NFNetF0),
 }
+# Rows whose optimizer clips its gradients adaptively (keras_classics/training/agc.py).
+AGC_ROWS = {"nfnet_f0, AGC 0.01": 0.01}
 
 
 def keras_hub_classifier(timm_architecture, num_features=None):
@@ -144,10 +162,18 @@ def keras_hub_classifier(timm_architecture, num_features=None):
 
     def build():
         import keras_hub
-        from keras_hub.src.utils.timm import convert_densenet, convert_mobilenet
+        from keras_hub.src.utils.timm import (
+            convert_densenet,
+            convert_efficientnet,
+            convert_mobilenet,
+        )
 
-        family = "DenseNet" if timm_architecture.startswith("densenet") else "MobileNet"
-        converter = convert_densenet if family == "DenseNet" else convert_mobilenet
+        families = {
+            "densenet": ("DenseNet", convert_densenet),
+            "mobilenet": ("MobileNet", convert_mobilenet),
+            "efficientnet": ("EfficientNet", convert_efficientnet),
+        }
+        family, converter = next(v for k, v in families.items() if timm_architecture.startswith(k))
         config = converter.convert_backbone_config({"architecture": timm_architecture})
         backbone = getattr(keras_hub.models, f"{family}Backbone")(
             **config, image_shape=(224, 224, 3)
@@ -173,6 +199,11 @@ KERAS_HUB_ROWS = {
         224,
         keras_hub_classifier("mobilenetv3_large_100", num_features=1280),
     ),
+    "keras-hub EfficientNet-B0": (
+        "keras.applications.EfficientNetB0",
+        224,
+        keras_hub_classifier("efficientnet_b0"),
+    ),
 }
 
 # torchvision rows: name -> (our row it is compared with, input size, torchvision builder).
@@ -185,6 +216,11 @@ TORCHVISION_ROWS = {
         "keras.applications.MobileNetV3Large",
         224,
         "mobilenet_v3_large",
+    ),
+    "torchvision efficientnet_b0": (
+        "keras.applications.EfficientNetB0",
+        224,
+        "efficientnet_b0",
     ),
 }
 
@@ -260,11 +296,12 @@ class StepTimer(keras.callbacks.Callback):
 class Bench:
     """One model, compiled once; each round adds timed training steps and inference calls."""
 
-    def __init__(self, factory, size, batch):
+    def __init__(self, factory, size, batch, agc_clip=None):
         self.model = factory()
-        self.model.compile(
-            keras.optimizers.SGD(0.01, momentum=0.9), "sparse_categorical_crossentropy"
-        )
+        optimizer = keras.optimizers.SGD(0.01, momentum=0.9)
+        if agc_clip:
+            agc.enable(optimizer, agc_clip)
+        self.model.compile(optimizer, "sparse_categorical_crossentropy")
         rng = np.random.default_rng(0)
         self.x = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
         self.y = rng.integers(0, 1000, (batch,))
@@ -313,8 +350,10 @@ def main():
     benches = {}
     for name in args.rows:
         _, size, factory = rows[name]
-        bench = TorchBench if name in TORCHVISION_ROWS else Bench
-        benches[name] = bench(factory, size, args.batch)
+        if name in TORCHVISION_ROWS:
+            benches[name] = TorchBench(factory, size, args.batch)
+        else:
+            benches[name] = Bench(factory, size, args.batch, AGC_ROWS.get(name))
     for r in range(args.rounds):
         for name, bench in benches.items():
             bench.round(args.steps, args.warmup if r == 0 else 1)
