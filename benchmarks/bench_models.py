@@ -62,6 +62,11 @@ def resnet18_32px():
     return keras_classics.ResNet18(input_shape=(32, 32, 3))
 
 
+def nfnet_f0_at(size):
+    """NFNet-F0 at its training size (its builder's default is the 256 it is evaluated at)."""
+    return keras_classics.NFNetF0(input_shape=(size, size, 3))
+
+
 # (row name, anchor row it is compared with or None, input size, model factory)
 ROWS = {
     "keras.applications.ResNet50": (None, 224, lambda: keras.applications.ResNet50(weights=None)),
@@ -148,8 +153,8 @@ ROWS = {
     ),
     # NFNet-F0's adaptive gradient clipping (Brock et al. 2021, section 4.1) against the same
     # network trained without it: AGC's overhead, at F0's training size.
-    "nfnet_f0": (None, 192, keras_classics.NFNetF0),
-    "nfnet_f0, AGC 0.01": ("nfnet_f0", 192, keras_classics.NFNetF0),
+    "nfnet_f0": (None, 192, lambda: nfnet_f0_at(192)),
+    "nfnet_f0, AGC 0.01": ("nfnet_f0", 192, lambda: nfnet_f0_at(192)),
 }
 # Rows whose optimizer clips its gradients adaptively (keras_classics/training/agc.py).
 AGC_ROWS = {"nfnet_f0, AGC 0.01": 0.01}
