@@ -1,15 +1,11 @@
 """GlobalBatchNormalization against NumPy's batch statistics, one device and two replicas."""
 
-import json
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from fresh_process import json_of_script
 from keras_classics.layers import GlobalBatchNormalization
 from keras_classics.training import distribute
 
@@ -113,15 +109,7 @@ print(json.dumps({k: v.tolist() for k, v in
 
 @pytest.mark.slow
 def test_two_replicas_normalise_and_differentiate_as_one_device():
-    result = subprocess.run(
-        [sys.executable, "-c", TWO_REPLICAS],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    r = {k: np.array(v) for k, v in json.loads(result.stdout.splitlines()[-1]).items()}
+    r = {k: np.array(v) for k, v in json_of_script(TWO_REPLICAS).items()}
     expected, _, _ = numpy_batchnorm(r["x"], 1.0, 0.0, 1e-3)
     np.testing.assert_allclose(r["y"], expected, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(r["y"], r["y1"], rtol=1e-12, atol=1e-12)

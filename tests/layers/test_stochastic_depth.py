@@ -1,16 +1,12 @@
 """StochasticDepth: whole examples' branches dropped in training, the identity at inference, the
 same examples dropped on two replicas as on one device."""
 
-import json
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from fresh_process import json_of_script
 from keras_classics.layers import StochasticDepth
 
 
@@ -105,15 +101,7 @@ print(json.dumps({"two": parts[:, 0, 0, 0].tolist(), "one": y1.numpy()[:, 0, 0, 
 
 @pytest.mark.slow
 def test_two_replicas_drop_the_examples_one_device_drops():
-    result = subprocess.run(
-        [sys.executable, "-c", TWO_REPLICAS],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    factors = json.loads(result.stdout.splitlines()[-1])
+    factors = json_of_script(TWO_REPLICAS)
     two, one = np.array(factors["two"]), np.array(factors["one"])
     np.testing.assert_array_equal(two, one)
     assert set(np.unique(two)) == {0.0, 2.0}

@@ -1,16 +1,12 @@
 """Adaptive gradient clipping against the paper's formula (NumPy), on an optimizer step, and on
 two replicas, where it must clip the summed gradient."""
 
-import json
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from fresh_process import json_of_script
 from keras_classics.training import agc
 
 
@@ -125,15 +121,7 @@ print(json.dumps({
 
 @pytest.mark.slow
 def test_two_replicas_clip_the_summed_gradient():
-    result = subprocess.run(
-        [sys.executable, "-c", TWO_REPLICAS],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    r = json.loads(result.stdout.splitlines()[-1])
+    r = json_of_script(TWO_REPLICAS)
     per_replica_differs = False
     for i, path in enumerate(r["paths"]):
         w0, step, full = (np.array(r[k][i]) for k in ("w0", "step", "full"))
