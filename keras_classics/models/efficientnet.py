@@ -556,25 +556,15 @@ conversion.register_conversions(
     *(
         torch_layout.row(
             "timm",
-            f"tf_efficientnet_b{b}",
+            f"tf_efficientnet_b{b}{tag}",
             f"efficientnet_b{b}",
             torch_plan(timm_names),
             ("classifier.",),
-            input=timm_input("torch", b),
+            input=timm_input(mode, b),
             **TF_SAME,
         )
-        for b in _B
-    ),
-    *(
-        torch_layout.row(
-            "timm",
-            f"tf_efficientnet_b{b}.ap_in1k",
-            f"efficientnet_b{b}",
-            torch_plan(timm_names),
-            ("classifier.",),
-            input=timm_input("tf", b),
-            **TF_SAME,
-        )
+        # The AdvProp weights ("ap") take Inception's [-1, 1] inputs, the others ImageNet's.
+        for tag, mode in (("", "torch"), (".ap_in1k", "tf"))
         for b in _B
     ),
     *(
