@@ -33,7 +33,7 @@ from keras_classics.models.mobilenet.units import (
     depthwise_bn,
     make_divisible,
 )
-from keras_classics.models.mobilenet.weights import torch_takes
+from keras_classics.models.mobilenet.weights import torch_plan
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.input_config import InputConfig
 from keras_classics.records.recipe import Recipe
@@ -466,18 +466,6 @@ def timm_names(model):
             names[prefix + ours] = f"{module}.{theirs}"
         names[f"{prefix}se"] = (f"{module}.se.conv_reduce", f"{module}.se.conv_expand")
     return {k: v for k, v in names.items() if k in present}
-
-
-def torch_plan(module_names):
-    def plan(model):
-        names = module_names(model)
-        return {
-            layer.name: torch_takes(layer, names[layer.name])
-            for layer in model.layers
-            if layer.weights and layer.name in names
-        }
-
-    return plan
 
 
 def keras_plan(model):
