@@ -29,7 +29,7 @@ import pytest
 import tensorflow as tf
 
 import keras_classics
-from export_cover import EXPORTED, QUICK, TFLITE_TOLERANCE, build_for_export
+from export_cover import EXPORTED, FLOAT32_TOLERANCE, QUICK, build_for_export
 from export_helpers import assert_close, keras_probabilities, preprocess_bytes, preprocess_pixels
 from keras_classics import export
 from keras_classics.export import graph_check, saved_model, tflite
@@ -74,7 +74,7 @@ def export_and_compare(name, root, inputs):
     x = np.concatenate([preprocess_pixels(pixels, spec, size), preprocess_bytes(data, spec, size)])
     expected = keras_probabilities(classifier.model, x)  # one eager Keras call for both
     tflite.check_builtin(content)
-    assert_close(tflite.Runner(content)(x), expected, TFLITE_TOLERANCE.get(name, 1e-4))
+    assert_close(tflite.Runner(content)(x), expected, FLOAT32_TOLERANCE.get(name, 1e-4))
     return {
         "name": name,
         "path": path,
