@@ -76,12 +76,16 @@ def train_state(
     global_batch_dropout=True,
     seed=0,
     builder_options=None,
+    run_eagerly=False,
 ):
     """{variable path: array} after `steps` training steps of `name` under `strategy`, from
     the same seed, data and recipe as train/main.py on the bundled dataset.
     global_batch_dropout=False keeps keras.layers.Dropout (what the program trained before
     for_replicas), to show what it changes. builder_options (default OPTIONS[name], if any)
-    are passed to the model's builder; steps defaults to the model's ReplicaCheck's."""
+    are passed to the model's builder; steps defaults to the model's ReplicaCheck's.
+    run_eagerly=True runs Keras' step function without compiling it (Model.run_eagerly): the
+    same step, `strategy.run` and cross-replica reductions, without the tracing that is most
+    of a few steps' cost (the program compiles it)."""
     steps = STEPS.get(name, 5) if steps is None else steps
     cfg = RunConfig.from_flags(
         model=name,
@@ -129,6 +133,7 @@ def train_state(
                 )
                 _, optimizer = optim.compile_for_recipe(model, plan.resolved)
             distribute.fit_under_multi_worker(model, strategy)
+        model.run_eagerly = run_eagerly
         targets = optim.one_hot_targets(info.num_classes, len(model.outputs))
         model.fit(
             train_ds.map(targets),
@@ -256,6 +261,9 @@ def main(argv=None):
     parser.add_argument(
         "--keras_dropout", action="store_true", help="keep keras.layers.Dropout (the drift before)"
     )
+    parser.add_argument(
+        "--eager", action="store_true", help="run the step uncompiled (train_state's run_eagerly)"
+    )
     parser.add_argument("--json", help="write {model: {path: difference}} here")
     args = parser.parse_args(argv)
     if args.cpu_devices:
@@ -273,6 +281,7 @@ def main(argv=None):
             dtype=args.dtype or dtype,
             sync_batchnorm=not args.no_sync_batchnorm,
             global_batch_dropout=not args.keras_dropout,
+            run_eagerly=args.eager,
         )
         report[name] = diff
         worst = max(diff, key=diff.get)
