@@ -279,6 +279,17 @@ GMACS = {
     "residual_attention56": 6.3,
     "residual_attention92": 10.4,
     "attention_next56": 6.3,
+    # Brock et al. 2021, the ImageNet results table: FLOPs (multiply-adds of the convs and the
+    # classifier) at each model's test resolution, the default size here: 12.38, 35.54, 62.59,
+    # 114.76, 215.24, 289.76 and 377.28 G (F2, F4 and F5's as Papers with Code lists them
+    # from the paper).
+    "nfnet_f0": 12.38,
+    "nfnet_f1": 35.54,
+    "nfnet_f2": 62.59,
+    "nfnet_f3": 114.76,
+    "nfnet_f4": 215.24,
+    "nfnet_f5": 289.76,
+    "nfnet_f6": 377.28,
 }
 
 # Width of the pooled features (include_top=False, pooling="avg"): the last stage's channels
