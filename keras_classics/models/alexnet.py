@@ -8,7 +8,7 @@ import keras
 
 from keras_classics.layers import LocalResponseNormalization
 from keras_classics.layers.group_conv import conv2d
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ReplicaCheck
@@ -98,7 +98,7 @@ def configure(row, *, variant):
         raise ValueError(f"variant={variant!r} is invalid; accepted: {tuple(VARIANTS)}.")
     spec = VARIANTS[variant]
     # Figure 2's head: fc6 and fc7 of 4096 with ReLU, dropout 0.5 (section 4.2), classifier.
-    head = _core.fc_head(FINAL_GRID, FC_UNITS, DROPOUT, dropout_first=spec.dropout_first)
+    head = _heads.fc_head(FINAL_GRID, FC_UNITS, DROPOUT, dropout_first=spec.dropout_first)
     return _core.Architecture(spec, default_size=spec.input_size, min_size=spec.min_size, head=head)
 
 

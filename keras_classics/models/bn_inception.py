@@ -9,7 +9,7 @@ GoogLeNet's max pools between grids.
 
 import keras
 
-from keras_classics.models import _core, _inception
+from keras_classics.models import _core, _heads, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool
 
 PAPER = "Ioffe & Szegedy 2015, Batch Normalization (BN-Inception), Figure 5"
@@ -78,7 +78,7 @@ def body(x, config):
 def configure(row):
     # Five stride-2 steps ('same' padding everywhere): 32 gives a 1x1 final grid, as 224 7x7.
     return _core.Architecture(
-        None, default_size=224, min_size=32, head=_core.pool_head(dropout=DROPOUT)
+        None, default_size=224, min_size=32, head=_heads.pool_head(dropout=DROPOUT)
     )
 
 

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from keras_classics.layers import Conv2D
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.models._units import he_normal
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
@@ -125,7 +125,7 @@ def configure(row, *, depths):
         dataclasses.replace(row, depths=depths),
         default_size=224,
         min_size=32,
-        head=_core.pool_head(),
+        head=_heads.pool_head(),
     )
 
 

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from keras_classics.layers import ChannelSplit
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 
 # The release does not say how it initialises: He normal over the fan-out, as this package's
 # ResNet/ResNeXt, which DPN's blocks extend; strided convs padded symmetrically as MXNet.
@@ -148,7 +148,7 @@ def configure(row, *, depths):
     """The row with the caller's `depths` checked and applied."""
     depths = _core.check_depths(depths, row.depths)
     config = dataclasses.replace(row, depths=depths)
-    return _core.Architecture(config, default_size=224, min_size=MIN_SIZE, head=_core.pool_head())
+    return _core.Architecture(config, default_size=224, min_size=MIN_SIZE, head=_heads.pool_head())
 
 
 OPTIONS = (

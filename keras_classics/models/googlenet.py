@@ -11,7 +11,7 @@ import re
 import keras
 
 from keras_classics.layers import LocalResponseNormalization
-from keras_classics.models import _core, _inception
+from keras_classics.models import _core, _heads, _inception
 from keras_classics.models._inception import Conv, ConvStyle, conv_unit
 from keras_classics.records.augmentation import Augmentation, register_augmentation
 from keras_classics.records.input_config import InputConfig
@@ -114,15 +114,15 @@ def aux_head(index, after):
         x = keras.layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
         return conv_unit(x, Conv(128, 1), f"{name}_conv", variant.style)
 
-    head = _core.Head(
+    head = _heads.Head(
         (
-            _core.Flatten(f"{name}_flatten"),
-            _core.FC(1024, f"{name}_fc"),
-            _core.Dropout(0.7, f"{name}_drop"),
+            _heads.Flatten(f"{name}_flatten"),
+            _heads.FC(1024, f"{name}_fc"),
+            _heads.Dropout(0.7, f"{name}_drop"),
         ),
         classifier=f"{name}_predictions",
     )
-    return _core.AuxHead(after, neck, head, loss_weight=0.3)
+    return _heads.AuxHead(after, neck, head, loss_weight=0.3)
 
 
 def stem(x, variant):
@@ -163,7 +163,7 @@ def configure(row, *, variant):
         spec,
         default_size=224,
         min_size=MIN_SIZE,
-        head=_core.pool_head("pool5", spec.dropout),
+        head=_heads.pool_head("pool5", spec.dropout),
         aux_heads=tuple(aux_head(i, f"inception_{a}") for i, a in enumerate(AUX_AFTER, 1)),
     )
 

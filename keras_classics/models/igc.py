@@ -16,7 +16,7 @@ import dataclasses
 import keras
 
 from keras_classics.layers import ChannelShuffle
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.models._units import padded_conv
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
@@ -100,7 +100,7 @@ def configure(row, *, depths):
         dataclasses.replace(row, depths=depths),
         default_size=224,
         min_size=32,
-        head=_core.pool_head(),
+        head=_heads.pool_head(),
     )
 
 

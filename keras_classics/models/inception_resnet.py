@@ -27,7 +27,7 @@ from typing import Optional
 import keras
 
 from keras_classics.layers import ScaledResidual
-from keras_classics.models import _core, _inception
+from keras_classics.models import _core, _heads, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool
 from keras_classics.models.inception_v4 import reduction_a
 from keras_classics.records.input_config import InputConfig
@@ -226,7 +226,7 @@ def configure(row, *, depths, bn_scale):
         dataclasses.replace(row, depths=depths, style=style),
         default_size=299,
         min_size=75,
-        head=_core.pool_head(dropout=DROPOUT),
+        head=_heads.pool_head(dropout=DROPOUT),
     )
 
 

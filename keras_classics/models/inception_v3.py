@@ -20,7 +20,7 @@ import re
 
 import keras
 
-from keras_classics.models import _core, _inception
+from keras_classics.models import _core, _heads, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
 from keras_classics.records.input_config import InputConfig
 from keras_classics.records.registry import ReplicaCheck
@@ -182,7 +182,7 @@ def aux_neck(x, config, input_shape):
 
 
 # Loss weight 0.4: TF-slim's; the paper gives none.
-AUX_HEAD = _core.Head((_core.GlobalPool("aux1_avg_pool"),), classifier="aux1_predictions")
+AUX_HEAD = _heads.Head((_heads.GlobalPool("aux1_avg_pool"),), classifier="aux1_predictions")
 
 
 def body(x, config):
@@ -200,13 +200,13 @@ def configure(row, *, bn_scale, avg_pool_counts_padding):
     style = _inception.with_options(
         STYLE, bn_scale=bn_scale, avg_pool_counts_padding=avg_pool_counts_padding
     )
-    aux = (_core.AuxHead(row.aux_after, aux_neck, AUX_HEAD, loss_weight=0.4),)
+    aux = (_heads.AuxHead(row.aux_after, aux_neck, AUX_HEAD, loss_weight=0.4),)
     # keras.applications' minimum: 75 leaves a 1x1 grid after the second reduction.
     return _core.Architecture(
         dataclasses.replace(row, style=style),
         default_size=299,
         min_size=75,
-        head=_core.pool_head(dropout=DROPOUT),
+        head=_heads.pool_head(dropout=DROPOUT),
         aux_heads=aux if row.aux_after else (),
     )
 

@@ -7,7 +7,7 @@ unpadded, the others 'same'. Layer names are the TF-slim end points (conv_1a_3x3
 ..., mixed_7d) with the module naming rule of `_inception`.
 """
 
-from keras_classics.models import _core, _inception
+from keras_classics.models import _core, _heads, _inception
 from keras_classics.models._inception import Conv, ConvStyle, Pool, Split
 from keras_classics.records.input_config import InputConfig
 from keras_classics.weights import cards, conversion, torch_layout
@@ -150,7 +150,7 @@ def configure(row, *, depths):
         )
     # As keras.applications' Inception family: 75 leaves a 1x1 grid after Reduction-B.
     return _core.Architecture(
-        modules_table(depths), default_size=299, min_size=75, head=_core.pool_head(dropout=DROPOUT)
+        modules_table(depths), default_size=299, min_size=75, head=_heads.pool_head(dropout=DROPOUT)
     )
 
 

@@ -23,7 +23,7 @@ import string
 import keras
 
 from keras_classics.layers.squeeze_excite import SqueezeExcite
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.models.mobilenet import weights as mobilenet_weights
 from keras_classics.models.mobilenet.units import (
     Convention,
@@ -191,7 +191,7 @@ def configure(row, *, depths, dropout):
     config = dataclasses.replace(row, depths=depths, dropout=dropout)
     # 224x224 (Table 1); the pooled head with the release's dropout 0.2 (torchvision's too).
     return _core.Architecture(
-        config, default_size=224, min_size=MIN_SIZE, head=_core.pool_head(dropout=dropout)
+        config, default_size=224, min_size=MIN_SIZE, head=_heads.pool_head(dropout=dropout)
     )
 
 

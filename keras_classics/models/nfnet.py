@@ -33,7 +33,7 @@ import keras
 
 from keras_classics.layers import ScaledResidual, ScaledStdConv2D, SqueezeExcite, StochasticDepth
 from keras_classics.layers.activations import gelu
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.input_config import InputConfig
 from keras_classics.records.recipe import Recipe
@@ -257,7 +257,7 @@ def configure(row, *, depths, drop_path_rate):
         config,
         default_size=row.test_size,
         min_size=MIN_SIZE,
-        head=_core.pool_head(dropout=row.dropout),
+        head=_heads.pool_head(dropout=row.dropout),
     )
 
 

@@ -29,7 +29,7 @@ import dataclasses
 import keras
 
 from keras_classics.layers import Interp
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 
 # The release's deploy files give no initialisation: He normal over the fan-out, as this
 # package's ResNet family; strided 3x3 convs and the 7x7 stem pad symmetrically as Caffe.
@@ -199,7 +199,7 @@ def configure(row, *, depths):
     depths = _core.check_depths(depths, row.depths)
     config = dataclasses.replace(row, depths=depths)
     return _core.Architecture(
-        config, default_size=224, min_size=MIN_SIZE, head=_core.pool_head("ave_pool")
+        config, default_size=224, min_size=MIN_SIZE, head=_heads.pool_head("ave_pool")
     )
 
 

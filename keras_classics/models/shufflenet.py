@@ -22,7 +22,7 @@ import re
 import keras
 
 from keras_classics.layers import ChannelShuffle, ChannelSplit
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 
 # He normal over the fan-out (a depthwise kernel's fan-out is its 3x3 window): neither paper
 # says how it initialises.
@@ -214,7 +214,7 @@ def v1_configure(row, *, alpha, stem_filters, classifier_bias, depths):
         config,
         default_size=224,
         min_size=MIN_SIZE,
-        head=_core.pool_head(classifier_bias=classifier_bias),
+        head=_heads.pool_head(classifier_bias=classifier_bias),
     )
 
 
@@ -304,7 +304,7 @@ def v2_body(x, config):
 
 def v2_configure(row, *, depths):
     config = dataclasses.replace(row, depths=check_depths(depths))
-    return _core.Architecture(config, default_size=224, min_size=MIN_SIZE, head=_core.pool_head())
+    return _core.Architecture(config, default_size=224, min_size=MIN_SIZE, head=_heads.pool_head())
 
 
 def v2_summary(row):

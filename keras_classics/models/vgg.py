@@ -8,7 +8,7 @@ import re
 import keras
 
 from keras_classics.layers import LocalResponseNormalization
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.recipe import Recipe
 from keras_classics.records.registry import ReplicaCheck
@@ -71,7 +71,7 @@ def body(x, config):
 def configure(row):
     # Section 3.1: fc6 and fc7 of 4096 with ReLU and dropout 0.5, classifier; the 7x7 grid.
     return _core.Architecture(
-        row, default_size=224, min_size=32, head=_core.fc_head(FINAL_GRID, FC_UNITS, DROPOUT)
+        row, default_size=224, min_size=32, head=_heads.fc_head(FINAL_GRID, FC_UNITS, DROPOUT)
     )
 
 

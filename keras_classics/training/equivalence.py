@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 import keras_classics
-from keras_classics.models._core import classifier_dtype
+from keras_classics.models._heads import classifier_dtype
 from keras_classics.training import distribute, optim
 from keras_classics.training import plan as plan_module
 from keras_classics.training import run as run_module

@@ -23,7 +23,7 @@ import keras
 
 from keras_classics.layers.squeeze_excite import SqueezeExcite
 from keras_classics.layers.stochastic_depth import StochasticDepth
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.models.mobilenet.units import (
     Convention,
     check_convention,
@@ -218,11 +218,11 @@ def configure(row, *, drop_path_rate, dropout, convention, bn_epsilon, depths):
         bn_epsilon=bn_epsilon,
         depths=() if depths is None else _core.check_depths(depths, scaled),
     )
-    steps = (_core.GlobalPool("avg_pool"),)
+    steps = (_heads.GlobalPool("avg_pool"),)
     if dropout:
-        steps += (_core.Dropout(dropout, "top_dropout"),)
+        steps += (_heads.Dropout(dropout, "top_dropout"),)
     return _core.Architecture(
-        config, default_size=row.resolution, min_size=MIN_SIZE, head=_core.Head(steps)
+        config, default_size=row.resolution, min_size=MIN_SIZE, head=_heads.Head(steps)
     )
 
 

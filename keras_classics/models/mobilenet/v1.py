@@ -8,7 +8,7 @@ and timm's `mobilenetv1_100` convert by name.
 
 import dataclasses
 
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.models.mobilenet.units import (
     Convention,
     check_alpha,
@@ -107,7 +107,7 @@ def configure(row, *, alpha, depth_multiplier, dropout, convention):
     )
     # 224x224 (Table 1); keras.applications' minimum 32.
     return _core.Architecture(
-        config, default_size=224, min_size=32, head=_core.pool_head(dropout=dropout)
+        config, default_size=224, min_size=32, head=_heads.pool_head(dropout=dropout)
     )
 
 

@@ -10,7 +10,7 @@ import dataclasses
 
 import keras
 
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.models.mobilenet.units import (
     Convention,
     check_alpha,
@@ -125,7 +125,7 @@ def configure(row, *, alpha, dropout, convention):
     )
     # 224x224 (Table 2); keras.applications' minimum 32.
     return _core.Architecture(
-        config, default_size=224, min_size=32, head=_core.pool_head(dropout=dropout)
+        config, default_size=224, min_size=32, head=_heads.pool_head(dropout=dropout)
     )
 
 

@@ -12,7 +12,7 @@ import dataclasses
 import keras
 
 from keras_classics.layers.squeeze_excite import SqueezeExcite
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 from keras_classics.models.mobilenet.units import (
     Convention,
     check_alpha,
@@ -183,13 +183,13 @@ def configure(row, *, alpha, minimalistic, dropout, convention):
     # that 1x1 conv.
     units = make_divisible(row.head * alpha) if alpha > 1.0 else row.head
     steps = (
-        _core.GlobalPool("avg_pool"),
-        _core.FC(units, "conv_2", "relu" if minimalistic else "hard_swish"),
+        _heads.GlobalPool("avg_pool"),
+        _heads.FC(units, "conv_2", "relu" if minimalistic else "hard_swish"),
     )
     if dropout:
-        steps += (_core.Dropout(dropout, "conv_2_drop"),)
+        steps += (_heads.Dropout(dropout, "conv_2_drop"),)
     # 224x224 (Tables 1, 2); keras.applications' minimum 32.
-    return _core.Architecture(config, default_size=224, min_size=32, head=_core.Head(steps))
+    return _core.Architecture(config, default_size=224, min_size=32, head=_heads.Head(steps))
 
 
 OPTIONS = (

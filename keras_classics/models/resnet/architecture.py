@@ -18,7 +18,7 @@ import keras
 
 from keras_classics.layers import ChannelZeroPad
 from keras_classics.layers.squeeze_excite import SqueezeExcite
-from keras_classics.models import _core
+from keras_classics.models import _core, _heads
 
 # "We initialize the weights as in [13]" (He et al. 2015): He normal over the fan-out, as
 # torchvision; strided convs padded symmetrically as the papers' Caffe/Torch code.
@@ -302,7 +302,7 @@ def configure(row, *, depths, shortcut, downsample_at, block_form, pool1):
         config,
         default_size=stem.default_size,
         min_size=stem.min_size,
-        head=_core.pool_head(dropout=row.dropout),
+        head=_heads.pool_head(dropout=row.dropout),
         classes=stem.classes,
     )
 
