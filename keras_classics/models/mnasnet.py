@@ -22,7 +22,6 @@ import string
 
 import keras
 
-from keras_classics.layers.squeeze_excite import SqueezeExcite
 from keras_classics.models import _core, _heads
 from keras_classics.models.mobilenet import weights as mobilenet_weights
 from keras_classics.models.mobilenet.units import (
@@ -31,6 +30,7 @@ from keras_classics.models.mobilenet.units import (
     conv_bn,
     depthwise_bn,
     make_divisible,
+    mbconv,
 )
 from keras_classics.records.augmentation import Augmentation
 from keras_classics.records.input_config import InputConfig
@@ -49,7 +49,6 @@ CONVENTION = Convention("torch", True, 1e-5, 0.99)
 STEM = 32
 SEPCONV = 16  # stage 1's output channels (Figure 7: SepConv (k3x3), 112x112x16)
 LAST = 1280  # the 1x1 conv before the pool, not scaled with the width (torchvision, timm)
-SE_RATIO = 0.25  # the search space (section 4.1) and the release: of the block's input channels
 # Five stride-2 steps (the stem and four strided stages): 32 gives a 1x1 final map.
 MIN_SIZE = 32
 
@@ -119,48 +118,6 @@ def sepconv(x, filters, prefix):
     )
 
 
-def mbconv(x, expansion, filters, stride, kernel, se, prefix):
-    """Figure 7's MBConv: 1x1 expand to input x expansion (ReLU) -> k x k depthwise (ReLU,
-    strided in a stage's first block) -> [SE] -> 1x1 linear projection; the input added where
-    the shapes agree (MobileNetV2's inverted residual, Sandler et al. 2018, Figure 4b)."""
-    inputs = x
-    in_channels = x.shape[-1]
-    x = conv_bn(
-        x,
-        in_channels * expansion,
-        1,
-        1,
-        CONVENTION,
-        f"{prefix}expand_conv",
-        f"{prefix}expand_bn",
-        "relu",
-        f"{prefix}expand_activation",
-    )
-    x = depthwise_bn(
-        x,
-        kernel,
-        stride,
-        CONVENTION,
-        f"{prefix}dwconv",
-        f"{prefix}bn",
-        "relu",
-        f"{prefix}activation",
-    )
-    if se:
-        x = SqueezeExcite(
-            max(1, int(in_channels * SE_RATIO)),
-            activation="relu",
-            gate="sigmoid",
-            name=f"{prefix}se",
-        )(x)
-    x = conv_bn(
-        x, filters, 1, 1, CONVENTION, f"{prefix}project_conv", f"{prefix}project_bn", None, None
-    )
-    if stride == 1 and in_channels == filters:
-        x = keras.layers.Add(name=f"{prefix}add")([inputs, x])
-    return x
-
-
 def body(x, config):
     """Figure 7: conv 3x3/2 (32 x alpha, ReLU), SepConv (16 x alpha), the six MBConv stages,
     then a 1x1 conv of 1280 (ReLU) before the pooled classifier (the release's and
@@ -177,7 +134,19 @@ def body(x, config):
         for index in range(depth):
             stride = stage.stride if index == 0 else 1
             prefix = f"block{number}{string.ascii_lowercase[index]}_"
-            x = mbconv(x, stage.expansion, filters, stride, stage.kernel, stage.se, prefix)
+            # Figure 7's MBConv: ReLU after the expansion and the depthwise conv, ReLU in SE.
+            x = mbconv(
+                x,
+                expansion=stage.expansion,
+                filters=filters,
+                kernel=stage.kernel,
+                stride=stride,
+                convention=CONVENTION,
+                act="relu",
+                se_act="relu" if stage.se else None,
+                drop_rate=0.0,
+                prefix=prefix,
+            )
         endpoints[f"block{number}"] = x
     endpoints["top"] = conv_bn(
         x, LAST, 1, 1, CONVENTION, "top_conv", "top_bn", "relu", "top_activation"

@@ -19,18 +19,14 @@ conventions).
 import dataclasses
 import math
 
-import keras
-
-from keras_classics.layers.squeeze_excite import SqueezeExcite
-from keras_classics.layers.stochastic_depth import StochasticDepth
 from keras_classics.models import _core, _heads
 from keras_classics.models.mobilenet.units import (
     Convention,
     check_convention,
     check_dropout,
     conv_bn,
-    depthwise_bn,
     make_divisible,
+    mbconv,
 )
 
 PAPER = "Tan & Le 2019, EfficientNet, Table 1 and section 3.3"
@@ -61,7 +57,6 @@ STAGES = (
 )
 STEM = 32
 TOP = 1280
-SE_RATIO = 0.25  # of the block's input channels (MnasNet's and the release's se_ratio)
 # Eight stride-2 steps would need 256; keras.applications accepts 32 (a 1x1 final map).
 MIN_SIZE = 32
 
@@ -116,47 +111,6 @@ def convention_of(config):
     return Convention(config.convention, config.convention == "torch", config.bn_epsilon, 0.99)
 
 
-def mbconv(x, expansion, kernel, filters, stride, rate, config, convention, prefix):
-    """The MBConv block (MnasNet's; Table 1): 1x1 expansion (none where the expansion is
-    1), k x k depthwise (strided in a stage's first block), squeeze-and-excitation of 0.25 x
-    the block's input channels with SiLU (not in Lite), 1x1 linear projection, and where the
-    shapes agree the input added after stochastic depth at `rate` (section 5.2's drop
-    connect)."""
-    act = "relu6" if config.lite else "silu"
-    inputs = x
-    in_channels = x.shape[-1]
-    if expansion != 1:
-        x = conv_bn(
-            x,
-            in_channels * expansion,
-            1,
-            1,
-            convention,
-            f"{prefix}expand_conv",
-            f"{prefix}expand_bn",
-            act,
-            f"{prefix}expand_activation",
-        )
-    x = depthwise_bn(
-        x, kernel, stride, convention, f"{prefix}dwconv", f"{prefix}bn", act, f"{prefix}activation"
-    )
-    if not config.lite:
-        x = SqueezeExcite(
-            max(1, int(in_channels * SE_RATIO)),
-            activation="silu",
-            gate="sigmoid",
-            name=f"{prefix}se",
-        )(x)
-    x = conv_bn(
-        x, filters, 1, 1, convention, f"{prefix}project_conv", f"{prefix}project_bn", None, None
-    )
-    if stride == 1 and in_channels == filters:
-        if rate > 0:
-            x = StochasticDepth(rate, name=f"{prefix}drop")(x)
-        x = keras.layers.Add(name=f"{prefix}add")([x, inputs])
-    return x
-
-
 def body(x, config):
     """Table 1 scaled: the 3x3/2 stem conv, seven stages of MBConv blocks, the 1x1 top conv
     (BN and SiLU after each conv; ReLU6 in Lite). Block i of N (counting from 0 over the whole
@@ -173,16 +127,18 @@ def body(x, config):
     for number, (stage, count) in enumerate(zip(STAGES, repeats), start=1):
         filters = round_filters(stage.filters, config.width)
         for j in range(count):
+            # SiLU after the expansion, the depthwise conv and in SE; Lite: ReLU6 and no SE.
             x = mbconv(
                 x,
-                stage.expansion,
-                stage.kernel,
-                filters,
-                stage.stride if j == 0 else 1,
-                config.drop_path_rate * index / total,
-                config,
-                convention,
-                f"block{number}{chr(ord('a') + j)}_",
+                expansion=stage.expansion,
+                filters=filters,
+                kernel=stage.kernel,
+                stride=stage.stride if j == 0 else 1,
+                convention=convention,
+                act=act,
+                se_act=None if config.lite else "silu",
+                drop_rate=config.drop_path_rate * index / total,
+                prefix=f"block{number}{chr(ord('a') + j)}_",
             )
             index += 1
         endpoints[f"block{number}"] = x

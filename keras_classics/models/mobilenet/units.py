@@ -1,11 +1,14 @@
 """What MobileNet v1, v2 and v3 share: the width rounding, the two padding and BatchNorm
-conventions of their releases, and the conv + BN + activation unit they are made of."""
+conventions of their releases, and the conv + BN + activation unit they are made of; and the
+MBConv block that MnasNet and EfficientNet build from MobileNetV2's inverted residual."""
 
 import dataclasses
 
 import keras
 
 from keras_classics.layers.conv import Conv2D
+from keras_classics.layers.squeeze_excite import SqueezeExcite
+from keras_classics.layers.stochastic_depth import StochasticDepth
 
 MOBILENET_V1_PAPER = "Howard et al. 2017, MobileNets, Table 1"
 MOBILENET_V2_PAPER = "Sandler et al. 2018, MobileNetV2, Table 2"
@@ -110,3 +113,46 @@ def batch_norm(x, convention, name):
     return keras.layers.BatchNormalization(
         epsilon=convention.epsilon, momentum=convention.momentum, name=name
     )(x)
+
+
+# Squeeze-and-excitation width of an MBConv block: a quarter of the block's *input* channels
+# (MnasNet's search space, Tan et al. 2019 section 4.1, and the se_ratio of its and
+# EfficientNet's releases).
+SE_RATIO = 0.25
+
+
+def mbconv(x, *, expansion, filters, kernel, stride, convention, act, se_act, drop_rate, prefix):
+    """The MBConv block (MnasNet, Tan et al. 2019 Figure 7; EfficientNet, Tan & Le 2019
+    Table 1): 1x1 expansion to the input's channels x `expansion` (none at 1), k x k depthwise
+    (strided in a stage's first block), squeeze-and-excitation of SE_RATIO x the input channels
+    with `se_act` (None: no SE), 1x1 linear projection; where the shapes agree the input is
+    added (MobileNetV2's inverted residual, Sandler et al. 2018 Figure 4b), after stochastic
+    depth at `drop_rate` (EfficientNet's drop connect, section 5.2)."""
+    inputs = x
+    in_channels = x.shape[-1]
+    if expansion != 1:
+        x = conv_bn(
+            x,
+            in_channels * expansion,
+            1,
+            1,
+            convention,
+            f"{prefix}expand_conv",
+            f"{prefix}expand_bn",
+            act,
+            f"{prefix}expand_activation",
+        )
+    x = depthwise_bn(
+        x, kernel, stride, convention, f"{prefix}dwconv", f"{prefix}bn", act, f"{prefix}activation"
+    )
+    if se_act:
+        squeeze = max(1, int(in_channels * SE_RATIO))
+        x = SqueezeExcite(squeeze, activation=se_act, gate="sigmoid", name=f"{prefix}se")(x)
+    x = conv_bn(
+        x, filters, 1, 1, convention, f"{prefix}project_conv", f"{prefix}project_bn", None, None
+    )
+    if stride == 1 and in_channels == filters:
+        if drop_rate > 0:
+            x = StochasticDepth(drop_rate, name=f"{prefix}drop")(x)
+        x = keras.layers.Add(name=f"{prefix}add")([x, inputs])
+    return x
