@@ -103,7 +103,7 @@ class _ModelOrder:
     """pytest orders a session fixture's tests by the parameter's *index* in each parametrize
     list, not by its value: test_multiply_adds_match_papers' i-th model (of sorted(GMACS))
     ran beside the i-th model of the registry's list, away from its own model's other tests,
-    and built its model again (NFNet-F1 ... F6: 43 s of CI). Each model's tests now follow the
+    and built its model again (CONTRIBUTING.md, CI time). Each model's tests now follow the
     first of them; the other tests keep their places. A plugin of its own: it must run after
     pytest's ordering (trylast), where the xdist groups above must be set before it."""
 

@@ -81,7 +81,7 @@ def test_every_console_script_is_covered():
 
 # A console script imports the module its `python -m` form runs and calls the same function with
 # the same parser, so its --help is that form's: the scripts run their short command only (four
-# fewer processes, 23 s of CI).
+# fewer processes).
 RUNS = [
     (name, which)
     for name in sorted(COMMANDS)
